@@ -1,0 +1,13 @@
+import { Command } from 'commander';
+import { PIPELINE_VERSION } from '../core/version.js';
+import { createStackCommand } from './stack-command.js';
+
+/** Builds the `cdc-sync` command line. Each subcommand lives in a module of its own. */
+export function createProgram(): Command {
+  return new Command('cdc-sync')
+    .description(
+      'Change-data-capture synchronization: ERP row changes from Debezium on Kafka become canonical events and MongoDB read models',
+    )
+    .version(PIPELINE_VERSION)
+    .addCommand(createStackCommand());
+}

@@ -1,0 +1,281 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { runToCompletion } from '../exec.js';
+import { isPortOpen } from '../probe.js';
+import {
+  type HealthResult,
+  type ServiceCommand,
+  type ServiceDirs,
+  type StackReporter,
+  type StackService,
+  portFromEnv,
+} from '../service.js';
+
+/** The Apache Kafka release the stack runs, fetched from Maven Central as `org.apache.kafka:kafka_2.13`. */
+export const KAFKA_VERSION = '4.4.0';
+
+// Must match the log4j-core that kafka-server pulls in; the SLF4J 1.x binding is not in Kafka's POMs.
+const LOG4J_VERSION = '2.25.5';
+const DEPENDENCY_PLUGIN_VERSION = '3.8.1';
+const INSTALL_STAMP = `kafka_2.13-${KAFKA_VERSION} log4j-${LOG4J_VERSION}`;
+const HEALTH_TIMEOUT_MS = 4000;
+
+/**
+ * A single-node Apache Kafka broker in KRaft mode (one JVM acting as broker
+ * and controller), run from the Maven Central jars rather than a release
+ * tarball or a container.
+ *
+ * Ports come from `CDC_SYNC_KAFKA_PORT` (client listener, default 9092) and
+ * `CDC_SYNC_KAFKA_CONTROLLER_PORT` (KRaft controller listener, default 9093).
+ */
+export function createKafkaService(env: NodeJS.ProcessEnv = process.env): StackService {
+  const port = portFromEnv('CDC_SYNC_KAFKA_PORT', 9092, env);
+  const controllerPort = portFromEnv('CDC_SYNC_KAFKA_CONTROLLER_PORT', 9093, env);
+  const endpoint = `127.0.0.1:${port}`;
+
+  return {
+    name: 'kafka',
+    summary: `Apache Kafka ${KAFKA_VERSION} (KRaft, single node) on ${endpoint}`,
+    ports: [port, controllerPort],
+    endpoint,
+    endpointEnv: 'KAFKA_BROKERS',
+    prerequisites: [
+      { command: 'java', versionArgs: ['-version'], install: 'apt-get install -y openjdk-17-jre-headless' },
+      { command: 'mvn', versionArgs: ['-version'], install: 'apt-get install -y maven' },
+    ],
+    startTimeoutSeconds: 90,
+
+    async install(dirs: ServiceDirs, report: StackReporter): Promise<void> {
+      const stampFile = join(dirs.cacheDir, 'installed.txt');
+      const libDir = join(dirs.cacheDir, 'lib');
+      if (existsSync(libDir) && (await readText(stampFile)) === INSTALL_STAMP) return;
+
+      report(`Downloading Kafka ${KAFKA_VERSION} jars from Maven Central…`);
+      await rm(stampFile, { force: true });
+      // Jars of an older version would otherwise stay on the `lib/*` classpath next to the new ones.
+      await rm(libDir, { recursive: true, force: true });
+      await mkdir(libDir, { recursive: true });
+      const pomFile = join(dirs.cacheDir, 'pom.xml');
+      await writeFile(pomFile, renderPom());
+      await runToCompletion(
+        'mvn',
+        [
+          '-q',
+          '-B',
+          '-f',
+          pomFile,
+          `org.apache.maven.plugins:maven-dependency-plugin:${DEPENDENCY_PLUGIN_VERSION}:copy-dependencies`,
+          `-DoutputDirectory=${libDir}`,
+          '-DincludeScope=runtime',
+        ],
+        { cwd: dirs.cacheDir, logFile: join(dirs.cacheDir, 'install.log') },
+      );
+      await writeFile(stampFile, INSTALL_STAMP);
+      report(`Kafka ${KAFKA_VERSION} installed in ${dirs.cacheDir}`);
+    },
+
+    async prepare(dirs: ServiceDirs, report: StackReporter): Promise<void> {
+      // Rewritten every time so that changed ports take effect on the next start.
+      await writeFile(
+        serverPropertiesPath(dirs),
+        renderServerProperties({ port, controllerPort, dataDir: dirs.dataDir }),
+      );
+      await writeFile(log4jConfigPath(dirs), LOG4J_CONFIG);
+      if (existsSync(join(dirs.dataDir, 'meta.properties'))) return;
+
+      report('Formatting Kafka storage…');
+      // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
+      const clusterId = randomBytes(16).toString('base64url');
+      await runToCompletion(
+        'java',
+        [
+          ...jvmArgs(dirs, ['-Xmx256m']),
+          'kafka.tools.StorageTool',
+          'format',
+          '--cluster-id',
+          clusterId,
+          '--config',
+          serverPropertiesPath(dirs),
+          '--ignore-formatted',
+        ],
+        { cwd: dirs.runDir, logFile: join(dirs.runDir, 'format.log') },
+      );
+    },
+
+    command(dirs: ServiceDirs): ServiceCommand {
+      return {
+        command: 'java',
+        args: [...jvmArgs(dirs, ['-Xms256m', '-Xmx512m']), 'kafka.Kafka', serverPropertiesPath(dirs)],
+        cwd: dirs.runDir,
+      };
+    },
+
+    async health(): Promise<HealthResult> {
+      if (!(await isPortOpen(port))) return { healthy: false, reason: `nothing listens on ${endpoint}` };
+      return describeClusterHealth(endpoint);
+    },
+  };
+}
+
+function serverPropertiesPath(dirs: ServiceDirs): string {
+  return join(dirs.runDir, 'server.properties');
+}
+
+function log4jConfigPath(dirs: ServiceDirs): string {
+  return join(dirs.runDir, 'log4j2.properties');
+}
+
+function jvmArgs(dirs: ServiceDirs, heap: readonly string[]): string[] {
+  return [
+    ...heap,
+    '-Djava.awt.headless=true',
+    `-Dlog4j2.configurationFile=${log4jConfigPath(dirs)}`,
+    '-cp',
+    // Expanded by the JVM itself, so no shell is needed.
+    join(dirs.cacheDir, 'lib', '*'),
+  ];
+}
+
+async function readText(file: string): Promise<string | undefined> {
+  try {
+    return (await readFile(file, 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Healthy when a kafkajs admin client connects and the cluster reports at least one broker. */
+async function describeClusterHealth(endpoint: string): Promise<HealthResult> {
+  const admin = new Kafka({
+    clientId: 'cdc-sync-stack-health',
+    brokers: [endpoint],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    requestTimeout: 2000,
+    retry: { retries: 0 },
+  }).admin();
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<HealthResult>((resolve) => {
+    timer = setTimeout(
+      () =>
+        resolve({ healthy: false, reason: `no cluster description from ${endpoint} within ${HEALTH_TIMEOUT_MS} ms` }),
+      HEALTH_TIMEOUT_MS,
+    );
+  });
+  const probe = (async (): Promise<HealthResult> => {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0
+      ? { healthy: true }
+      : { healthy: false, reason: `${endpoint} reports no brokers yet` };
+  })().catch((error: unknown): HealthResult => ({
+    healthy: false,
+    reason: `Kafka admin on ${endpoint} failed: ${error instanceof Error ? error.message : String(error)}`,
+  }));
+  try {
+    return await Promise.race([probe, timeout]);
+  } finally {
+    clearTimeout(timer);
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+function renderPom(): string {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<!-- Generated by cdc-sync; only used to fetch the Kafka broker's runtime jars. -->
+<project xmlns="http://maven.apache.org/POM/4.0.0"
+         xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
+         xsi:schemaLocation="http://maven.apache.org/POM/4.0.0 https://maven.apache.org/xsd/maven-4.0.0.xsd">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>local.cdc-sync</groupId>
+  <artifactId>kafka-runtime</artifactId>
+  <version>${KAFKA_VERSION}</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>${KAFKA_VERSION}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-slf4j-impl</artifactId>
+      <version>${LOG4J_VERSION}</version>
+    </dependency>
+    <dependency>
+      <groupId>org.apache.logging.log4j</groupId>
+      <artifactId>log4j-core</artifactId>
+      <version>${LOG4J_VERSION}</version>
+    </dependency>
+  </dependencies>
+</project>
+`;
+}
+
+function renderServerProperties(options: { port: number; controllerPort: number; dataDir: string }): string {
+  const { port, controllerPort, dataDir } = options;
+  return `# Generated by cdc-sync on every start; edits are overwritten.
+process.roles=broker,controller
+node.id=1
+# A static voter set, so that changing the controller port later needs no re-format.
+controller.quorum.voters=1@127.0.0.1:${controllerPort}
+controller.listener.names=CONTROLLER
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=${dataDir}
+
+# Single node: every internal topic must get by with one replica, or
+# consumer groups and transactions never become available.
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+
+auto.create.topics.enable=true
+group.initial.rebalance.delay.ms=0
+log.retention.hours=168
+`;
+}
+
+// Kafka logs every config and every thread start and stop at INFO; those lines drown the ones that matter.
+// Log4j's own shutdown hook would stop logging while Kafka's hook is still shutting down.
+const LOG4J_CONFIG = `status = warn
+name = cdc-sync-kafka
+shutdownHook = disable
+
+appender.stdout.type = Console
+appender.stdout.name = STDOUT
+appender.stdout.layout.type = PatternLayout
+appender.stdout.layout.pattern = [%d] %p %m (%c)%n
+
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+
+logger.request.name = kafka.request.logger
+logger.request.level = WARN
+logger.statechange.name = state.change.logger
+logger.statechange.level = WARN
+logger.config.name = org.apache.kafka.common.config
+logger.config.level = WARN
+logger.quota.name = org.apache.kafka.server.quota
+logger.quota.level = WARN
+logger.purgatory.name = org.apache.kafka.server.purgatory
+logger.purgatory.level = WARN
+logger.timer.name = org.apache.kafka.server.util.timer
+logger.timer.level = WARN
+logger.queue.name = org.apache.kafka.queue
+logger.queue.level = WARN
+logger.eventprocessor.name = org.apache.kafka.coordinator.common.runtime.MultiThreadedEventProcessor
+logger.eventprocessor.level = WARN
+`;
