@@ -1,0 +1,186 @@
+/**
+ * Canonical business events: the contract between transforms and read models.
+ *
+ * The Avro schemas in `schemas/canonical/` are the source of truth; a test in
+ * `connectors/canonical/` checks these types against them field by field.
+ * Two topics carry them, each with one envelope record whose `event` field is
+ * a union of the payload records, so adding an event type is a BACKWARD
+ * compatible change:
+ *
+ * - `canonical.inventory.v1` — {@link InventoryEvent}, keyed by `sku@location`;
+ * - `canonical.order.v1` — {@link OrderEvent}, keyed by the order number.
+ *
+ * Money and quantities are decimal strings with a fixed scale (quantities 3,
+ * money 4), e.g. `"12.500"`, `"19.9900"`; never floats. Timestamps from the
+ * ERP are ISO-8601 strings exactly as the source holds them.
+ */
+
+/** A decimal number as a string with its full scale, e.g. `"12.500"`. */
+export type DecimalString = string;
+
+/** Where an event came from and how it is identified; the same for every event type. */
+export type EventMeta = {
+  /**
+   * Deterministic: derived from source table, key, position and event type,
+   * so a replayed change yields the same id.
+   */
+  readonly eventId: string;
+  readonly eventType: CanonicalEventType;
+  /** `sku@location` for inventory, the order number for orders. */
+  readonly aggregateKey: string;
+  /** Debezium topic of the source table, e.g. `erp.ErpDemo.dbo.SalesOrderHeader`. */
+  readonly sourceTable: string;
+  /** The source position (see `core/position.ts`); the version read models guard on. */
+  readonly sourcePosition: string;
+  /** Source commit time, epoch milliseconds. */
+  readonly sourceCommittedAt: number;
+  /** Flows from the Debezium record (its transaction id, else table and position) into every projection's `_meta`. */
+  readonly correlationId: string;
+};
+
+/** Canonical order status, mapped from the ERP's status codes by the order transforms. */
+export const ORDER_STATUS = {
+  pending: 'PENDING',
+  accepted: 'ACCEPTED',
+  picking: 'PICKING',
+  shipped: 'SHIPPED',
+  closed: 'CLOSED',
+  cancelled: 'CANCELLED',
+} as const;
+
+export type OrderStatus = (typeof ORDER_STATUS)[keyof typeof ORDER_STATUS];
+
+/** Inventory at one SKU and location after a change. `available = onHand − reserved − safetyStock`. */
+export type StockLevelChanged = {
+  readonly sku: string;
+  readonly location: string;
+  readonly onHand: DecimalString;
+  readonly reserved: DecimalString;
+  readonly safetyStock: DecimalString;
+  readonly available: DecimalString;
+  /** True when the ERP deleted the balance row; the quantities are then the last known ones. */
+  readonly removed: boolean;
+};
+
+/** An order entered the ERP (insert or initial snapshot). */
+export type OrderAccepted = {
+  readonly orderNumber: string;
+  readonly customerId: string;
+  readonly customerEmail: string | null;
+  readonly channel: string;
+  readonly status: OrderStatus;
+  readonly erpStatus: string;
+  readonly currency: string;
+  readonly orderTotal: DecimalString;
+  readonly placedAt: string;
+};
+
+/** The ERP status code changed, detected from `before` → `after`. */
+export type OrderStatusChanged = {
+  readonly orderNumber: string;
+  readonly fromStatus: OrderStatus;
+  readonly toStatus: OrderStatus;
+  readonly fromErpStatus: string;
+  readonly toErpStatus: string;
+};
+
+/** The order moved to the ERP's cancelled status. */
+export type OrderCancelled = {
+  readonly orderNumber: string;
+  readonly fromStatus: OrderStatus;
+};
+
+/** The ERP deleted the order header; the order view marks the order deleted. */
+export type OrderDeleted = {
+  readonly orderNumber: string;
+};
+
+/** An order line was added, changed or deleted (`removed`). */
+export type OrderLineChanged = {
+  readonly orderNumber: string;
+  readonly lineNo: number;
+  readonly sku: string;
+  readonly quantity: DecimalString;
+  readonly unitPrice: DecimalString;
+  readonly lineStatus: string;
+  readonly location: string | null;
+  readonly removed: boolean;
+};
+
+/** A capture transaction succeeded. */
+export type PaymentCaptured = {
+  readonly orderNumber: string;
+  readonly paymentId: string;
+  readonly amount: DecimalString;
+  readonly currency: string;
+  readonly pspReference: string | null;
+  readonly capturedAt: string;
+};
+
+/** A shipment was marked shipped. */
+export type ShipmentDispatched = {
+  readonly orderNumber: string;
+  readonly shipmentId: string;
+  readonly carrier: string;
+  readonly trackingNumber: string;
+  readonly location: string;
+  readonly shippedAt: string;
+};
+
+/** A return authorisation was marked received. */
+export type ReturnReceived = {
+  readonly orderNumber: string;
+  readonly rmaNumber: string;
+  readonly reason: string | null;
+  readonly receivedAt: string;
+};
+
+/** A refund was completed. */
+export type RefundCompleted = {
+  readonly orderNumber: string;
+  readonly refundId: string;
+  readonly rmaNumber: string | null;
+  readonly amount: DecimalString;
+  readonly currency: string;
+  readonly completedAt: string;
+};
+
+/** Payload type by event type name; the names are the Avro record names. */
+export type CanonicalPayloads = {
+  readonly StockLevelChanged: StockLevelChanged;
+  readonly OrderAccepted: OrderAccepted;
+  readonly OrderStatusChanged: OrderStatusChanged;
+  readonly OrderCancelled: OrderCancelled;
+  readonly OrderDeleted: OrderDeleted;
+  readonly OrderLineChanged: OrderLineChanged;
+  readonly PaymentCaptured: PaymentCaptured;
+  readonly ShipmentDispatched: ShipmentDispatched;
+  readonly ReturnReceived: ReturnReceived;
+  readonly RefundCompleted: RefundCompleted;
+};
+
+export type CanonicalEventType = keyof CanonicalPayloads;
+
+/** One canonical event: its meta and its typed payload. */
+export type CanonicalEvent<T extends CanonicalEventType = CanonicalEventType> = {
+  [K in T]: { readonly meta: EventMeta & { readonly eventType: K }; readonly payload: CanonicalPayloads[K] };
+}[T];
+
+/** Which topic family each event type belongs to. */
+export const EVENT_STREAM = {
+  StockLevelChanged: 'inventory',
+  OrderAccepted: 'order',
+  OrderStatusChanged: 'order',
+  OrderCancelled: 'order',
+  OrderDeleted: 'order',
+  OrderLineChanged: 'order',
+  PaymentCaptured: 'order',
+  ShipmentDispatched: 'order',
+  ReturnReceived: 'order',
+  RefundCompleted: 'order',
+} as const satisfies Record<CanonicalEventType, 'inventory' | 'order'>;
+
+export type EventStream = (typeof EVENT_STREAM)[CanonicalEventType];
+
+export type InventoryEvent = CanonicalEvent<'StockLevelChanged'>;
+export type OrderEvent = CanonicalEvent<Exclude<CanonicalEventType, 'StockLevelChanged'>>;
