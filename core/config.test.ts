@@ -1,0 +1,85 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPipelineConfig, parsePipelineConfig, SAMPLE_ERP_TABLES, sourceTopic } from './config.js';
+import { ConfigError } from './errors.js';
+
+describe('pipeline config', () => {
+  it('fills every default from an empty file', () => {
+    const config = parsePipelineConfig({}, 'test.yaml', {});
+    expect(config.kafka).toEqual({ brokers: ['127.0.0.1:9092'], clientId: 'cdc-sync' });
+    expect(config.schemaRegistry.url).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
+    expect(config.mongodb).toEqual({ uri: 'mongodb://127.0.0.1:27017/', database: 'cdc_sync' });
+    expect(config.source).toEqual({
+      connector: 'sqlserver',
+      topicPrefix: 'erp',
+      database: 'ErpDemo',
+      tables: [...SAMPLE_ERP_TABLES],
+    });
+    expect(config.topics).toEqual({
+      inventory: 'canonical.inventory.v1',
+      order: 'canonical.order.v1',
+      deadLetter: 'cdc-sync.dlq',
+    });
+    expect(config.backoff).toEqual({ initialMs: 500, maxMs: 30_000, multiplier: 2 });
+    expect(config.transform.groupId).toBe('cdc-sync-transform');
+    expect(config.transforms).toEqual({});
+  });
+
+  it('takes secrets from the environment', () => {
+    const config = parsePipelineConfig(
+      { mongodb: { uri: '${MONGODB_URI}' }, kafka: { brokers: ['${BROKER:-127.0.0.1:19092}'] } },
+      'test.yaml',
+      { MONGODB_URI: 'mongodb://app:s3cret@db:27017/' },
+    );
+    expect(config.mongodb.uri).toBe('mongodb://app:s3cret@db:27017/');
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:19092']);
+  });
+
+  it.each([
+    [
+      { kafka: { brokers: [] } },
+      'Invalid config at kafka.brokers in p.yaml: Too small: expected array to have >=1 items (got [])',
+    ],
+    [
+      { source: { tables: ['dbo.Item', 'Inventory'] } },
+      'Invalid config at source.tables[1] in p.yaml: expected schema.table (got "Inventory")',
+    ],
+    [
+      { source: { connector: 'oracle' } },
+      'Invalid config at source.connector in p.yaml: Invalid option: expected one of "sqlserver"|"postgresql"|"mysql" (got "oracle")',
+    ],
+    [
+      { backoff: { initialMs: 1000, maxMs: 10 } },
+      'Invalid config at backoff.maxMs in p.yaml: maxMs must be at least initialMs (got 10)',
+    ],
+    [{ kafak: {} }, 'Invalid config at (root) in p.yaml: Unrecognized key: "kafak"'],
+    [{ mongodb: { uri: '${NOPE}' } }, 'Environment variable NOPE is not set, referenced at mongodb.uri in p.yaml'],
+  ])('rejects %j naming the key path and value', (raw, message) => {
+    expect(() => parsePipelineConfig(raw, 'p.yaml', {})).toThrow(new ConfigError(message));
+  });
+
+  it('reads YAML files and names the file in errors', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cdc-sync-config-'));
+    const good = join(dir, 'good.yaml');
+    writeFileSync(good, 'source:\n  topicPrefix: shop\ntransforms:\n  order_line: false\n');
+    expect(loadPipelineConfig(good, {}).source.topicPrefix).toBe('shop');
+    expect(loadPipelineConfig(good, {}).transforms).toEqual({ order_line: false });
+
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'kafka: [unclosed');
+    expect(() => loadPipelineConfig(bad, {})).toThrow(/^Invalid YAML or JSON in config file .*bad\.yaml: /);
+    expect(() => loadPipelineConfig(join(dir, 'missing.yaml'), {})).toThrow(
+      /^Cannot read config file .*missing\.yaml: ENOENT/,
+    );
+  });
+
+  it.each([
+    ['sqlserver', 'dbo.SalesOrderHeader', 'erp.ErpDemo.dbo.SalesOrderHeader'],
+    ['postgresql', 'public.sales_order_header', 'erp.public.sales_order_header'],
+  ] as const)('names the %s topic of %s', (connector, table, topic) => {
+    const { source } = parsePipelineConfig({ source: { connector } }, 'p.yaml', {});
+    expect(sourceTopic(source, table)).toBe(topic);
+  });
+});

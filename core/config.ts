@@ -1,0 +1,195 @@
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError } from './errors.js';
+import { backoffConfigSchema } from './runner/backoff.js';
+
+/** The tables of the sample ERP, captured by default. */
+export const SAMPLE_ERP_TABLES = [
+  'dbo.InventoryBalance',
+  'dbo.SalesOrderHeader',
+  'dbo.SalesOrderLine',
+  'dbo.PaymentTransaction',
+  'dbo.Shipment',
+  'dbo.ReturnAuthorization',
+  'dbo.Refund',
+] as const;
+
+/**
+ * The pipeline configuration, declared once: defaults, descriptions and the
+ * TypeScript type all come from this schema. Strings may reference the
+ * environment as `${NAME}` or `${NAME:-default}`, so secrets stay out of the
+ * file.
+ */
+export const pipelineConfigSchema = z
+  .object({
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level'),
+    kafka: z
+      .object({
+        brokers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:9092']).describe('Bootstrap brokers, host:port'),
+        clientId: z.string().min(1).default('cdc-sync').describe('Kafka client id'),
+      })
+      .prefault({}),
+    schemaRegistry: z
+      .object({
+        url: z
+          .url()
+          .default('http://127.0.0.1:8081/apis/ccompat/v7')
+          .describe('Base URL of the Confluent-compatible schema registry API'),
+      })
+      .prefault({}),
+    mongodb: z
+      .object({
+        uri: z
+          .string()
+          .min(1)
+          .default('mongodb://127.0.0.1:27017/')
+          .describe('MongoDB connection string; use ${MONGODB_URI} for credentials'),
+        database: z.string().min(1).default('cdc_sync').describe('Database of the read models'),
+      })
+      .prefault({}),
+    source: z
+      .object({
+        connector: z
+          .enum(['sqlserver', 'postgresql', 'mysql'])
+          .default('sqlserver')
+          .describe('The Debezium connector that writes the source topics'),
+        topicPrefix: z.string().min(1).default('erp').describe("The connector's topic.prefix"),
+        database: z.string().min(1).default('ErpDemo').describe('The ERP database name, as in the topic names'),
+        tables: z
+          .array(z.string().regex(/^[^.\s]+\.[^.\s]+$/, 'expected schema.table'))
+          .min(1)
+          .default([...SAMPLE_ERP_TABLES])
+          .describe('Captured tables as schema.table'),
+      })
+      .prefault({}),
+    topics: z
+      .object({
+        inventory: z.string().min(1).default('canonical.inventory.v1').describe('Canonical inventory events'),
+        order: z.string().min(1).default('canonical.order.v1').describe('Canonical order events'),
+        deadLetter: z
+          .string()
+          .min(1)
+          .default('cdc-sync.dlq')
+          .describe('Records that cannot be decoded, transformed or written'),
+      })
+      .prefault({}),
+    transform: z
+      .object({
+        groupId: z.string().min(1).default('cdc-sync-transform').describe('Consumer group of the transform workers'),
+        transactionalId: z
+          .string()
+          .min(1)
+          .default(`cdc-sync-transform-${hostname()}`)
+          .describe('Kafka transactional id; stable per worker instance so a restart fences its predecessor'),
+      })
+      .prefault({}),
+    sink: z
+      .object({
+        groupId: z.string().min(1).default('cdc-sync-sink').describe('Consumer group of the sink workers'),
+      })
+      .prefault({}),
+    transforms: z
+      .record(z.string(), z.union([z.literal(false), z.record(z.string(), z.unknown())]))
+      .default({})
+      .describe('Per-transform config by registry name; false disables one. Unlisted transforms run with defaults'),
+    sinks: z
+      .record(z.string(), z.union([z.literal(false), z.record(z.string(), z.unknown())]))
+      .default({})
+      .describe('Per-sink config by registry name; false disables one. Unlisted sinks run with defaults'),
+    backoff: backoffConfigSchema.prefault({}),
+  })
+  .strict();
+
+export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
+
+/**
+ * Reads, interpolates and validates a YAML or JSON config file. Throws a
+ * `ConfigError` naming the file, the key path and the bad value.
+ */
+export function loadPipelineConfig(path: string, env: NodeJS.ProcessEnv = process.env): PipelineConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error: unknown) {
+    throw new ConfigError(
+      `Cannot read config file ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text) ?? {};
+  } catch (error: unknown) {
+    throw new ConfigError(
+      `Invalid YAML or JSON in config file ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return parsePipelineConfig(raw, path, env);
+}
+
+/** Validates an already parsed config object; `origin` names where it came from in errors. */
+export function parsePipelineConfig(
+  raw: unknown,
+  origin: string,
+  env: NodeJS.ProcessEnv = process.env,
+): PipelineConfig {
+  const interpolated = interpolateEnv(raw, [], origin, env);
+  const result = pipelineConfigSchema.safeParse(interpolated);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const path = formatPath(issue.path);
+  const value = valueAt(interpolated, issue.path);
+  const shown = value === undefined || issue.path.length === 0 ? '' : ` (got ${JSON.stringify(value)})`;
+  throw new ConfigError(`Invalid config at ${path} in ${origin}: ${issue.message}${shown}`);
+}
+
+const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+
+function interpolateEnv(value: unknown, path: PropertyKey[], origin: string, env: NodeJS.ProcessEnv): unknown {
+  if (typeof value === 'string') {
+    return value.replace(ENV_REFERENCE, (_match, name: string, fallback: string | undefined) => {
+      const resolved = env[name];
+      if (resolved !== undefined && resolved !== '') return resolved;
+      if (fallback !== undefined) return fallback;
+      throw new ConfigError(`Environment variable ${name} is not set, referenced at ${formatPath(path)} in ${origin}`);
+    });
+  }
+  if (Array.isArray(value)) return value.map((item, i) => interpolateEnv(item, [...path, i], origin, env));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([key, item]) => [key, interpolateEnv(item, [...path, key], origin, env)]),
+    );
+  }
+  return value;
+}
+
+/** `kafka.brokers[0]` style key paths. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
+    .join('');
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current = root;
+  for (const part of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+/** The Debezium topic of a captured table, e.g. `erp.ErpDemo.dbo.SalesOrderHeader`. */
+export function sourceTopic(source: PipelineConfig['source'], table: string): string {
+  return source.connector === 'postgresql'
+    ? `${source.topicPrefix}.${table}`
+    : `${source.topicPrefix}.${source.database}.${table}`;
+}

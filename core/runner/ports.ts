@@ -1,0 +1,75 @@
+import { type ChangeEvent } from '../envelope.js';
+
+/**
+ * The runner's view of Kafka. `connectors/kafka/` implements these ports with
+ * kafkajs; the runner in this folder owns what happens around them: batching,
+ * retries with backoff, pausing, dead-lettering and offset commits.
+ */
+
+/** One consumed record, bytes untouched. */
+export type SourceRecord = {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Kafka record timestamp, epoch milliseconds as a string. */
+  readonly timestamp: string;
+};
+
+/** A record to produce. */
+export type OutputRecord = {
+  readonly topic: string;
+  readonly key: Buffer | string | null;
+  readonly value: Buffer | null;
+  readonly headers?: Readonly<Record<string, string>>;
+};
+
+/** The offset to commit for a partition: the offset of the next record to read. */
+export type PartitionOffset = { readonly topic: string; readonly partition: number; readonly offset: string };
+
+/** One batch of records of a single partition. */
+export type RecordBatch = {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: readonly SourceRecord[];
+};
+
+/** Controls the consumer exposes to a batch handler while it runs. */
+export type BatchControl = {
+  /** Keeps group membership alive during long work such as backoff. */
+  heartbeat(): Promise<void>;
+  /** False once the worker is shutting down; a handler then gives up without committing. */
+  isRunning(): boolean;
+  /** Stops fetching this batch's partition until {@link BatchControl.resume}. */
+  pause(): void;
+  resume(): void;
+};
+
+/** A consumer group member delivering batches; offsets are committed only by the handler's outputs. */
+export type BatchConsumer = {
+  run(handler: (batch: RecordBatch, control: BatchControl) => Promise<void>): Promise<void>;
+  /** Finishes the in-flight batch, then leaves the group. */
+  stop(): Promise<void>;
+};
+
+/**
+ * Produces a batch's outputs and commits its offsets atomically: one Kafka
+ * transaction with `sendOffsets`. Read-committed readers see all or nothing.
+ */
+export type TransactionalOutput = {
+  commit(records: readonly OutputRecord[], offset: PartitionOffset): Promise<void>;
+};
+
+/** Non-transactional producing (dead letters of the sink role) and plain offset commits. */
+export type PlainOutput = {
+  send(records: readonly OutputRecord[]): Promise<void>;
+  commitOffset(offset: PartitionOffset): Promise<void>;
+};
+
+/** What a source record turned out to be, as `connectors/` decodes it. */
+export type DecodedSourceRecord =
+  | { readonly kind: 'change'; readonly event: ChangeEvent }
+  | { readonly kind: 'tombstone' }
+  | { readonly kind: 'ignored'; readonly reason: string; readonly detail: string };

@@ -1,0 +1,58 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isRetriable, PipelineError } from '../errors.js';
+import { backoffDelay, type BackoffConfig } from './backoff.js';
+import { type BatchControl } from './ports.js';
+
+/** Thrown when the worker shuts down while a batch waits to be retried; nothing of the batch was committed. */
+export class ShutdownDuringRetryError extends PipelineError {
+  readonly retriable = false;
+}
+
+/** Called before each wait, for logging and counting. */
+export type RetryObserver = (error: PipelineError, attempt: number, delayMs: number) => void;
+
+const HEARTBEAT_EVERY_MS = 3000;
+
+/**
+ * Runs `work` until it succeeds. A retriable {@link PipelineError} pauses the
+ * partition and backs off with jitter, heartbeating meanwhile, then tries
+ * again; the partition resumes once the work succeeds. Anything else
+ * (non-retriable pipeline errors, programming errors) is thrown at once and
+ * never retried.
+ */
+export async function retryTransient<T>(
+  work: () => Promise<T>,
+  control: BatchControl,
+  config: BackoffConfig,
+  onRetry: RetryObserver,
+): Promise<T> {
+  let paused = false;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const result = await work();
+      if (paused) control.resume();
+      return result;
+    } catch (error: unknown) {
+      if (!isRetriable(error)) throw error;
+      if (!paused) {
+        control.pause();
+        paused = true;
+      }
+      const delayMs = backoffDelay(config, attempt);
+      onRetry(error as PipelineError, attempt, delayMs);
+      const until = Date.now() + delayMs;
+      while (Date.now() < until) {
+        if (!control.isRunning()) {
+          throw new ShutdownDuringRetryError(
+            'Worker stopped while waiting to retry a batch; its offsets stay uncommitted',
+            {
+              cause: error,
+            },
+          );
+        }
+        await sleep(Math.min(HEARTBEAT_EVERY_MS, until - Date.now()));
+        await control.heartbeat();
+      }
+    }
+  }
+}
