@@ -1,0 +1,82 @@
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { type OutputRecord, type PlainOutput, type TransactionalOutput } from '../../core/runner/ports.js';
+import { type KafkaBatchConsumer } from './batch-consumer.js';
+import { classifyKafkaError } from './classify-error.js';
+
+/** A producer-backed output that must be connected before use and disconnected at shutdown. */
+export type Connectable = { connect(): Promise<void>; disconnect(): Promise<void> };
+
+/**
+ * Publishes a batch's outputs and its consumer offsets in one Kafka
+ * transaction, so read_committed readers see a batch's events exactly once
+ * even when the worker crashes mid-batch. The transactional id must be stable
+ * per worker instance: a restarted worker with the same id fences its
+ * predecessor's unfinished transaction.
+ *
+ * @see https://kafka.js.org/docs/transactions#a-name-offsets-a-sending-offsets
+ */
+export function createTransactionalOutput(
+  kafka: Kafka,
+  settings: { readonly transactionalId: string; readonly consumerGroupId: string },
+): TransactionalOutput & Connectable {
+  const producer: Producer = kafka.producer({
+    transactionalId: settings.transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  return {
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+    async commit(records, offset) {
+      const transaction = await producer.transaction().catch((error: unknown) => {
+        throw classifyKafkaError(error, offset);
+      });
+      try {
+        if (records.length > 0) {
+          await transaction.sendBatch({ topicMessages: byTopic(records), compression: CompressionTypes.None });
+        }
+        await transaction.sendOffsets({
+          consumerGroupId: settings.consumerGroupId,
+          topics: [{ topic: offset.topic, partitions: [{ partition: offset.partition, offset: offset.offset }] }],
+        });
+        await transaction.commit();
+      } catch (error: unknown) {
+        await transaction.abort().catch(() => {
+          // The broker aborts it on its own after the transaction timeout; the original error matters more.
+        });
+        throw classifyKafkaError(error, offset);
+      }
+    },
+  };
+}
+
+/**
+ * Plain, acknowledged producing (acks from all in-sync replicas) and plain
+ * offset commits, for the sink role: there the durable write is MongoDB's,
+ * and the offset follows it.
+ */
+export function createPlainOutput(kafka: Kafka, consumer: KafkaBatchConsumer): PlainOutput & Connectable {
+  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  return {
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+    async send(records) {
+      try {
+        await producer.sendBatch({ topicMessages: byTopic(records), acks: -1 });
+      } catch (error: unknown) {
+        throw classifyKafkaError(error);
+      }
+    },
+    commitOffset: (offset) => consumer.commitOffset(offset),
+  };
+}
+
+function byTopic(records: readonly OutputRecord[]): { topic: string; messages: Message[] }[] {
+  const topics = new Map<string, Message[]>();
+  for (const record of records) {
+    const messages = topics.get(record.topic) ?? [];
+    messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
+    topics.set(record.topic, messages);
+  }
+  return [...topics.entries()].map(([topic, messages]) => ({ topic, messages }));
+}

@@ -1,0 +1,219 @@
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { type CanonicalEvent } from '../canonical.js';
+import { type ChangeEvent } from '../envelope.js';
+import { DecodeError, SourceUnavailableError, TransformError } from '../errors.js';
+import { emit, fail, skip, type Stage } from '../stage.js';
+import { createCounters } from './counters.js';
+import { DEAD_LETTER_HEADERS } from './dead-letter.js';
+import {
+  type BatchControl,
+  type DecodedSourceRecord,
+  type OutputRecord,
+  type PartitionOffset,
+  type SourceRecord,
+} from './ports.js';
+import { ShutdownDuringRetryError } from './retry.js';
+import { createTransformBatchHandler } from './transform-runner.js';
+
+const NOW = new Date('2026-11-27T08:00:00.000Z');
+
+function record(offset: number, value: string | null): SourceRecord {
+  return {
+    topic: 'erp.ErpDemo.dbo.InventoryBalance',
+    partition: 3,
+    offset: String(offset),
+    key: Buffer.from(`k${offset}`),
+    value: value === null ? null : Buffer.from(value),
+    headers: { origin: 'test' },
+    timestamp: '0',
+  };
+}
+
+function change(table: string, sku: string): ChangeEvent {
+  return {
+    op: 'u',
+    table: { server: 'erp', database: 'ErpDemo', schema: 'dbo', table },
+    key: { Sku: sku },
+    before: null,
+    after: { Sku: sku },
+    source: { connector: 'sqlserver', tsMs: 1, snapshot: false },
+    position: `pos-${sku}`,
+    tsMs: 1,
+    transaction: null,
+  };
+}
+
+function eventFor(c: ChangeEvent): CanonicalEvent {
+  return {
+    meta: { eventId: `id-${String(c.key['Sku'])}`, eventType: 'StockLevelChanged' },
+  } as unknown as CanonicalEvent;
+}
+
+/** Decodes the test's record values: "change:<table>:<sku>", "ignore", "tombstone", "bad" or "unavailable". */
+function decode(attemptsUntilRegistryBack = 0) {
+  let outages = attemptsUntilRegistryBack;
+  return async (r: SourceRecord): Promise<DecodedSourceRecord> => {
+    const text = r.value?.toString() ?? 'tombstone';
+    if (text === 'unavailable' && outages-- > 0) throw new SourceUnavailableError('Registry unreachable');
+    if (text === 'bad') throw new DecodeError(`Bad magic byte 0x62 in record ${r.topic}[${r.partition}]@${r.offset}`);
+    if (text === 'tombstone') return { kind: 'tombstone' };
+    if (text === 'ignore') return { kind: 'ignored', reason: 'heartbeat', detail: 'Heartbeat' };
+    const [, table, sku] = text.split(':');
+    return { kind: 'change', event: change(table ?? '', sku ?? '') };
+  };
+}
+
+const stockStage: Stage = {
+  name: 'stock_level',
+  apply: (c) =>
+    c.key['Sku'] === 'SKU-SKIP'
+      ? skip('No quantity changed')
+      : c.key['Sku'] === 'SKU-BAD'
+        ? fail(new TransformError('Missing column QtyOnHand', { stage: 'stock_level' }))
+        : emit(eventFor(c)),
+};
+
+function harness(options: { outages?: number; running?: () => boolean } = {}) {
+  const commits: { records: readonly OutputRecord[]; offset: PartitionOffset }[] = [];
+  const control = { paused: 0, resumed: 0, heartbeats: 0 };
+  const counters = createCounters();
+  const handler = createTransformBatchHandler({
+    decode: decode(options.outages ?? 0),
+    stagesFor: (table) => (table === 'InventoryBalance' ? [stockStage] : []),
+    encode: async (event) => ({
+      topic: 'canonical.inventory.v1',
+      key: event.meta.eventId,
+      value: Buffer.from(event.meta.eventId),
+    }),
+    output: {
+      commit: async (records, offset) => {
+        commits.push({ records, offset });
+      },
+    },
+    deadLetterTopic: 'cdc-sync.dlq',
+    backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+    logger: pino({ level: 'silent' }),
+    counters,
+    now: () => NOW,
+  });
+  const batchControl: BatchControl = {
+    heartbeat: async () => {
+      control.heartbeats++;
+    },
+    isRunning: options.running ?? (() => true),
+    pause: () => control.paused++,
+    resume: () => control.resumed++,
+  };
+  return { handler, commits, control, counters, batchControl };
+}
+
+describe('the transform batch handler', () => {
+  it('publishes events, dead letters and the next offset in one commit', async () => {
+    const { handler, commits, counters, batchControl } = harness();
+    const records = [
+      record(10, 'change:InventoryBalance:SKU-1'),
+      record(11, 'bad'),
+      record(12, 'change:InventoryBalance:SKU-SKIP'),
+      record(13, 'change:InventoryBalance:SKU-BAD'),
+      record(14, 'ignore'),
+      record(15, null),
+      record(16, 'change:Item:SKU-9'),
+      record(17, 'change:InventoryBalance:SKU-2'),
+    ];
+    await handler({ topic: records[0]!.topic, partition: 3, records }, batchControl);
+
+    expect(commits).toHaveLength(1);
+    expect(commits[0]!.offset).toEqual({ topic: 'erp.ErpDemo.dbo.InventoryBalance', partition: 3, offset: '18' });
+    expect(commits[0]!.records.map((r) => [r.topic, String(r.key)])).toEqual([
+      ['canonical.inventory.v1', 'id-SKU-1'],
+      ['cdc-sync.dlq', 'k11'],
+      ['cdc-sync.dlq', 'k13'],
+      ['canonical.inventory.v1', 'id-SKU-2'],
+    ]);
+    expect(commits[0]!.records[1]).toEqual({
+      topic: 'cdc-sync.dlq',
+      key: Buffer.from('k11'),
+      value: Buffer.from('bad'),
+      headers: {
+        origin: 'test',
+        [DEAD_LETTER_HEADERS.topic]: 'erp.ErpDemo.dbo.InventoryBalance',
+        [DEAD_LETTER_HEADERS.partition]: '3',
+        [DEAD_LETTER_HEADERS.offset]: '11',
+        [DEAD_LETTER_HEADERS.stage]: 'decode',
+        [DEAD_LETTER_HEADERS.errorClass]: 'DecodeError',
+        [DEAD_LETTER_HEADERS.errorMessage]: 'Bad magic byte 0x62 in record erp.ErpDemo.dbo.InventoryBalance[3]@11',
+        [DEAD_LETTER_HEADERS.time]: '2026-11-27T08:00:00.000Z',
+      },
+    });
+    expect(commits[0]!.records[2]!.headers).toMatchObject({
+      [DEAD_LETTER_HEADERS.stage]: 'stock_level',
+      [DEAD_LETTER_HEADERS.errorClass]: 'TransformError',
+      [DEAD_LETTER_HEADERS.errorMessage]: 'Missing column QtyOnHand',
+    });
+    expect(counters.snapshot()).toEqual({
+      'batches.committed': 1,
+      'records.dead_lettered.decode': 1,
+      'records.dead_lettered.stock_level': 1,
+      'records.ignored.heartbeat': 1,
+      'records.in': 8,
+      'records.tombstones': 1,
+      'records.unrouted': 1,
+      'stage.stock_level.failed': 1,
+      'stage.stock_level.in': 4,
+      'stage.stock_level.out': 2,
+      'stage.stock_level.skipped': 1,
+    });
+  });
+
+  it('retries a transient failure with the partition paused, never dead-letters it, and counts once', async () => {
+    const { handler, commits, control, counters, batchControl } = harness({ outages: 2 });
+    const records = [record(0, 'change:InventoryBalance:SKU-1'), record(1, 'unavailable')];
+    await handler({ topic: records[0]!.topic, partition: 3, records }, batchControl);
+
+    expect(commits).toHaveLength(1);
+    expect(commits[0]!.records.map((r) => r.topic)).toEqual(['canonical.inventory.v1']);
+    expect(control).toMatchObject({ paused: 1, resumed: 1 });
+    expect(counters.get('batches.retried')).toBe(2);
+    expect(counters.get('stage.stock_level.out')).toBe(1);
+    expect(counters.get('records.in')).toBe(2);
+  });
+
+  it('gives up without committing when the worker stops during a retry', async () => {
+    let running = true;
+    const { handler, commits, batchControl } = harness({ outages: 100, running: () => running });
+    const pending = handler({ topic: 't', partition: 0, records: [record(0, 'unavailable')] }, batchControl);
+    running = false;
+    await expect(pending).rejects.toBeInstanceOf(ShutdownDuringRetryError);
+    expect(commits).toEqual([]);
+  });
+
+  it('dead-letters a record whose stage throws, without retrying it', async () => {
+    const { commits, batchControl } = harness();
+    const throwing: Stage = {
+      name: 'buggy',
+      apply: () => {
+        throw new TypeError("Cannot read properties of undefined (reading 'x')");
+      },
+    };
+    const handler = createTransformBatchHandler({
+      decode: decode(),
+      stagesFor: () => [throwing],
+      encode: async () => {
+        throw new Error('not reached');
+      },
+      output: { commit: async (records, offset) => void commits.push({ records, offset }) },
+      deadLetterTopic: 'cdc-sync.dlq',
+      backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+      logger: pino({ level: 'silent' }),
+      counters: createCounters(),
+      now: () => NOW,
+    });
+    await handler({ topic: 't', partition: 0, records: [record(5, 'change:InventoryBalance:SKU-1')] }, batchControl);
+    expect(commits[0]!.records[0]!.headers).toMatchObject({
+      [DEAD_LETTER_HEADERS.stage]: 'buggy',
+      [DEAD_LETTER_HEADERS.errorClass]: 'TransformError',
+      [DEAD_LETTER_HEADERS.errorMessage]: "Stage buggy threw: Cannot read properties of undefined (reading 'x')",
+    });
+  });
+});
