@@ -140,14 +140,27 @@ export function parsePipelineConfig(
   origin: string,
   env: NodeJS.ProcessEnv = process.env,
 ): PipelineConfig {
-  const interpolated = interpolateEnv(raw, [], origin, env);
-  const result = pipelineConfigSchema.safeParse(interpolated);
+  return parseWithSchema(pipelineConfigSchema, interpolateEnv(raw, [], origin, env), [], origin);
+}
+
+/**
+ * Validates one config value with its schema; on failure throws a `ConfigError`
+ * naming the key path (below `keyPrefix`), the origin and the bad value. Used
+ * for the whole file and for each transform's and sink's own section.
+ */
+export function parseWithSchema<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  keyPrefix: readonly PropertyKey[],
+  origin: string,
+): z.output<S> {
+  const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
-  const path = formatPath(issue.path);
-  const value = valueAt(interpolated, issue.path);
-  const shown = value === undefined || issue.path.length === 0 ? '' : ` (got ${JSON.stringify(value)})`;
-  throw new ConfigError(`Invalid config at ${path} in ${origin}: ${issue.message}${shown}`);
+  const path = [...keyPrefix, ...issue.path];
+  const bad = valueAt(value, issue.path);
+  const shown = bad === undefined || path.length === 0 ? '' : ` (got ${JSON.stringify(bad)})`;
+  throw new ConfigError(`Invalid config at ${formatPath(path)} in ${origin}: ${issue.message}${shown}`);
 }
 
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;

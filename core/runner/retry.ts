@@ -56,3 +56,27 @@ export async function retryTransient<T>(
     }
   }
 }
+
+/**
+ * Start-up work against a dependency (registering schemas, connecting):
+ * retried with backoff while it fails transiently and the process is not
+ * stopping, so workers started before their dependencies wait instead of
+ * exiting.
+ */
+export async function retryUntilAvailable<T>(
+  work: () => Promise<T>,
+  config: BackoffConfig,
+  onRetry: RetryObserver,
+  isRunning: () => boolean = () => true,
+): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await work();
+    } catch (error: unknown) {
+      if (!isRetriable(error) || !isRunning()) throw error;
+      const delayMs = backoffDelay(config, attempt);
+      onRetry(error as PipelineError, attempt, delayMs);
+      await sleep(delayMs);
+    }
+  }
+}

@@ -217,3 +217,43 @@ describe('the transform batch handler', () => {
     });
   });
 });
+
+describe('events their schema refuses', () => {
+  it('dead-letter the source record under the stage and keep the batch moving', async () => {
+    const commits: { records: readonly OutputRecord[]; offset: PartitionOffset }[] = [];
+    const handler = createTransformBatchHandler({
+      decode: decode(),
+      stagesFor: () => [stockStage],
+      encode: async (event) => {
+        if (event.meta.eventId === 'id-SKU-2') throw new TransformError('Value "1.23456" of onHand exceeds scale 3');
+        return { topic: 'canonical.inventory.v1', key: event.meta.eventId, value: null };
+      },
+      output: { commit: async (records, offset) => void commits.push({ records, offset }) },
+      deadLetterTopic: 'cdc-sync.dlq',
+      backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+      logger: pino({ level: 'silent' }),
+      counters: createCounters(),
+      now: () => NOW,
+    });
+    const control: BatchControl = {
+      heartbeat: async () => {},
+      isRunning: () => true,
+      pause: () => {},
+      resume: () => {},
+    };
+    await handler(
+      {
+        topic: 't',
+        partition: 0,
+        records: [record(1, 'change:InventoryBalance:SKU-2'), record(2, 'change:InventoryBalance:SKU-1')],
+      },
+      control,
+    );
+    expect(
+      commits[0]!.records.map((r) => [r.topic, r.headers?.[DEAD_LETTER_HEADERS.errorMessage] ?? String(r.key)]),
+    ).toEqual([
+      ['cdc-sync.dlq', 'Value "1.23456" of onHand exceeds scale 3'],
+      ['canonical.inventory.v1', 'id-SKU-1'],
+    ]);
+  });
+});

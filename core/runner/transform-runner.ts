@@ -1,6 +1,6 @@
 import { type Logger } from 'pino';
 import { type CanonicalEvent } from '../canonical.js';
-import { DecodeError, isRetriable, TransformError } from '../errors.js';
+import { DecodeError, isRetriable, PipelineError, TransformError } from '../errors.js';
 import { type Stage } from '../stage.js';
 import { type BackoffConfig } from './backoff.js';
 import { createCounters, type Counters } from './counters.js';
@@ -71,8 +71,17 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
       const result = applyStage(stage, decoded.event);
       tally.add(`stage.${stage.name}.in`);
       if (result.kind === 'emit') {
+        const encoded = await encodeAll(result.events);
+        if (encoded instanceof PipelineError) {
+          // An event its schema refuses is the stage's fault for this record: dead-letter the record, keep going.
+          tally.add(`stage.${stage.name}.failed`);
+          tally.add(`records.dead_lettered.${stage.name}`);
+          stageLog.warn({ err: encoded }, 'Dead-lettering a change whose events do not fit their schema');
+          outputs.push(deadLetterFor(record, deps.deadLetterTopic, stage.name, encoded, now()));
+          continue;
+        }
+        outputs.push(...encoded);
         for (const event of result.events) {
-          outputs.push(await deps.encode(event));
           stageLog.debug({ eventId: event.meta.eventId, eventType: event.meta.eventType }, 'Emitted canonical event');
         }
         tally.add(`stage.${stage.name}.out`, result.events.length);
@@ -87,6 +96,20 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
       }
     }
     return outputs;
+  }
+
+  /** Encodes all events of one stage result, or returns the non-retriable error that refused one of them. */
+  async function encodeAll(events: readonly CanonicalEvent[]): Promise<OutputRecord[] | PipelineError> {
+    const encoded: OutputRecord[] = [];
+    for (const event of events) {
+      try {
+        encoded.push(await deps.encode(event));
+      } catch (error: unknown) {
+        if (error instanceof PipelineError && !error.retriable) return error;
+        throw error;
+      }
+    }
+    return encoded;
   }
 
   return async function handleBatch(batch: RecordBatch, control: BatchControl): Promise<void> {

@@ -52,8 +52,8 @@ function splitTopLevel(body: string): string[] {
 
 const TABLE_CONSTRAINT = /^(CONSTRAINT|PRIMARY|FOREIGN|UNIQUE|CHECK)\b/i;
 
-/** Maps each `CREATE TABLE` in a script to its column names, in declaration order. */
-function createdTables(sql: string): Map<string, string[]> {
+/** Maps each `CREATE TABLE` in a script to its column and constraint definitions, in declaration order. */
+function tableDefinitions(sql: string): Map<string, string[]> {
   const tables = new Map<string, string[]>();
   const text = stripComments(sql);
   const header = /CREATE\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([\w.[\]"]+)\s*\(/gi;
@@ -65,13 +65,56 @@ function createdTables(sql: string): Map<string, string[]> {
       if (text[end] === ')') depth -= 1;
       end += 1;
     }
-    const body = text.slice(match.index + match[0].length, end - 1);
-    const columns = splitTopLevel(body)
-      .filter((definition) => !TABLE_CONSTRAINT.test(definition))
-      .map((definition) => bareName(definition.split(/\s+/)[0] ?? ''));
-    tables.set(bareName(match[1] ?? ''), columns);
+    tables.set(bareName(match[1] ?? ''), splitTopLevel(text.slice(match.index + match[0].length, end - 1)));
   }
   return tables;
+}
+
+/** Maps each `CREATE TABLE` in a script to its column names, in declaration order. */
+function createdTables(sql: string): Map<string, string[]> {
+  return new Map(
+    [...tableDefinitions(sql)].map(([table, definitions]) => [
+      table,
+      definitions
+        .filter((definition) => !TABLE_CONSTRAINT.test(definition))
+        .map((definition) => bareName(definition.split(/\s+/)[0] ?? '')),
+    ]),
+  );
+}
+
+/** Each table's primary-key columns, from an inline `PRIMARY KEY` or a table constraint. */
+function primaryKeys(sql: string): Map<string, string[]> {
+  const keys = new Map<string, string[]>();
+  for (const [table, definitions] of tableDefinitions(sql)) {
+    for (const definition of definitions) {
+      const constraint = /^CONSTRAINT\s+\S+\s+PRIMARY\s+KEY\s*\(([^)]*)\)/i.exec(definition);
+      if (constraint)
+        keys.set(
+          table,
+          (constraint[1] ?? '').split(',').map((column) => bareName(column.trim())),
+        );
+      else if (!TABLE_CONSTRAINT.test(definition) && /\bPRIMARY\s+KEY\b/i.test(definition)) {
+        keys.set(table, [bareName(definition.split(/\s+/)[0] ?? '')]);
+      }
+    }
+  }
+  return keys;
+}
+
+/** Each table's column-level foreign keys as `column -> Table.Column`. */
+function foreignKeys(sql: string): Map<string, Record<string, string>> {
+  const keys = new Map<string, Record<string, string>>();
+  for (const [table, definitions] of tableDefinitions(sql)) {
+    const references: Record<string, string> = {};
+    for (const definition of definitions) {
+      const reference = /\bREFERENCES\s+([\w.[\]"]+)\s*\(([^)]*)\)/i.exec(definition);
+      if (reference === null || TABLE_CONSTRAINT.test(definition)) continue;
+      const column = bareName(definition.split(/\s+/)[0] ?? '');
+      references[column] = `${bareName(reference[1] ?? '')}.${bareName((reference[2] ?? '').trim())}`;
+    }
+    keys.set(table, references);
+  }
+  return keys;
 }
 
 function snakeCased(tables: Map<string, string[]>): Map<string, string[]> {
@@ -111,14 +154,14 @@ describe('sample ERP DDL', () => {
   it('reads every table and its columns from the SQL Server script', () => {
     expect([...createdTables(sqlServerSchema).keys()]).toEqual(ERP_TABLES);
     expect(sqlServerTables.get('SalesOrderLine')).toEqual([
-      'OrderId',
+      'OrderNumber',
       'LineNo',
       'ItemId',
       'Sku',
       'Qty',
       'UnitPrice',
       'LineStatus',
-      'LocationId',
+      'LocationCode',
       'ModifiedAt',
     ]);
   });
@@ -155,6 +198,51 @@ describe('sample ERP DDL', () => {
     expect(createdTables(drifted).get('payment_transaction')).not.toEqual(
       snakeCased(sqlServerTables).get('payment_transaction'),
     );
+  });
+
+  // Code keys, as code-keyed ERPs use them: every change carries the business
+  // identifiers the transforms need, so a pure stage never has to join.
+  it.each<[string, string[]]>([
+    ['Item', ['ItemId']],
+    ['Location', ['LocationId']],
+    ['InventoryBalance', ['Sku', 'LocationCode']],
+    ['SalesOrderHeader', ['OrderNumber']],
+    ['SalesOrderLine', ['OrderNumber', 'LineNo']],
+    ['PaymentTransaction', ['PaymentId']],
+    ['Shipment', ['ShipmentId']],
+    ['ShipmentLine', ['ShipmentId', 'LineNo']],
+    ['ReturnAuthorization', ['RmaId']],
+    ['Refund', ['RefundId']],
+  ])('keys %s by %j in both flavours', (table, key) => {
+    expect(primaryKeys(sqlServerSchema).get(table)).toEqual(key);
+    expect(primaryKeys(postgresSchema).get(snakeCase(table))).toEqual(key.map(snakeCase));
+  });
+
+  it.each<[string, Record<string, string>]>([
+    ['InventoryBalance', { Sku: 'Item.Sku', LocationCode: 'Location.Code' }],
+    [
+      'SalesOrderLine',
+      { OrderNumber: 'SalesOrderHeader.OrderNumber', ItemId: 'Item.ItemId', LocationCode: 'Location.Code' },
+    ],
+    ['PaymentTransaction', { OrderNumber: 'SalesOrderHeader.OrderNumber' }],
+    ['Shipment', { OrderNumber: 'SalesOrderHeader.OrderNumber', LocationCode: 'Location.Code' }],
+    ['ShipmentLine', { ShipmentId: 'Shipment.ShipmentId', OrderNumber: 'SalesOrderHeader.OrderNumber' }],
+    ['ReturnAuthorization', { OrderNumber: 'SalesOrderHeader.OrderNumber' }],
+    ['Refund', { OrderNumber: 'SalesOrderHeader.OrderNumber', RmaNumber: 'ReturnAuthorization.RmaNumber' }],
+  ])('references codes, not surrogate ids, from %s in both flavours', (table, references) => {
+    expect(foreignKeys(sqlServerSchema).get(table)).toEqual(references);
+    const snakeReferences = Object.fromEntries(
+      Object.entries(references).map(([column, target]) => [
+        snakeCase(column),
+        target.split('.').map(snakeCase).join('.'),
+      ]),
+    );
+    expect(foreignKeys(postgresSchema).get(snakeCase(table))).toEqual(snakeReferences);
+  });
+
+  it.each(['OrderId', 'LocationId', 'RmaId'])('keeps no %s in the order documents', (column) => {
+    const documents = ['SalesOrderHeader', 'PaymentTransaction', 'Shipment', 'ShipmentLine', 'Refund'];
+    for (const table of documents) expect(sqlServerTables.get(table)).not.toContain(column);
   });
 
   it.each([...postgresTables.keys()])('logs full before images for public.%s', (table) => {

@@ -43,21 +43,24 @@ CREATE TABLE IF NOT EXISTS public.location (
     modified_at timestamp(6) NOT NULL DEFAULT timezone('utc', now())
 );
 
+-- Keyed by codes, the way code-keyed ERPs (Business Central's "No." fields) key
+-- their documents: every change then carries the business identifiers itself, so
+-- the pure transforms never look up an id in another table.
 CREATE TABLE IF NOT EXISTS public.inventory_balance (
-    item_id         integer       NOT NULL CONSTRAINT fk_inventory_balance_item REFERENCES public.item (item_id),
-    location_id     integer       NOT NULL CONSTRAINT fk_inventory_balance_location REFERENCES public.location (location_id),
+    sku             varchar(40)   NOT NULL CONSTRAINT fk_inventory_balance_item REFERENCES public.item (sku),
+    location_code   varchar(20)   NOT NULL CONSTRAINT fk_inventory_balance_location REFERENCES public.location (code),
     qty_on_hand     numeric(18,3) NOT NULL DEFAULT 0,
     qty_allocated   numeric(18,3) NOT NULL DEFAULT 0,
     safety_stock    numeric(18,3) NOT NULL DEFAULT 0,
     last_counted_at timestamptz   NULL,
     modified_at     timestamp(6)  NOT NULL DEFAULT timezone('utc', now()),
-    CONSTRAINT pk_inventory_balance PRIMARY KEY (item_id, location_id)
+    CONSTRAINT pk_inventory_balance PRIMARY KEY (sku, location_code)
 );
 
+-- The order number is the key, as in code-keyed ERPs; every child table carries it.
 -- status_code: NW new, AC accepted, PK picking, SH shipped, CL closed, CX cancelled.
 CREATE TABLE IF NOT EXISTS public.sales_order_header (
-    order_id       integer       NOT NULL CONSTRAINT pk_sales_order_header PRIMARY KEY,
-    order_number   varchar(20)   NOT NULL CONSTRAINT uq_sales_order_header_order_number UNIQUE,
+    order_number   varchar(20)   NOT NULL CONSTRAINT pk_sales_order_header PRIMARY KEY,
     customer_id    varchar(40)   NOT NULL,
     customer_email varchar(256)  NULL,
     channel        varchar(20)   NOT NULL,
@@ -70,27 +73,27 @@ CREATE TABLE IF NOT EXISTS public.sales_order_header (
     modified_at    timestamp(6)  NOT NULL DEFAULT timezone('utc', now())
 );
 
--- location_id is the fulfilling location, unknown until the line is allocated.
+-- location_code is the fulfilling location, unknown until the line is allocated.
 CREATE TABLE IF NOT EXISTS public.sales_order_line (
-    order_id    integer       NOT NULL
-        CONSTRAINT fk_sales_order_line_sales_order_header REFERENCES public.sales_order_header (order_id),
-    line_no     integer       NOT NULL,
-    item_id     integer       NOT NULL CONSTRAINT fk_sales_order_line_item REFERENCES public.item (item_id),
-    sku         varchar(40)   NOT NULL,
-    qty         numeric(18,3) NOT NULL,
-    unit_price  numeric(19,4) NOT NULL,
-    line_status char(2)       NOT NULL
+    order_number  varchar(20)   NOT NULL
+        CONSTRAINT fk_sales_order_line_sales_order_header REFERENCES public.sales_order_header (order_number),
+    line_no       integer       NOT NULL,
+    item_id       integer       NOT NULL CONSTRAINT fk_sales_order_line_item REFERENCES public.item (item_id),
+    sku           varchar(40)   NOT NULL,
+    qty           numeric(18,3) NOT NULL,
+    unit_price    numeric(19,4) NOT NULL,
+    line_status   char(2)       NOT NULL
         CONSTRAINT ck_sales_order_line_line_status CHECK (line_status IN ('NW', 'AC', 'PK', 'SH', 'CL', 'CX')),
-    location_id integer       NULL CONSTRAINT fk_sales_order_line_location REFERENCES public.location (location_id),
-    modified_at timestamp(6)  NOT NULL DEFAULT timezone('utc', now()),
-    CONSTRAINT pk_sales_order_line PRIMARY KEY (order_id, line_no)
+    location_code varchar(20)   NULL CONSTRAINT fk_sales_order_line_location REFERENCES public.location (code),
+    modified_at   timestamp(6)  NOT NULL DEFAULT timezone('utc', now()),
+    CONSTRAINT pk_sales_order_line PRIMARY KEY (order_number, line_no)
 );
 
 -- txn_type: AUT authorisation, CAP capture, REF refund.
 CREATE TABLE IF NOT EXISTS public.payment_transaction (
     payment_id    bigint        NOT NULL CONSTRAINT pk_payment_transaction PRIMARY KEY,
-    order_id      integer       NOT NULL
-        CONSTRAINT fk_payment_transaction_sales_order_header REFERENCES public.sales_order_header (order_id),
+    order_number  varchar(20)   NOT NULL
+        CONSTRAINT fk_payment_transaction_sales_order_header REFERENCES public.sales_order_header (order_number),
     txn_type      char(3)       NOT NULL CONSTRAINT ck_payment_transaction_txn_type CHECK (txn_type IN ('AUT', 'CAP', 'REF')),
     amount        numeric(19,4) NOT NULL,
     currency_code char(3)       NOT NULL,
@@ -101,12 +104,12 @@ CREATE TABLE IF NOT EXISTS public.payment_transaction (
     modified_at   timestamp(6)  NOT NULL DEFAULT timezone('utc', now())
 );
 
--- status: PK packed, SH shipped, DL delivered.
+-- status: PK packed, SH shipped, DL delivered. location_code is the shipping location.
 CREATE TABLE IF NOT EXISTS public.shipment (
     shipment_id     integer      NOT NULL CONSTRAINT pk_shipment PRIMARY KEY,
-    order_id        integer      NOT NULL
-        CONSTRAINT fk_shipment_sales_order_header REFERENCES public.sales_order_header (order_id),
-    location_id     integer      NOT NULL CONSTRAINT fk_shipment_location REFERENCES public.location (location_id),
+    order_number    varchar(20)  NOT NULL
+        CONSTRAINT fk_shipment_sales_order_header REFERENCES public.sales_order_header (order_number),
+    location_code   varchar(20)  NOT NULL CONSTRAINT fk_shipment_location REFERENCES public.location (code),
     carrier         varchar(40)  NULL,
     tracking_number varchar(64)  NULL,
     status          char(2)      NOT NULL CONSTRAINT ck_shipment_status CHECK (status IN ('PK', 'SH', 'DL')),
@@ -114,11 +117,14 @@ CREATE TABLE IF NOT EXISTS public.shipment (
     modified_at     timestamp(6) NOT NULL DEFAULT timezone('utc', now())
 );
 
--- order_line_no is sales_order_line.line_no of the shipment's order; the ERP keeps
--- no foreign key for it, so consumers must tolerate a line they have not seen yet.
+-- (order_number, order_line_no) is the sales_order_line the shipment line fulfils. The
+-- ERP keeps no foreign key for the line, so consumers must tolerate a line they have
+-- not seen yet.
 CREATE TABLE IF NOT EXISTS public.shipment_line (
     shipment_id   integer       NOT NULL CONSTRAINT fk_shipment_line_shipment REFERENCES public.shipment (shipment_id),
     line_no       integer       NOT NULL,
+    order_number  varchar(20)   NOT NULL
+        CONSTRAINT fk_shipment_line_sales_order_header REFERENCES public.sales_order_header (order_number),
     order_line_no integer       NOT NULL,
     qty           numeric(18,3) NOT NULL,
     modified_at   timestamp(6)  NOT NULL DEFAULT timezone('utc', now()),
@@ -127,21 +133,23 @@ CREATE TABLE IF NOT EXISTS public.shipment_line (
 
 -- status: AU authorised, RC received, CL closed.
 CREATE TABLE IF NOT EXISTS public.return_authorization (
-    rma_id      integer      NOT NULL CONSTRAINT pk_return_authorization PRIMARY KEY,
-    rma_number  varchar(20)  NOT NULL CONSTRAINT uq_return_authorization_rma_number UNIQUE,
-    order_id    integer      NOT NULL
-        CONSTRAINT fk_return_authorization_sales_order_header REFERENCES public.sales_order_header (order_id),
-    status      char(2)      NOT NULL CONSTRAINT ck_return_authorization_status CHECK (status IN ('AU', 'RC', 'CL')),
-    reason      varchar(200) NULL,
-    received_at timestamptz  NULL,
-    modified_at timestamp(6) NOT NULL DEFAULT timezone('utc', now())
+    rma_id       integer      NOT NULL CONSTRAINT pk_return_authorization PRIMARY KEY,
+    rma_number   varchar(20)  NOT NULL CONSTRAINT uq_return_authorization_rma_number UNIQUE,
+    order_number varchar(20)  NOT NULL
+        CONSTRAINT fk_return_authorization_sales_order_header REFERENCES public.sales_order_header (order_number),
+    status       char(2)      NOT NULL CONSTRAINT ck_return_authorization_status CHECK (status IN ('AU', 'RC', 'CL')),
+    reason       varchar(200) NULL,
+    received_at  timestamptz  NULL,
+    modified_at  timestamp(6) NOT NULL DEFAULT timezone('utc', now())
 );
 
--- rma_id is NULL for goodwill refunds that have no returned goods.
+-- rma_number is NULL for goodwill refunds that have no returned goods.
 CREATE TABLE IF NOT EXISTS public.refund (
     refund_id     integer       NOT NULL CONSTRAINT pk_refund PRIMARY KEY,
-    order_id      integer       NOT NULL CONSTRAINT fk_refund_sales_order_header REFERENCES public.sales_order_header (order_id),
-    rma_id        integer       NULL CONSTRAINT fk_refund_return_authorization REFERENCES public.return_authorization (rma_id),
+    order_number  varchar(20)   NOT NULL
+        CONSTRAINT fk_refund_sales_order_header REFERENCES public.sales_order_header (order_number),
+    rma_number    varchar(20)   NULL
+        CONSTRAINT fk_refund_return_authorization REFERENCES public.return_authorization (rma_number),
     amount        numeric(19,4) NOT NULL,
     currency_code char(3)       NOT NULL,
     status        varchar(12)   NOT NULL CONSTRAINT ck_refund_status CHECK (status IN ('PENDING', 'COMPLETED')),

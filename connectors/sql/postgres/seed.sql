@@ -23,18 +23,19 @@ VALUES
     (1006, 'CABLE-USBC-2M', 'USB-C cable 2 m (discontinued)', 'EA', 12.0000, false)
 ON CONFLICT (item_id) DO NOTHING;
 
-INSERT INTO public.inventory_balance (item_id, location_id, qty_on_hand, qty_allocated, safety_stock, last_counted_at)
+-- Balances are keyed by SKU and location code, as the ERP keys them.
+INSERT INTO public.inventory_balance (sku, location_code, qty_on_hand, qty_allocated, safety_stock, last_counted_at)
 VALUES
-    (1001, 1, 480.000, 12.000, 50.000, '2025-01-06T07:30:00+01:00'),
-    (1001, 2, 24.000, 2.000, 6.000, '2025-01-05T18:05:00+01:00'),
-    (1001, 3, 9.000, 0.000, 6.000, NULL),
-    (1002, 1, 150.000, 0.000, 20.000, '2025-01-06T07:45:00+01:00'),
-    (1002, 2, 7.000, 1.000, 4.000, NULL),
-    (1003, 1, 960.000, 48.000, 100.000, '2025-01-06T08:00:00+01:00'),
-    (1003, 3, 36.000, 0.000, 12.000, NULL),
-    (1004, 1, 212.750, 3.500, 25.000, '2025-01-06T08:10:00+01:00'),
-    (1004, 2, 18.250, 0.750, 5.000, NULL),
-    (1005, 1, 1250.500, 60.000, 200.000, '2025-01-06T08:20:00+01:00'),
-    (1006, 1, 0.000, 0.000, 0.000, '2024-12-31T16:00:00+01:00'),
-    (1006, 2, 3.000, 0.000, 0.000, NULL)
-ON CONFLICT (item_id, location_id) DO NOTHING;
+    ('TSHIRT-ORG-BLK-M', 'WH-EAST', 480.000, 12.000, 50.000, '2025-01-06T07:30:00+01:00'),
+    ('TSHIRT-ORG-BLK-M', 'ST-DOWNTOWN', 24.000, 2.000, 6.000, '2025-01-05T18:05:00+01:00'),
+    ('TSHIRT-ORG-BLK-M', 'ST-AIRPORT', 9.000, 0.000, 6.000, NULL),
+    ('HOODIE-GRY-L', 'WH-EAST', 150.000, 0.000, 20.000, '2025-01-06T07:45:00+01:00'),
+    ('HOODIE-GRY-L', 'ST-DOWNTOWN', 7.000, 1.000, 4.000, NULL),
+    ('MUG-STONE-350', 'WH-EAST', 960.000, 48.000, 100.000, '2025-01-06T08:00:00+01:00'),
+    ('MUG-STONE-350', 'ST-AIRPORT', 36.000, 0.000, 12.000, NULL),
+    ('COFFEE-ESP-BULK', 'WH-EAST', 212.750, 3.500, 25.000, '2025-01-06T08:10:00+01:00'),
+    ('COFFEE-ESP-BULK', 'ST-DOWNTOWN', 18.250, 0.750, 5.000, NULL),
+    ('ROPE-DYN-10MM', 'WH-EAST', 1250.500, 60.000, 200.000, '2025-01-06T08:20:00+01:00'),
+    ('CABLE-USBC-2M', 'WH-EAST', 0.000, 0.000, 0.000, '2024-12-31T16:00:00+01:00'),
+    ('CABLE-USBC-2M', 'ST-DOWNTOWN', 3.000, 0.000, 0.000, NULL)
+ON CONFLICT (sku, location_code) DO NOTHING;

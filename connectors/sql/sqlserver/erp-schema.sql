@@ -54,24 +54,27 @@ CREATE TABLE dbo.Location (
 );
 GO
 
+-- Keyed by codes, the way code-keyed ERPs (Business Central's "No." fields) key
+-- their documents: every change then carries the business identifiers itself, so
+-- the pure transforms never look up an id in another table.
 IF OBJECT_ID(N'dbo.InventoryBalance', N'U') IS NULL
 CREATE TABLE dbo.InventoryBalance (
-    ItemId        INT               NOT NULL CONSTRAINT FK_InventoryBalance_Item REFERENCES dbo.Item (ItemId),
-    LocationId    INT               NOT NULL CONSTRAINT FK_InventoryBalance_Location REFERENCES dbo.Location (LocationId),
+    Sku           NVARCHAR(40)      NOT NULL CONSTRAINT FK_InventoryBalance_Item REFERENCES dbo.Item (Sku),
+    LocationCode  NVARCHAR(20)      NOT NULL CONSTRAINT FK_InventoryBalance_Location REFERENCES dbo.Location (Code),
     QtyOnHand     DECIMAL(18,3)     NOT NULL CONSTRAINT DF_InventoryBalance_QtyOnHand DEFAULT 0,
     QtyAllocated  DECIMAL(18,3)     NOT NULL CONSTRAINT DF_InventoryBalance_QtyAllocated DEFAULT 0,
     SafetyStock   DECIMAL(18,3)     NOT NULL CONSTRAINT DF_InventoryBalance_SafetyStock DEFAULT 0,
     LastCountedAt DATETIMEOFFSET(7) NULL,
     ModifiedAt    DATETIME2(7)      NOT NULL CONSTRAINT DF_InventoryBalance_ModifiedAt DEFAULT SYSUTCDATETIME(),
-    CONSTRAINT PK_InventoryBalance PRIMARY KEY (ItemId, LocationId)
+    CONSTRAINT PK_InventoryBalance PRIMARY KEY (Sku, LocationCode)
 );
 GO
 
+-- The order number is the key, as in code-keyed ERPs; every child table carries it.
 -- StatusCode: NW new, AC accepted, PK picking, SH shipped, CL closed, CX cancelled.
 IF OBJECT_ID(N'dbo.SalesOrderHeader', N'U') IS NULL
 CREATE TABLE dbo.SalesOrderHeader (
-    OrderId       INT               NOT NULL CONSTRAINT PK_SalesOrderHeader PRIMARY KEY,
-    OrderNumber   NVARCHAR(20)      NOT NULL CONSTRAINT UQ_SalesOrderHeader_OrderNumber UNIQUE,
+    OrderNumber   NVARCHAR(20)      NOT NULL CONSTRAINT PK_SalesOrderHeader PRIMARY KEY,
     CustomerId    NVARCHAR(40)      NOT NULL,
     CustomerEmail NVARCHAR(256)     NULL,
     Channel       NVARCHAR(20)      NOT NULL,
@@ -85,20 +88,21 @@ CREATE TABLE dbo.SalesOrderHeader (
 );
 GO
 
--- LocationId is the fulfilling location, unknown until the line is allocated.
+-- LocationCode is the fulfilling location, unknown until the line is allocated.
 IF OBJECT_ID(N'dbo.SalesOrderLine', N'U') IS NULL
 CREATE TABLE dbo.SalesOrderLine (
-    OrderId    INT           NOT NULL CONSTRAINT FK_SalesOrderLine_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderId),
-    [LineNo]   INT           NOT NULL,
-    ItemId     INT           NOT NULL CONSTRAINT FK_SalesOrderLine_Item REFERENCES dbo.Item (ItemId),
-    Sku        NVARCHAR(40)  NOT NULL,
-    Qty        DECIMAL(18,3) NOT NULL,
-    UnitPrice  DECIMAL(19,4) NOT NULL,
-    LineStatus CHAR(2)       NOT NULL
+    OrderNumber  NVARCHAR(20)  NOT NULL
+        CONSTRAINT FK_SalesOrderLine_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderNumber),
+    [LineNo]     INT           NOT NULL,
+    ItemId       INT           NOT NULL CONSTRAINT FK_SalesOrderLine_Item REFERENCES dbo.Item (ItemId),
+    Sku          NVARCHAR(40)  NOT NULL,
+    Qty          DECIMAL(18,3) NOT NULL,
+    UnitPrice    DECIMAL(19,4) NOT NULL,
+    LineStatus   CHAR(2)       NOT NULL
         CONSTRAINT CK_SalesOrderLine_LineStatus CHECK (LineStatus IN ('NW', 'AC', 'PK', 'SH', 'CL', 'CX')),
-    LocationId INT           NULL CONSTRAINT FK_SalesOrderLine_Location REFERENCES dbo.Location (LocationId),
-    ModifiedAt DATETIME2(7)  NOT NULL CONSTRAINT DF_SalesOrderLine_ModifiedAt DEFAULT SYSUTCDATETIME(),
-    CONSTRAINT PK_SalesOrderLine PRIMARY KEY (OrderId, [LineNo])
+    LocationCode NVARCHAR(20)  NULL CONSTRAINT FK_SalesOrderLine_Location REFERENCES dbo.Location (Code),
+    ModifiedAt   DATETIME2(7)  NOT NULL CONSTRAINT DF_SalesOrderLine_ModifiedAt DEFAULT SYSUTCDATETIME(),
+    CONSTRAINT PK_SalesOrderLine PRIMARY KEY (OrderNumber, [LineNo])
 );
 GO
 
@@ -106,7 +110,8 @@ GO
 IF OBJECT_ID(N'dbo.PaymentTransaction', N'U') IS NULL
 CREATE TABLE dbo.PaymentTransaction (
     PaymentId    BIGINT            NOT NULL CONSTRAINT PK_PaymentTransaction PRIMARY KEY,
-    OrderId      INT               NOT NULL CONSTRAINT FK_PaymentTransaction_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderId),
+    OrderNumber  NVARCHAR(20)      NOT NULL
+        CONSTRAINT FK_PaymentTransaction_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderNumber),
     TxnType      CHAR(3)           NOT NULL CONSTRAINT CK_PaymentTransaction_TxnType CHECK (TxnType IN ('AUT', 'CAP', 'REF')),
     Amount       DECIMAL(19,4)     NOT NULL,
     CurrencyCode CHAR(3)           NOT NULL,
@@ -118,12 +123,13 @@ CREATE TABLE dbo.PaymentTransaction (
 );
 GO
 
--- Status: PK packed, SH shipped, DL delivered.
+-- Status: PK packed, SH shipped, DL delivered. LocationCode is the shipping location.
 IF OBJECT_ID(N'dbo.Shipment', N'U') IS NULL
 CREATE TABLE dbo.Shipment (
     ShipmentId     INT               NOT NULL CONSTRAINT PK_Shipment PRIMARY KEY,
-    OrderId        INT               NOT NULL CONSTRAINT FK_Shipment_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderId),
-    LocationId     INT               NOT NULL CONSTRAINT FK_Shipment_Location REFERENCES dbo.Location (LocationId),
+    OrderNumber    NVARCHAR(20)      NOT NULL
+        CONSTRAINT FK_Shipment_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderNumber),
+    LocationCode   NVARCHAR(20)      NOT NULL CONSTRAINT FK_Shipment_Location REFERENCES dbo.Location (Code),
     Carrier        NVARCHAR(40)      NULL,
     TrackingNumber NVARCHAR(64)      NULL,
     Status         CHAR(2)           NOT NULL CONSTRAINT CK_Shipment_Status CHECK (Status IN ('PK', 'SH', 'DL')),
@@ -132,12 +138,15 @@ CREATE TABLE dbo.Shipment (
 );
 GO
 
--- OrderLineNo is SalesOrderLine.LineNo of the shipment's order; the ERP keeps no
--- foreign key for it, so consumers must tolerate a line they have not seen yet.
+-- (OrderNumber, OrderLineNo) is the SalesOrderLine the shipment line fulfils. The ERP
+-- keeps no foreign key for the line, so consumers must tolerate a line they have not
+-- seen yet.
 IF OBJECT_ID(N'dbo.ShipmentLine', N'U') IS NULL
 CREATE TABLE dbo.ShipmentLine (
     ShipmentId  INT           NOT NULL CONSTRAINT FK_ShipmentLine_Shipment REFERENCES dbo.Shipment (ShipmentId),
     [LineNo]    INT           NOT NULL,
+    OrderNumber NVARCHAR(20)  NOT NULL
+        CONSTRAINT FK_ShipmentLine_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderNumber),
     OrderLineNo INT           NOT NULL,
     Qty         DECIMAL(18,3) NOT NULL,
     ModifiedAt  DATETIME2(7)  NOT NULL CONSTRAINT DF_ShipmentLine_ModifiedAt DEFAULT SYSUTCDATETIME(),
@@ -148,22 +157,24 @@ GO
 -- Status: AU authorised, RC received, CL closed.
 IF OBJECT_ID(N'dbo.ReturnAuthorization', N'U') IS NULL
 CREATE TABLE dbo.ReturnAuthorization (
-    RmaId      INT               NOT NULL CONSTRAINT PK_ReturnAuthorization PRIMARY KEY,
-    RmaNumber  NVARCHAR(20)      NOT NULL CONSTRAINT UQ_ReturnAuthorization_RmaNumber UNIQUE,
-    OrderId    INT               NOT NULL CONSTRAINT FK_ReturnAuthorization_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderId),
-    Status     CHAR(2)           NOT NULL CONSTRAINT CK_ReturnAuthorization_Status CHECK (Status IN ('AU', 'RC', 'CL')),
-    Reason     NVARCHAR(200)     NULL,
-    ReceivedAt DATETIMEOFFSET(7) NULL,
-    ModifiedAt DATETIME2(7)      NOT NULL CONSTRAINT DF_ReturnAuthorization_ModifiedAt DEFAULT SYSUTCDATETIME()
+    RmaId       INT               NOT NULL CONSTRAINT PK_ReturnAuthorization PRIMARY KEY,
+    RmaNumber   NVARCHAR(20)      NOT NULL CONSTRAINT UQ_ReturnAuthorization_RmaNumber UNIQUE,
+    OrderNumber NVARCHAR(20)      NOT NULL
+        CONSTRAINT FK_ReturnAuthorization_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderNumber),
+    Status      CHAR(2)           NOT NULL CONSTRAINT CK_ReturnAuthorization_Status CHECK (Status IN ('AU', 'RC', 'CL')),
+    Reason      NVARCHAR(200)     NULL,
+    ReceivedAt  DATETIMEOFFSET(7) NULL,
+    ModifiedAt  DATETIME2(7)      NOT NULL CONSTRAINT DF_ReturnAuthorization_ModifiedAt DEFAULT SYSUTCDATETIME()
 );
 GO
 
--- RmaId is NULL for goodwill refunds that have no returned goods.
+-- RmaNumber is NULL for goodwill refunds that have no returned goods.
 IF OBJECT_ID(N'dbo.Refund', N'U') IS NULL
 CREATE TABLE dbo.Refund (
     RefundId     INT               NOT NULL CONSTRAINT PK_Refund PRIMARY KEY,
-    OrderId      INT               NOT NULL CONSTRAINT FK_Refund_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderId),
-    RmaId        INT               NULL CONSTRAINT FK_Refund_ReturnAuthorization REFERENCES dbo.ReturnAuthorization (RmaId),
+    OrderNumber  NVARCHAR(20)      NOT NULL CONSTRAINT FK_Refund_SalesOrderHeader REFERENCES dbo.SalesOrderHeader (OrderNumber),
+    RmaNumber    NVARCHAR(20)      NULL
+        CONSTRAINT FK_Refund_ReturnAuthorization REFERENCES dbo.ReturnAuthorization (RmaNumber),
     Amount       DECIMAL(19,4)     NOT NULL,
     CurrencyCode CHAR(3)           NOT NULL,
     Status       NVARCHAR(12)      NOT NULL CONSTRAINT CK_Refund_Status CHECK (Status IN (N'PENDING', N'COMPLETED')),

@@ -39,24 +39,25 @@ FROM (VALUES
 WHERE NOT EXISTS (SELECT 1 FROM dbo.Item AS i WHERE i.ItemId = v.ItemId);
 GO
 
-INSERT INTO dbo.InventoryBalance (ItemId, LocationId, QtyOnHand, QtyAllocated, SafetyStock, LastCountedAt)
-SELECT v.ItemId, v.LocationId, v.QtyOnHand, v.QtyAllocated, v.SafetyStock, v.LastCountedAt
+-- Balances are keyed by SKU and location code, as the ERP keys them.
+INSERT INTO dbo.InventoryBalance (Sku, LocationCode, QtyOnHand, QtyAllocated, SafetyStock, LastCountedAt)
+SELECT v.Sku, v.LocationCode, v.QtyOnHand, v.QtyAllocated, v.SafetyStock, v.LastCountedAt
 FROM (VALUES
-    (1001, 1, CAST(480.000 AS DECIMAL(18,3)), CAST(12.000 AS DECIMAL(18,3)), CAST(50.000 AS DECIMAL(18,3)),
-        CAST(N'2025-01-06T07:30:00.0000000+01:00' AS DATETIMEOFFSET(7))),
-    (1001, 2, 24.000, 2.000, 6.000, N'2025-01-05T18:05:00.0000000+01:00'),
-    (1001, 3, 9.000, 0.000, 6.000, NULL),
-    (1002, 1, 150.000, 0.000, 20.000, N'2025-01-06T07:45:00.0000000+01:00'),
-    (1002, 2, 7.000, 1.000, 4.000, NULL),
-    (1003, 1, 960.000, 48.000, 100.000, N'2025-01-06T08:00:00.0000000+01:00'),
-    (1003, 3, 36.000, 0.000, 12.000, NULL),
-    (1004, 1, 212.750, 3.500, 25.000, N'2025-01-06T08:10:00.0000000+01:00'),
-    (1004, 2, 18.250, 0.750, 5.000, NULL),
-    (1005, 1, 1250.500, 60.000, 200.000, N'2025-01-06T08:20:00.0000000+01:00'),
-    (1006, 1, 0.000, 0.000, 0.000, N'2024-12-31T16:00:00.0000000+01:00'),
-    (1006, 2, 3.000, 0.000, 0.000, NULL)
-) AS v (ItemId, LocationId, QtyOnHand, QtyAllocated, SafetyStock, LastCountedAt)
+    (N'TSHIRT-ORG-BLK-M', N'WH-EAST', CAST(480.000 AS DECIMAL(18,3)), CAST(12.000 AS DECIMAL(18,3)),
+        CAST(50.000 AS DECIMAL(18,3)), CAST(N'2025-01-06T07:30:00.0000000+01:00' AS DATETIMEOFFSET(7))),
+    (N'TSHIRT-ORG-BLK-M', N'ST-DOWNTOWN', 24.000, 2.000, 6.000, N'2025-01-05T18:05:00.0000000+01:00'),
+    (N'TSHIRT-ORG-BLK-M', N'ST-AIRPORT', 9.000, 0.000, 6.000, NULL),
+    (N'HOODIE-GRY-L', N'WH-EAST', 150.000, 0.000, 20.000, N'2025-01-06T07:45:00.0000000+01:00'),
+    (N'HOODIE-GRY-L', N'ST-DOWNTOWN', 7.000, 1.000, 4.000, NULL),
+    (N'MUG-STONE-350', N'WH-EAST', 960.000, 48.000, 100.000, N'2025-01-06T08:00:00.0000000+01:00'),
+    (N'MUG-STONE-350', N'ST-AIRPORT', 36.000, 0.000, 12.000, NULL),
+    (N'COFFEE-ESP-BULK', N'WH-EAST', 212.750, 3.500, 25.000, N'2025-01-06T08:10:00.0000000+01:00'),
+    (N'COFFEE-ESP-BULK', N'ST-DOWNTOWN', 18.250, 0.750, 5.000, NULL),
+    (N'ROPE-DYN-10MM', N'WH-EAST', 1250.500, 60.000, 200.000, N'2025-01-06T08:20:00.0000000+01:00'),
+    (N'CABLE-USBC-2M', N'WH-EAST', 0.000, 0.000, 0.000, N'2024-12-31T16:00:00.0000000+01:00'),
+    (N'CABLE-USBC-2M', N'ST-DOWNTOWN', 3.000, 0.000, 0.000, NULL)
+) AS v (Sku, LocationCode, QtyOnHand, QtyAllocated, SafetyStock, LastCountedAt)
 WHERE NOT EXISTS (
-    SELECT 1 FROM dbo.InventoryBalance AS b WHERE b.ItemId = v.ItemId AND b.LocationId = v.LocationId
+    SELECT 1 FROM dbo.InventoryBalance AS b WHERE b.Sku = v.Sku AND b.LocationCode = v.LocationCode
 );
 GO

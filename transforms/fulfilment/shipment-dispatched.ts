@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { type ChangeEvent } from '../../core/envelope.js';
+import {
+  type Stage,
+  type StageContext,
+  type StageResult,
+  type TransformDefinition,
+  emit,
+  fail,
+} from '../../core/stage.js';
+import { canonicalEvent } from '../event-meta.js';
+import { COLUMN, readColumns } from '../rows.js';
+import { arrivalAt } from '../transitions.js';
+
+/** Which `Shipment.Status` means shipped, as the ERP spells it. */
+export const shipmentDispatchedConfigSchema = z.strictObject({
+  shippedStatus: z.string().min(1).default('SH').describe('Shipment.Status of a shipment that left the location'),
+});
+
+/** The parsed shipment_dispatched config, defaults applied. */
+export type ShipmentDispatchedConfig = z.output<typeof shipmentDispatchedConfigSchema>;
+
+/**
+ * `Shipment` changes → `ShipmentDispatched`, keyed by order number.
+ *
+ * Emits when a shipment reaches `shippedStatus`: inserted (or snapshot-read)
+ * already shipped, or updated from another status to it, judged from before →
+ * after (see `arrivalAt`). Everything else skips with a reason; an update to
+ * `shippedStatus` without a before image fails. Tombstones never reach the
+ * stage (the runner drops them).
+ *
+ * A shipped shipment must have `Carrier`, `TrackingNumber` and `ShippedAt`
+ * (nullable while packing): the canonical event requires them, so a shipped
+ * row without them fails rather than publish a dispatch nobody can track.
+ */
+export const shipmentDispatched = {
+  name: 'shipment_dispatched',
+  summary: 'Shipment rows reaching SH become ShipmentDispatched',
+  input: { tables: ['Shipment'] },
+  output: ['ShipmentDispatched'],
+  configSchema: shipmentDispatchedConfigSchema,
+  create: createShipmentDispatchedStage,
+} as const satisfies TransformDefinition<typeof shipmentDispatchedConfigSchema>;
+
+/** Creates the stage for the configured status; pure, so one instance serves every partition. */
+export function createShipmentDispatchedStage(config: ShipmentDispatchedConfig, _ctx: StageContext): Stage {
+  const target = { column: 'Status', status: config.shippedStatus, eventType: 'ShipmentDispatched' } as const;
+
+  return {
+    name: shipmentDispatched.name,
+    apply(change: ChangeEvent): StageResult {
+      const arrival = arrivalAt(change, target, shipmentDispatched.name);
+      if (arrival.kind !== 'arrived') return arrival;
+
+      const read = readColumns(change, 'after', SHIPMENT_COLUMNS, shipmentDispatched.name);
+      if (!read.ok) return fail(read.error);
+      const shipment = read.row;
+      return emit(
+        canonicalEvent(change, 'ShipmentDispatched', shipment.OrderNumber, {
+          orderNumber: shipment.OrderNumber,
+          shipmentId: shipment.ShipmentId,
+          carrier: shipment.Carrier,
+          trackingNumber: shipment.TrackingNumber,
+          location: shipment.LocationCode,
+          shippedAt: shipment.ShippedAt,
+        }),
+      );
+    },
+  };
+}
+
+const SHIPMENT_COLUMNS = {
+  ShipmentId: COLUMN.integerId,
+  OrderNumber: COLUMN.identifier,
+  LocationCode: COLUMN.identifier,
+  Carrier: COLUMN.identifier,
+  TrackingNumber: COLUMN.identifier,
+  ShippedAt: COLUMN.timestamp,
+} as const;

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { type ChangeEvent, OP } from '../../core/envelope.js';
+import {
+  type Stage,
+  type StageContext,
+  type StageResult,
+  type TransformDefinition,
+  emit,
+  fail,
+  skip,
+} from '../../core/stage.js';
+import { canonicalEvent } from '../event-meta.js';
+import { COLUMN, nullable, readColumns } from '../rows.js';
+import { arrivalAt } from '../transitions.js';
+
+/** Which transaction type is a capture and which status means it succeeded, as the ERP spells them. */
+export const paymentCapturedConfigSchema = z.strictObject({
+  captureTxnType: z.string().min(1).default('CAP').describe('PaymentTransaction.TxnType of captures'),
+  succeededStatus: z
+    .string()
+    .min(1)
+    .default('SUCCEEDED')
+    .describe('PaymentTransaction.Status of a transaction that went through'),
+});
+
+/** The parsed payment_captured config, defaults applied. */
+export type PaymentCapturedConfig = z.output<typeof paymentCapturedConfigSchema>;
+
+/**
+ * `PaymentTransaction` changes → `PaymentCaptured`, keyed by order number.
+ *
+ * Emits when a capture reaches `succeededStatus`: inserted (or snapshot-read)
+ * already succeeded, or updated from another status to it, judged from
+ * before → after (see `arrivalAt`). Other transaction types, other statuses,
+ * updates of an already succeeded capture, deletes, truncates and messages
+ * skip with a reason. An update to `succeededStatus` without a before image
+ * fails. Tombstones never reach the stage (the runner drops them).
+ *
+ * `paymentId` is the BIGINT `PaymentId` as a decimal string; `capturedAt` is
+ * `ProcessedAt`, which a succeeded capture must have.
+ */
+export const paymentCaptured = {
+  name: 'payment_captured',
+  summary: 'PaymentTransaction captures reaching SUCCEEDED become PaymentCaptured',
+  input: { tables: ['PaymentTransaction'] },
+  output: ['PaymentCaptured'],
+  configSchema: paymentCapturedConfigSchema,
+  create: createPaymentCapturedStage,
+} as const satisfies TransformDefinition<typeof paymentCapturedConfigSchema>;
+
+/** Creates the stage for the configured codes; pure, so one instance serves every partition. */
+export function createPaymentCapturedStage(config: PaymentCapturedConfig, _ctx: StageContext): Stage {
+  const target = { column: 'Status', status: config.succeededStatus, eventType: 'PaymentCaptured' } as const;
+
+  return {
+    name: paymentCaptured.name,
+    apply(change: ChangeEvent): StageResult {
+      if (change.op === OP.create || change.op === OP.read || change.op === OP.update) {
+        const type = readColumns(change, 'after', { TxnType: COLUMN.code }, paymentCaptured.name);
+        if (!type.ok) return fail(type.error);
+        if (type.row.TxnType !== config.captureTxnType) {
+          return skip(`TxnType ${type.row.TxnType} is not ${config.captureTxnType}`);
+        }
+      }
+      const arrival = arrivalAt(change, target, paymentCaptured.name);
+      if (arrival.kind !== 'arrived') return arrival;
+
+      const read = readColumns(change, 'after', PAYMENT_COLUMNS, paymentCaptured.name);
+      if (!read.ok) return fail(read.error);
+      const payment = read.row;
+      return emit(
+        canonicalEvent(change, 'PaymentCaptured', payment.OrderNumber, {
+          orderNumber: payment.OrderNumber,
+          paymentId: payment.PaymentId,
+          amount: payment.Amount,
+          currency: payment.CurrencyCode,
+          pspReference: payment.PspReference,
+          capturedAt: payment.ProcessedAt,
+        }),
+      );
+    },
+  };
+}
+
+const PAYMENT_COLUMNS = {
+  PaymentId: COLUMN.integerId,
+  OrderNumber: COLUMN.identifier,
+  Amount: COLUMN.money,
+  CurrencyCode: COLUMN.code,
+  PspReference: nullable(COLUMN.text),
+  ProcessedAt: COLUMN.timestamp,
+} as const;

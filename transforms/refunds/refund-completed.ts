@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import { type ChangeEvent } from '../../core/envelope.js';
+import {
+  type Stage,
+  type StageContext,
+  type StageResult,
+  type TransformDefinition,
+  emit,
+  fail,
+} from '../../core/stage.js';
+import { canonicalEvent } from '../event-meta.js';
+import { COLUMN, nullable, readColumns } from '../rows.js';
+import { arrivalAt } from '../transitions.js';
+
+/** Which `Refund.Status` means the money went back, as the ERP spells it. */
+export const refundCompletedConfigSchema = z.strictObject({
+  completedStatus: z.string().min(1).default('COMPLETED').describe('Refund.Status of a refund that was paid out'),
+});
+
+/** The parsed refund_completed config, defaults applied. */
+export type RefundCompletedConfig = z.output<typeof refundCompletedConfigSchema>;
+
+/**
+ * `Refund` changes → `RefundCompleted`, keyed by order number.
+ *
+ * Emits when a refund reaches `completedStatus`: inserted (or snapshot-read)
+ * already completed, or updated from another status to it, judged from before
+ * → after (see `arrivalAt`). Everything else skips with a reason; an update to
+ * `completedStatus` without a before image fails. Tombstones never reach the
+ * stage (the runner drops them).
+ *
+ * `rmaNumber` is null for goodwill refunds without returned goods; a completed
+ * refund must have `CompletedAt`.
+ */
+export const refundCompleted = {
+  name: 'refund_completed',
+  summary: 'Refund rows reaching COMPLETED become RefundCompleted',
+  input: { tables: ['Refund'] },
+  output: ['RefundCompleted'],
+  configSchema: refundCompletedConfigSchema,
+  create: createRefundCompletedStage,
+} as const satisfies TransformDefinition<typeof refundCompletedConfigSchema>;
+
+/** Creates the stage for the configured status; pure, so one instance serves every partition. */
+export function createRefundCompletedStage(config: RefundCompletedConfig, _ctx: StageContext): Stage {
+  const target = { column: 'Status', status: config.completedStatus, eventType: 'RefundCompleted' } as const;
+
+  return {
+    name: refundCompleted.name,
+    apply(change: ChangeEvent): StageResult {
+      const arrival = arrivalAt(change, target, refundCompleted.name);
+      if (arrival.kind !== 'arrived') return arrival;
+
+      const read = readColumns(change, 'after', REFUND_COLUMNS, refundCompleted.name);
+      if (!read.ok) return fail(read.error);
+      const refund = read.row;
+      return emit(
+        canonicalEvent(change, 'RefundCompleted', refund.OrderNumber, {
+          orderNumber: refund.OrderNumber,
+          refundId: refund.RefundId,
+          rmaNumber: refund.RmaNumber,
+          amount: refund.Amount,
+          currency: refund.CurrencyCode,
+          completedAt: refund.CompletedAt,
+        }),
+      );
+    },
+  };
+}
+
+const REFUND_COLUMNS = {
+  RefundId: COLUMN.integerId,
+  OrderNumber: COLUMN.identifier,
+  RmaNumber: nullable(COLUMN.identifier),
+  Amount: COLUMN.money,
+  CurrencyCode: COLUMN.code,
+  CompletedAt: COLUMN.timestamp,
+} as const;

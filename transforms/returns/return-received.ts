@@ -1,0 +1,76 @@
+import { z } from 'zod';
+import { type ChangeEvent } from '../../core/envelope.js';
+import {
+  type Stage,
+  type StageContext,
+  type StageResult,
+  type TransformDefinition,
+  emit,
+  fail,
+} from '../../core/stage.js';
+import { canonicalEvent } from '../event-meta.js';
+import { COLUMN, nullable, readColumns } from '../rows.js';
+import { arrivalAt } from '../transitions.js';
+
+/** Which `ReturnAuthorization.Status` means the goods arrived, as the ERP spells it. */
+export const returnReceivedConfigSchema = z.strictObject({
+  receivedStatus: z
+    .string()
+    .min(1)
+    .default('RC')
+    .describe('ReturnAuthorization.Status of a return whose goods arrived'),
+});
+
+/** The parsed return_received config, defaults applied. */
+export type ReturnReceivedConfig = z.output<typeof returnReceivedConfigSchema>;
+
+/**
+ * `ReturnAuthorization` changes → `ReturnReceived`, keyed by order number.
+ *
+ * Emits when a return authorisation reaches `receivedStatus`: inserted (or
+ * snapshot-read) already received, or updated from another status to it,
+ * judged from before → after (see `arrivalAt`). Everything else skips with a
+ * reason; an update to `receivedStatus` without a before image fails.
+ * Tombstones never reach the stage (the runner drops them). A received return
+ * must have `ReceivedAt`.
+ */
+export const returnReceived = {
+  name: 'return_received',
+  summary: 'ReturnAuthorization rows reaching RC become ReturnReceived',
+  input: { tables: ['ReturnAuthorization'] },
+  output: ['ReturnReceived'],
+  configSchema: returnReceivedConfigSchema,
+  create: createReturnReceivedStage,
+} as const satisfies TransformDefinition<typeof returnReceivedConfigSchema>;
+
+/** Creates the stage for the configured status; pure, so one instance serves every partition. */
+export function createReturnReceivedStage(config: ReturnReceivedConfig, _ctx: StageContext): Stage {
+  const target = { column: 'Status', status: config.receivedStatus, eventType: 'ReturnReceived' } as const;
+
+  return {
+    name: returnReceived.name,
+    apply(change: ChangeEvent): StageResult {
+      const arrival = arrivalAt(change, target, returnReceived.name);
+      if (arrival.kind !== 'arrived') return arrival;
+
+      const read = readColumns(change, 'after', RETURN_COLUMNS, returnReceived.name);
+      if (!read.ok) return fail(read.error);
+      const rma = read.row;
+      return emit(
+        canonicalEvent(change, 'ReturnReceived', rma.OrderNumber, {
+          orderNumber: rma.OrderNumber,
+          rmaNumber: rma.RmaNumber,
+          reason: rma.Reason,
+          receivedAt: rma.ReceivedAt,
+        }),
+      );
+    },
+  };
+}
+
+const RETURN_COLUMNS = {
+  RmaNumber: COLUMN.identifier,
+  OrderNumber: COLUMN.identifier,
+  Reason: nullable(COLUMN.text),
+  ReceivedAt: COLUMN.timestamp,
+} as const;

@@ -1,0 +1,196 @@
+import { type DecimalString } from '../core/canonical.js';
+import { compareDecimals, formatDecimal, isDecimalString, parseDecimal, SCALE } from '../core/decimal.js';
+import { type ChangeEvent, OP } from '../core/envelope.js';
+import { TransformError } from '../core/errors.js';
+import { type StageResult } from '../core/stage.js';
+
+/**
+ * Reading ERP row images inside pure stages: typed columns, and failures that
+ * name the column, the table and the row key instead of exceptions.
+ *
+ * Values arrive as `connectors/` decodes them: DECIMAL/NUMERIC/MONEY as decimal
+ * strings with their scale, DATETIMEOFFSET as ISO-8601 strings with offset,
+ * INT as number, BIGINT as bigint, BIT as boolean, character types as strings.
+ */
+
+const INVALID: unique symbol = Symbol('invalid column value');
+
+/** How one column's decoded value is checked and converted; `read` returns {@link INVALID} for a value it rejects. */
+export type ColumnType<T> = {
+  /** What the column must hold, for messages: "expected <expected>, got …". */
+  readonly expected: string;
+  readonly read: (value: unknown) => T | typeof INVALID;
+};
+
+/** Column name to column type, e.g. `{ Sku: COLUMN.identifier, QtyOnHand: COLUMN.quantity }`. */
+export type ColumnSpec = Readonly<Record<string, ColumnType<unknown>>>;
+
+/** The typed row a {@link ColumnSpec} reads. */
+export type RowOf<S extends ColumnSpec> = { readonly [K in keyof S]: S[K] extends ColumnType<infer T> ? T : never };
+
+/** A read row, or the `TransformError` naming the first column that was missing or of the wrong type. */
+export type ColumnsResult<S extends ColumnSpec> =
+  { readonly ok: true; readonly row: RowOf<S> } | { readonly ok: false; readonly error: TransformError };
+
+/** Which row image of a change to read. */
+export type Image = 'before' | 'after';
+
+const ISO_TIMESTAMP_WITH_OFFSET = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** The column types stages use. Decimals are rescaled to the canonical scale only when no digit is lost. */
+export const COLUMN = {
+  /** A business identifier such as an order number or a SKU: a string that is not blank, kept exactly. */
+  identifier: {
+    expected: 'a non-blank string',
+    read: (value) => (typeof value === 'string' && value.trim() !== '' ? value : INVALID),
+  } satisfies ColumnType<string>,
+  /**
+   * A status or type code. CHAR(n) columns arrive blank-padded to their width
+   * (SQL Server and PostgreSQL both pad), so trailing blanks are dropped, as
+   * the databases themselves ignore them when comparing.
+   */
+  code: {
+    expected: 'a non-blank code',
+    read: (value) => (typeof value === 'string' && value.trimEnd() !== '' ? value.trimEnd() : INVALID),
+  } satisfies ColumnType<string>,
+  /** Free text, possibly empty. */
+  text: {
+    expected: 'a string',
+    read: (value) => (typeof value === 'string' ? value : INVALID),
+  } satisfies ColumnType<string>,
+  /** A quantity, at the canonical quantity scale (3). */
+  quantity: decimalColumn(SCALE.quantity),
+  /** An amount of money, at the canonical money scale (4). */
+  money: decimalColumn(SCALE.money),
+  /** An INT column. */
+  integer: {
+    expected: 'an integer',
+    read: (value) => (typeof value === 'number' && Number.isSafeInteger(value) ? value : INVALID),
+  } satisfies ColumnType<number>,
+  /** An INT or BIGINT surrogate id, as a decimal string so BIGINT keeps every digit. */
+  integerId: {
+    expected: 'an integer id',
+    read: (value) =>
+      typeof value === 'bigint' || (typeof value === 'number' && Number.isSafeInteger(value)) ? String(value) : INVALID,
+  } satisfies ColumnType<string>,
+  /** A DATETIMEOFFSET (Debezium ZonedTimestamp), kept exactly as the source wrote it. */
+  timestamp: {
+    expected: 'an ISO-8601 timestamp with offset',
+    read: (value) => (typeof value === 'string' && ISO_TIMESTAMP_WITH_OFFSET.test(value) ? value : INVALID),
+  } satisfies ColumnType<string>,
+} as const;
+
+/** The same column type, also accepting SQL NULL. */
+export function nullable<T>(type: ColumnType<T>): ColumnType<T | null> {
+  return {
+    expected: `${type.expected} or null`,
+    read: (value) => (value === null ? null : type.read(value)),
+  };
+}
+
+/**
+ * Reads and checks the columns of one row image. Returns the typed row, or a
+ * `TransformError` (tagged with `stage`) such as
+ * `Missing column QtyOnHand in ErpDemo.dbo.InventoryBalance key {"Sku":"SKU-1","LocationCode":"WH-1"}`.
+ * Never throws for bad data.
+ */
+export function readColumns<S extends ColumnSpec>(
+  change: ChangeEvent,
+  image: Image,
+  spec: S,
+  stage: string,
+): ColumnsResult<S> {
+  const row = change[image];
+  if (row === null) return { ok: false, error: missingImage(change, image, stage) };
+  const values: Record<string, unknown> = {};
+  for (const [column, type] of Object.entries(spec)) {
+    if (!Object.hasOwn(row, column) || row[column] === undefined) {
+      return { ok: false, error: new TransformError(`Missing column ${column} in ${where(change, image)}`, { stage }) };
+    }
+    const value = type.read(row[column]);
+    if (value === INVALID) {
+      const message = `Invalid column ${column} in ${where(change, image)}: expected ${type.expected}, got ${describeValue(row[column])}`;
+      return { ok: false, error: new TransformError(message, { stage }) };
+    }
+    values[column] = value;
+  }
+  return { ok: true, row: values as RowOf<S> };
+}
+
+/**
+ * The error for a change that lacks the row image a stage needs. SQL Server
+ * CDC always logs full before images; PostgreSQL logs them only for tables
+ * with `REPLICA IDENTITY FULL`.
+ *
+ * @see https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-replica-identity
+ */
+export function missingImage(change: ChangeEvent, image: Image, stage: string, needed?: string): TransformError {
+  const why = needed === undefined ? '' : `, so ${needed}`;
+  const hint =
+    image === 'before'
+      ? '; the source must log full before images (PostgreSQL: ALTER TABLE … REPLICA IDENTITY FULL)'
+      : '';
+  return new TransformError(`No ${image} image in ${rowRef(change)}${why}${hint}`, { stage });
+}
+
+/** `ErpDemo.dbo.InventoryBalance key {"Sku":"SKU-1","LocationCode":"WH-1"}`: where a row came from, for messages. */
+export function rowRef(change: Pick<ChangeEvent, 'table' | 'key'>): string {
+  const { database, schema, table } = change.table;
+  return `${database}.${schema}.${table} key ${keyJson(change.key)}`;
+}
+
+/**
+ * The skip for changes that carry no row: a truncate (PostgreSQL) empties the
+ * whole table and a logical decoding message belongs to no row, so neither
+ * maps onto per-row canonical events. Tombstones never reach a stage: the
+ * runner drops them, because the delete before each one carried the change.
+ */
+export function skipRowlessChange(change: ChangeEvent): Extract<StageResult, { readonly kind: 'skip' }> {
+  const table = `${change.table.database}.${change.table.schema}.${change.table.table}`;
+  const reason =
+    change.op === OP.truncate
+      ? `Truncate of ${table} carries no rows; re-snapshot the table to rebuild what was derived from it`
+      : `Change with op ${change.op} on ${table} carries no row`;
+  return { kind: 'skip', reason };
+}
+
+/** True when two decimal strings are numerically equal (`"12.5"` and `"12.500"` are). */
+export function sameDecimal(a: DecimalString, b: DecimalString): boolean {
+  return compareDecimals(a, b) === 0;
+}
+
+function decimalColumn(scale: number): ColumnType<DecimalString> {
+  return {
+    expected: `a decimal string with at most ${scale} decimals`,
+    read: (value) => {
+      if (!isDecimalString(value)) return INVALID;
+      const scaled = formatDecimal(parseDecimal(value, 'column'), scale);
+      // formatDecimal would round; a quantity or amount must never change on its way through.
+      return sameDecimal(scaled, value) ? scaled : INVALID;
+    },
+  };
+}
+
+function where(change: ChangeEvent, image: Image): string {
+  return image === 'after' ? rowRef(change) : `the before image of ${rowRef(change)}`;
+}
+
+/** The key as JSON in its column order; BIGINT values as JSON numbers with every digit. */
+function keyJson(key: ChangeEvent['key']): string {
+  const entries = Object.entries(key).map(([column, value]) => {
+    const json = typeof value === 'bigint' ? value.toString() : describeValue(value);
+    return `${JSON.stringify(column)}:${json}`;
+  });
+  return `{${entries.join(',')}}`;
+}
+
+/** A decoded value for messages: strings quoted, BIGINT as `12n` so it is told apart from an INT. */
+function describeValue(value: unknown): string {
+  if (typeof value === 'bigint') return `${value}n`;
+  if (value === undefined) return 'undefined';
+  // A replacer, so a BIGINT nested in a decoded struct cannot make the message itself throw.
+  return (
+    JSON.stringify(value, (_key, nested: unknown) => (typeof nested === 'bigint' ? `${nested}n` : nested)) ??
+    String(value)
+  );
+}
