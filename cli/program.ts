@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { PIPELINE_VERSION } from '../core/version.js';
+import { createProduceFixturesCommand } from './produce-fixtures-command.js';
+import { createRunCommand } from './run-command.js';
 import { createStackCommand } from './stack-command.js';
 
 /** Builds the `cdc-sync` command line. Each subcommand lives in a module of its own. */
@@ -9,5 +11,7 @@ export function createProgram(): Command {
       'Change-data-capture synchronization: ERP row changes from Debezium on Kafka become canonical events and MongoDB read models',
     )
     .version(PIPELINE_VERSION)
+    .addCommand(createRunCommand())
+    .addCommand(createProduceFixturesCommand())
     .addCommand(createStackCommand());
 }

@@ -29,6 +29,12 @@ export const pipelineConfigSchema = z
       .object({
         brokers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:9092']).describe('Bootstrap brokers, host:port'),
         clientId: z.string().min(1).default('cdc-sync').describe('Kafka client id'),
+        topicPartitions: z
+          .number()
+          .int()
+          .positive()
+          .default(1)
+          .describe('Partitions of topics the pipeline creates because they are missing at start-up'),
       })
       .prefault({}),
     schemaRegistry: z

@@ -1,4 +1,3 @@
-import { KafkaJSError } from 'kafkajs';
 import { SourceUnavailableError, type RecordLocation } from '../../core/errors.js';
 
 /**
@@ -27,10 +26,16 @@ const CONNECTION_ERRORS = new Set([
   'KafkaJSNoBrokerAvailableError',
 ]);
 
+/** The shape of kafkajs errors; matched by name because kafkajs' error classes are not ESM named exports. */
+type KafkaJsError = Error & { readonly retriable?: boolean; readonly originalError?: unknown };
+
+function isKafkaJsError(error: unknown): error is KafkaJsError {
+  return error instanceof Error && error.name.startsWith('KafkaJS');
+}
+
 function isTransient(error: unknown): boolean {
-  if (!(error instanceof KafkaJSError)) return false;
-  if (CONNECTION_ERRORS.has(error.name) || error.retriable) return true;
+  if (!isKafkaJsError(error)) return false;
+  if (CONNECTION_ERRORS.has(error.name) || error.retriable === true) return true;
   // kafkajs wraps the last retriable failure once its own retries are spent.
-  const original = (error as KafkaJSError & { originalError?: unknown }).originalError;
-  return error.name === 'KafkaJSNumberOfRetriesExceeded' && original !== undefined && isTransient(original);
+  return error.name === 'KafkaJSNumberOfRetriesExceeded' && isTransient(error.originalError);
 }

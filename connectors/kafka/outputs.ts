@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import { type OutputRecord, type PlainOutput, type TransactionalOutput } from '../../core/runner/ports.js';
 import { type KafkaBatchConsumer } from './batch-consumer.js';
 import { classifyKafkaError } from './classify-error.js';
@@ -23,6 +23,7 @@ export function createTransactionalOutput(
     transactionalId: settings.transactionalId,
     idempotent: true,
     maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
   return {
     connect: () => producer.connect(),
@@ -56,7 +57,11 @@ export function createTransactionalOutput(
  * and the offset follows it.
  */
 export function createPlainOutput(kafka: Kafka, consumer: KafkaBatchConsumer): PlainOutput & Connectable {
-  const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer: Producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
   return {
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),

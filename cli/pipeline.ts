@@ -1,0 +1,192 @@
+import { pino, type Logger } from 'pino';
+import { parseWithSchema, type PipelineConfig, sourceTopic } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import { createCounters, type Counters } from '../core/runner/counters.js';
+import { retryUntilAvailable } from '../core/runner/retry.js';
+import { createSinkBatchHandler } from '../core/runner/sink-runner.js';
+import { createTransformBatchHandler } from '../core/runner/transform-runner.js';
+import { type Stage, type TransformDefinition } from '../core/stage.js';
+import { PIPELINE_VERSION } from '../core/version.js';
+import { createConfluentDecoder } from '../connectors/avro/confluent-decoder.js';
+import { createCanonicalRegistryCodec } from '../connectors/canonical/registry.js';
+import { createEnvelopeReader } from '../connectors/debezium/envelope.js';
+import { createSourceDecoder } from '../connectors/debezium/source-decoder.js';
+import { createBatchConsumer } from '../connectors/kafka/batch-consumer.js';
+import { createKafkaClient } from '../connectors/kafka/client.js';
+import { createPlainOutput, createTransactionalOutput } from '../connectors/kafka/outputs.js';
+import { ensureTopics } from '../connectors/kafka/topics.js';
+import { sinks as sinkRegistry } from '../sinks/index.js';
+import { connectMongo } from '../sinks/mongo/connect.js';
+import { type SinkDefinition } from '../sinks/mongo/definition.js';
+import { transforms as transformRegistry } from '../transforms/index.js';
+
+/** Which workers a process runs; separate roles scale out as separate consumer groups. */
+export type PipelineRole = 'all' | 'transform' | 'sink';
+
+/** A started pipeline. `stop` finishes in-flight batches, commits, and disconnects. */
+export type RunningPipeline = {
+  readonly counters: Counters;
+  stop(): Promise<void>;
+};
+
+/** Creates the pipeline's root logger: JSON lines on stdout, with the role bound. */
+export function createPipelineLogger(config: PipelineConfig, role: PipelineRole): Logger {
+  return pino({ level: config.logLevel, base: { service: 'cdc-sync', role, version: PIPELINE_VERSION } });
+}
+
+/**
+ * The composition root: builds config, then logger, registry client,
+ * consumers, stages and sinks, in that order, and starts the workers of the
+ * given role. Resolves once every worker has joined its consumer group.
+ */
+export async function startPipeline(
+  config: PipelineConfig,
+  role: PipelineRole,
+  logger: Logger,
+  origin = 'the pipeline config',
+): Promise<RunningPipeline> {
+  const counters = createCounters();
+  const kafka = createKafkaClient(config.kafka, logger);
+  const codec = createCanonicalRegistryCodec({
+    registryUrl: config.schemaRegistry.url,
+    topics: { inventory: config.topics.inventory, order: config.topics.order },
+  });
+  const stoppers: (() => Promise<void>)[] = [];
+  const stop = async (): Promise<void> => {
+    for (const stopOne of stoppers.reverse()) await stopOne();
+  };
+
+  try {
+    const startup = (what: string) => (error: unknown, attempt: number, delayMs: number) =>
+      logger.warn({ err: error, attempt, delayMs }, `${what} unavailable at start-up; retrying`);
+    const sourceTopics = config.source.tables.map((table) => sourceTopic(config.source, table));
+    const ownTopics = [config.topics.inventory, config.topics.order, config.topics.deadLetter];
+    const created = await retryUntilAvailable(
+      () =>
+        ensureTopics(
+          kafka,
+          role === 'sink' ? ownTopics : [...sourceTopics, ...ownTopics],
+          config.kafka.topicPartitions,
+        ),
+      config.backoff,
+      startup('Kafka'),
+    );
+    if (created.length > 0) logger.info({ topics: created }, 'Created missing topics');
+
+    if (role === 'all' || role === 'transform') {
+      const stages = createStages(config, logger, origin);
+      const decoder = createConfluentDecoder({ registryUrl: config.schemaRegistry.url });
+      const reader = createEnvelopeReader({
+        connector: config.source.connector,
+        topicPrefix: config.source.topicPrefix,
+        database: config.source.database,
+      });
+      const consumer = createBatchConsumer(kafka, {
+        groupId: config.transform.groupId,
+        topics: sourceTopics,
+        fromBeginning: true,
+      });
+      const output = createTransactionalOutput(kafka, {
+        transactionalId: config.transform.transactionalId,
+        consumerGroupId: config.transform.groupId,
+      });
+      await retryUntilAvailable(
+        () => codec.ensureRegistered(),
+        config.backoff,
+        (error, attempt, delayMs) =>
+          logger.warn({ err: error, attempt, delayMs }, 'Schema registry unavailable at start-up; retrying'),
+      );
+      await output.connect();
+      stoppers.push(() => output.disconnect());
+      const handler = createTransformBatchHandler({
+        decode: createSourceDecoder(decoder, reader),
+        stagesFor: (table) => stages.get(table) ?? [],
+        encode: (event) => codec.encode(event),
+        output,
+        deadLetterTopic: config.topics.deadLetter,
+        backoff: config.backoff,
+        logger: logger.child({ component: 'transform-runner' }),
+        counters,
+      });
+      await consumer.run(handler);
+      stoppers.push(() => consumer.stop());
+      logger.info({ groupId: config.transform.groupId, stages: [...stages.keys()] }, 'Transform workers running');
+    }
+
+    if (role === 'all' || role === 'sink') {
+      const mongo = await retryUntilAvailable(
+        () => connectMongo(config.mongodb.uri),
+        config.backoff,
+        startup('MongoDB'),
+      );
+      stoppers.push(() => mongo.close());
+      const db = mongo.db(config.mongodb.database);
+      const sinks = await Promise.all(
+        enabledEntries<SinkDefinition>(sinkRegistry, config.sinks, 'sinks').map(([name, definition, settings]) =>
+          definition.create(parseWithSchema(definition.configSchema, settings, ['sinks', name], origin), {
+            logger: logger.child({ component: 'sink', stage: name }),
+            pipelineVersion: PIPELINE_VERSION,
+            now: () => new Date(),
+            db,
+          }),
+        ),
+      );
+      const consumer = createBatchConsumer(kafka, {
+        groupId: config.sink.groupId,
+        topics: [config.topics.inventory, config.topics.order],
+        fromBeginning: true,
+      });
+      const output = createPlainOutput(kafka, consumer);
+      await output.connect();
+      stoppers.push(() => output.disconnect());
+      const handler = createSinkBatchHandler({
+        decode: (record) => codec.decode(record),
+        sinks,
+        output,
+        deadLetterTopic: config.topics.deadLetter,
+        backoff: config.backoff,
+        logger: logger.child({ component: 'sink-runner' }),
+        counters,
+      });
+      await consumer.run(handler);
+      stoppers.push(() => consumer.stop());
+      logger.info({ groupId: config.sink.groupId, sinks: sinks.map((s) => s.name) }, 'Sink workers running');
+    }
+  } catch (error: unknown) {
+    await stop().catch(() => {});
+    throw error;
+  }
+  return { counters, stop };
+}
+
+/** The enabled stages by logical input table, each created from its validated config. */
+function createStages(config: PipelineConfig, logger: Logger, origin: string): Map<string, Stage[]> {
+  const byTable = new Map<string, Stage[]>();
+  for (const [name, definition, settings] of enabledEntries(transformRegistry, config.transforms, 'transforms')) {
+    const typed = definition as TransformDefinition;
+    const stage = typed.create(parseWithSchema(typed.configSchema, settings, ['transforms', name], origin), {
+      logger: logger.child({ component: 'transform', stage: name }),
+    });
+    for (const table of typed.input.tables) byTable.set(table, [...(byTable.get(table) ?? []), stage]);
+  }
+  return byTable;
+}
+
+/** Registry entries minus those the config disables; names the config lists but the registry lacks are errors. */
+function enabledEntries<D>(
+  registry: Readonly<Record<string, D>>,
+  settings: Readonly<Record<string, false | Record<string, unknown>>>,
+  section: string,
+): [string, D, Record<string, unknown>][] {
+  for (const name of Object.keys(settings)) {
+    if (!(name in registry)) {
+      throw new ConfigError(
+        `Unknown ${section.slice(0, -1)} ${JSON.stringify(name)} at ${section}.${name}; known: ${Object.keys(registry).join(', ')}`,
+      );
+    }
+  }
+  return Object.entries(registry).flatMap(([name, definition]) => {
+    const own = settings[name];
+    return own === false ? [] : [[name, definition, own ?? {}] as [string, D, Record<string, unknown>]];
+  });
+}

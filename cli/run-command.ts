@@ -1,0 +1,37 @@
+import { Command, Option } from 'commander';
+import { loadPipelineConfig } from '../core/config.js';
+import { createPipelineLogger, type PipelineRole, startPipeline } from './pipeline.js';
+
+/**
+ * `cdc-sync run --config <file> [--role transform|sink]`: runs the transform
+ * and sink workers until SIGTERM or SIGINT, then finishes the in-flight
+ * batches, commits, and exits 0.
+ */
+export function createRunCommand(): Command {
+  return new Command('run')
+    .description('Run the pipeline workers: Debezium topics → transforms → canonical topics → sinks → MongoDB')
+    .requiredOption(
+      '-c, --config <file>',
+      'pipeline config file (YAML or JSON); ${VAR} references read the environment',
+    )
+    .addOption(
+      new Option('-r, --role <role>', 'run one side only, to scale it as its own consumer group')
+        .choices(['all', 'transform', 'sink'])
+        .default('all'),
+    )
+    .action(async (options: { config: string; role: PipelineRole }) => {
+      const config = loadPipelineConfig(options.config);
+      const logger = createPipelineLogger(config, options.role);
+      const running = await startPipeline(config, options.role, logger);
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: NodeJS.Signals): void => {
+          logger.info({ signal }, 'Stopping: finishing in-flight batches and committing');
+          resolve();
+        };
+        process.once('SIGTERM', shutdown);
+        process.once('SIGINT', shutdown);
+      });
+      await running.stop();
+      logger.info({ counters: running.counters.snapshot() }, 'Stopped');
+    });
+}

@@ -1,0 +1,158 @@
+import { describe, expect, it } from 'vitest';
+import { type CanonicalEvent, ORDER_STATUS, type OrderEvent } from '../../core/canonical.js';
+import {
+  canonicalAt,
+  expectedSource,
+  orderAccepted,
+  orderDeleted,
+  orderLifecycle,
+  shipmentDispatched,
+  stockLevelChanged,
+} from '../testing.js';
+import { orderEventProblem, orderParts, orderViewConfigSchema, planOrders } from './order-view.js';
+
+const life = orderLifecycle('SO-1', 10);
+
+/** The parts an event writes: path, which version wins, and whether it decides "applied". */
+function shape(event: CanonicalEvent) {
+  return orderParts(event as OrderEvent).map((part) => `${part.path} ${part.wins}${part.primary ? ' primary' : ''}`);
+}
+
+describe('order_view config', () => {
+  it('defaults to the order_view collection', () => {
+    expect(orderViewConfigSchema.parse({})).toEqual({
+      collection: 'order_view',
+      documentLocks: { mode: 'auto', collection: 'cdc_sync_locks', leaseMs: 30_000, waitMs: 60_000 },
+    });
+  });
+});
+
+describe('orderParts', () => {
+  it.each([
+    [
+      'OrderAccepted',
+      life.accepted,
+      ['header newest primary', 'statusInfo newest', 'deletion newest', 'milestones.accepted earliest'],
+    ],
+    ['OrderStatusChanged', life.shipped, ['statusInfo newest primary']],
+    ['OrderDeleted', orderDeleted(20, 'SO-1'), ['deletion newest primary']],
+    ['OrderLineChanged', life.line2, ['lines.2 newest primary']],
+    ['PaymentCaptured', life.payment, ['payments.PAY-1 newest primary', 'milestones.paymentCaptured earliest']],
+    ['ShipmentDispatched', life.shipment, ['shipments.SHP-1 newest primary', 'milestones.shipped earliest']],
+    ['ReturnReceived', life.returned, ['returns.RMA-7 newest primary', 'milestones.returnReceived earliest']],
+    ['RefundCompleted', life.refund, ['refunds.RF-9 newest primary', 'milestones.refunded earliest']],
+    [
+      'OrderCancelled',
+      canonicalAt(21, 'OrderCancelled', 'SO-1', { orderNumber: 'SO-1', fromStatus: ORDER_STATUS.accepted }),
+      ['statusInfo newest primary'],
+    ],
+  ])('%s writes its parts', (_type, event, parts) => {
+    expect(shape(event)).toEqual(parts);
+  });
+
+  it('escapes ids that cannot be field names and keeps the original id in the entry', () => {
+    const [part] = orderParts(shipmentDispatched(22, 'SO-1', 'SHP.2', 'T-1'));
+    expect(part!.path).toBe('shipments.SHP%2E2');
+    expect(part!.set).toEqual({ 'shipments.SHP%2E2': expect.objectContaining({ shipmentId: 'SHP.2' }) });
+  });
+
+  it('writes money at scale 4 and quantities at scale 3, mirroring customer and status at the top level', () => {
+    const line = canonicalAt(23, 'OrderLineChanged', 'SO-1', {
+      ...life.line1.payload,
+      quantity: '2',
+      unitPrice: '19.99',
+    });
+    expect(orderParts(line)[0]!.set).toEqual({
+      'lines.1': expect.objectContaining({ quantity: '2.000', unitPrice: '19.9900', source: expectedSource(line) }),
+    });
+    const [header, status] = orderParts(life.accepted);
+    expect(header!.set).toMatchObject({ customerId: 'C-42', header: { orderTotal: '59.9700' } });
+    expect(status!.set).toMatchObject({ status: 'ACCEPTED', statusInfo: { status: 'ACCEPTED', erpStatus: 'A' } });
+  });
+});
+
+describe('planOrders', () => {
+  it('keeps per order and part only the newest event, and the earliest for milestones', () => {
+    const second = shipmentDispatched(30, 'SO-1', 'SHP-2', 'T-2');
+    const [plan] = planOrders([
+      life.line1Changed,
+      second,
+      life.line1,
+      life.shipment,
+      structuredClone(life.line1),
+    ] as OrderEvent[]);
+
+    expect(plan!.orderNumber).toBe('SO-1');
+    expect(plan!.events).toHaveLength(5);
+    expect(Object.fromEntries(plan!.parts.map((part) => [part.path, part.event.meta.eventId]))).toEqual({
+      'lines.1': life.line1Changed.meta.eventId,
+      'shipments.SHP-2': second.meta.eventId,
+      'shipments.SHP-1': life.shipment.meta.eventId,
+      'milestones.shipped': life.shipment.meta.eventId,
+    });
+    expect([...plan!.trackingNumbers].sort()).toEqual(['00340434161094042557', 'T-2']);
+  });
+
+  it('plans each order on its own', () => {
+    const plans = planOrders([
+      orderAccepted(1, 'SO-2'),
+      orderAccepted(2, 'SO-3'),
+      orderDeleted(3, 'SO-2'),
+    ] as OrderEvent[]);
+    expect(plans.map((plan) => [plan.orderNumber, plan.events.length])).toEqual([
+      ['SO-2', 2],
+      ['SO-3', 1],
+    ]);
+    expect(plans[0]!.parts.find((part) => part.path === 'deletion')?.event.meta.eventType).toBe('OrderDeleted');
+  });
+});
+
+describe('orderEventProblem', () => {
+  it.each([
+    [
+      'a stock event',
+      stockLevelChanged(1, { sku: 'A', location: 'B', onHand: '1', reserved: '0', safetyStock: '0' }),
+      'Unexpected event type StockLevelChanged',
+    ],
+    [
+      'an empty order number',
+      { ...life.line1, payload: { ...life.line1.payload, orderNumber: '' } },
+      'Missing orderNumber',
+    ],
+    [
+      'a float amount',
+      { ...life.payment, payload: { ...life.payment.payload, amount: 59.97 } },
+      'Invalid decimal 59.97 in amount',
+    ],
+    [
+      'a bad order total',
+      { ...life.accepted, payload: { ...life.accepted.payload, orderTotal: 'n/a' } },
+      'Invalid decimal "n/a" in orderTotal',
+    ],
+    ['a negative line number', { ...life.line1, payload: { ...life.line1.payload, lineNo: -1 } }, 'Invalid lineNo -1'],
+    [
+      'a missing shipment id',
+      { ...life.shipment, payload: { ...life.shipment.payload, shipmentId: '' } },
+      'Missing shipmentId',
+    ],
+    [
+      'a missing refund id',
+      { ...life.refund, payload: { ...life.refund.payload, refundId: null } },
+      'Missing refundId',
+    ],
+    [
+      'a malformed position',
+      { ...life.returned, meta: { ...life.returned.meta, sourcePosition: 'mssql:xyz' } },
+      'Invalid source position "mssql:xyz"',
+    ],
+  ])('rejects %s', (_label, event, problem) => {
+    expect(orderEventProblem(event as unknown as CanonicalEvent)).toBe(problem);
+  });
+
+  it.each(life.all.map((event) => [event.meta.eventType, event] as const))(
+    'accepts a well-formed %s',
+    (_type, event) => {
+      expect(orderEventProblem(event)).toBeUndefined();
+    },
+  );
+});

@@ -1,0 +1,386 @@
+import { type MongoClient } from 'mongodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ORDER_STATUS } from '../../core/canonical.js';
+import { SinkWriteError } from '../../core/errors.js';
+import { type Sink, type SinkWriteOutcome } from '../../core/sink.js';
+import { connectMongo } from '../../sinks/mongo/connect.js';
+import { orderView, orderViewConfigSchema } from '../../sinks/mongo/order-view.js';
+import {
+  canonicalAt,
+  expectedMeta,
+  expectedSource,
+  inBatches,
+  orderAccepted,
+  orderDeleted,
+  orderLifecycle,
+  type OrderLifecycle,
+  shipmentDispatched,
+  shuffledWithDuplicates,
+  testSinkContext,
+  writeConcurrently,
+} from '../../sinks/testing.js';
+import { services, uniqueName } from './services.js';
+
+/** SO-1001 and SO-1002 go through the same life, interleaved in source order. */
+const first = orderLifecycle('SO-1001', 100);
+const second = orderLifecycle('SO-1002', 105);
+const EVENTS = [...first.all, ...second.all].sort((a, b) =>
+  a.meta.sourcePosition < b.meta.sourcePosition ? -1 : a.meta.sourcePosition > b.meta.sourcePosition ? 1 : 0,
+);
+
+/** What an agent sees once an order's whole life has been applied. */
+function expectedOrder(life: OrderLifecycle, orderNumber: string) {
+  return {
+    _id: orderNumber,
+    orderNumber,
+    customerId: 'C-42',
+    status: 'SHIPPED',
+    deleted: false,
+    trackingNumbers: ['00340434161094042557'],
+    header: {
+      customerId: 'C-42',
+      customerEmail: 'ada@example.com',
+      channel: 'web',
+      currency: 'EUR',
+      orderTotal: '59.9700',
+      placedAt: '2026-11-20T09:00:00',
+      source: expectedSource(life.accepted),
+    },
+    statusInfo: { status: 'SHIPPED', erpStatus: 'S', source: expectedSource(life.shipped, 2) },
+    deletion: { deleted: false, source: expectedSource(life.accepted) },
+    lines: {
+      '1': {
+        lineNo: 1,
+        sku: 'SKU-A',
+        quantity: '1.000',
+        unitPrice: '19.9900',
+        lineStatus: 'ALLOCATED',
+        location: 'WH-1',
+        removed: false,
+        source: expectedSource(life.line1Changed),
+      },
+      '2': {
+        lineNo: 2,
+        sku: 'SKU-B',
+        quantity: '1.000',
+        unitPrice: '19.9900',
+        lineStatus: 'OPEN',
+        location: 'WH-1',
+        removed: false,
+        source: expectedSource(life.line2),
+      },
+    },
+    payments: {
+      'PAY-1': {
+        paymentId: 'PAY-1',
+        amount: '59.9700',
+        currency: 'EUR',
+        pspReference: 'psp-8841',
+        capturedAt: '2026-11-20T09:05:00',
+        source: expectedSource(life.payment),
+      },
+    },
+    shipments: {
+      'SHP-1': {
+        shipmentId: 'SHP-1',
+        carrier: 'DHL',
+        trackingNumber: '00340434161094042557',
+        location: 'WH-1',
+        shippedAt: '2026-11-21T14:00:00',
+        source: expectedSource(life.shipment),
+      },
+    },
+    returns: {
+      'RMA-7': {
+        rmaNumber: 'RMA-7',
+        reason: 'damaged',
+        receivedAt: '2026-11-25T10:00:00',
+        source: expectedSource(life.returned),
+      },
+    },
+    refunds: {
+      'RF-9': {
+        refundId: 'RF-9',
+        rmaNumber: 'RMA-7',
+        amount: '19.9900',
+        currency: 'EUR',
+        completedAt: '2026-11-26T08:00:00',
+        source: expectedSource(life.refund),
+      },
+    },
+    milestones: {
+      accepted: { at: '2026-11-20T09:00:00', ref: null, source: expectedSource(life.accepted) },
+      paymentCaptured: { at: '2026-11-20T09:05:00', ref: 'PAY-1', source: expectedSource(life.payment) },
+      shipped: { at: '2026-11-21T14:00:00', ref: 'SHP-1', source: expectedSource(life.shipment) },
+      returnReceived: { at: '2026-11-25T10:00:00', ref: 'RMA-7', source: expectedSource(life.returned) },
+      refunded: { at: '2026-11-26T08:00:00', ref: 'RF-9', source: expectedSource(life.refund) },
+    },
+    _meta: expectedMeta(life.refund),
+  };
+}
+
+const EXPECTED = [expectedOrder(first, 'SO-1001'), expectedOrder(second, 'SO-1002')];
+const SEEDS = [1, 7, 42, 1234, 2025];
+
+describe('order_view on the MongoDB-wire server', () => {
+  const database = uniqueName('sink_order_view').replace(/-/g, '_');
+  let clients: MongoClient[] = [];
+  let collections = 0;
+
+  beforeAll(async () => {
+    // Two clients, so the "two workers" cases write over separate connection pools.
+    clients = await Promise.all([connectMongo(services().mongodbUri), connectMongo(services().mongodbUri)]);
+  });
+
+  afterAll(async () => {
+    await clients[0]?.db(database).dropDatabase();
+    await Promise.all(clients.map((client) => client.close()));
+  });
+
+  /** A sink over a fresh collection, or over `collection` again, through client `worker`. */
+  async function orderViewSink(collection: string, worker = 0): Promise<Sink> {
+    const config = orderViewConfigSchema.parse({ collection });
+    return orderView.create(config, { ...testSinkContext(), db: clients[worker]!.db(database) });
+  }
+
+  function freshCollection(): string {
+    collections += 1;
+    return `orders_${collections}`;
+  }
+
+  async function documents(collection: string): Promise<unknown[]> {
+    return clients[0]!.db(database).collection(collection).find().sort({ _id: 1 }).toArray();
+  }
+
+  function expectAddsUp(outcomes: readonly SinkWriteOutcome[], events: number): void {
+    const total = outcomes.reduce((sum, o) => sum + o.applied + o.stale + o.rejected.length, 0);
+    expect(total).toBe(events);
+    expect(outcomes.flatMap((o) => o.rejected)).toEqual([]);
+  }
+
+  it('given the lives of two orders in source order in one batch, expects exactly these documents', async () => {
+    const collection = freshCollection();
+    const outcome = await (await orderViewSink(collection)).write(EVENTS);
+
+    // Line 1's first version is superseded by its change within the batch.
+    expect(outcome).toEqual({ applied: 16, stale: 2, rejected: [] });
+    expect(await documents(collection)).toEqual(EXPECTED);
+  });
+
+  it('given the same events one at a time, applies each once and ends the same', async () => {
+    const collection = freshCollection();
+    const sink = await orderViewSink(collection);
+    const outcomes: SinkWriteOutcome[] = [];
+    for (const event of EVENTS) outcomes.push(await sink.write([event]));
+
+    expect(outcomes.every((o) => o.applied === 1 && o.stale === 0)).toBe(true);
+    expect(await documents(collection)).toEqual(EXPECTED);
+  });
+
+  it.each(SEEDS)('given the events shuffled and duplicated (seed %i) in one batch, expects the same', async (seed) => {
+    const collection = freshCollection();
+    const events = shuffledWithDuplicates(EVENTS, seed);
+    const outcome = await (await orderViewSink(collection)).write(events);
+
+    expectAddsUp([outcome], events.length);
+    expect(await documents(collection)).toEqual(EXPECTED);
+  });
+
+  it.each(SEEDS)('given them shuffled and duplicated (seed %i) in batches of 4, expects the same', async (seed) => {
+    const collection = freshCollection();
+    const sink = await orderViewSink(collection);
+    const events = shuffledWithDuplicates(EVENTS, seed);
+    const outcomes: SinkWriteOutcome[] = [];
+    for (const batch of inBatches(events, 4)) outcomes.push(await sink.write(batch));
+
+    expectAddsUp(outcomes, events.length);
+    expect(await documents(collection)).toEqual(EXPECTED);
+  });
+
+  it.each(SEEDS)(
+    'given them shuffled and duplicated (seed %i) across two workers writing concurrently, expects the same',
+    async (seed) => {
+      const collection = freshCollection();
+      const workers = [await orderViewSink(collection, 0), await orderViewSink(collection, 1)];
+      const events = shuffledWithDuplicates(EVENTS, seed, 0.5);
+      const batches = inBatches(events, 3);
+
+      const outcomes = await writeConcurrently(workers, batches);
+
+      expectAddsUp(outcomes, events.length);
+      expect(await documents(collection)).toEqual(EXPECTED);
+    },
+  );
+
+  it('counts an event older than the stored state as stale and leaves the document unchanged', async () => {
+    const collection = freshCollection();
+    const sink = await orderViewSink(collection);
+    await sink.write(first.all);
+    const before = await documents(collection);
+
+    expect(await sink.write([first.line1])).toEqual({ applied: 0, stale: 1, rejected: [] });
+    expect(await sink.write([first.refund, first.accepted])).toEqual({ applied: 0, stale: 2, rejected: [] });
+    expect(await documents(collection)).toEqual(before);
+  });
+
+  it('starts an order from a line that arrives before its header, with no status yet', async () => {
+    const collection = freshCollection();
+    await (await orderViewSink(collection)).write([first.line2]);
+
+    expect(await documents(collection)).toEqual([
+      {
+        _id: 'SO-1001',
+        orderNumber: 'SO-1001',
+        customerId: null,
+        status: null,
+        deleted: false,
+        trackingNumbers: [],
+        header: null,
+        statusInfo: null,
+        deletion: null,
+        lines: { '2': expectedOrder(first, 'SO-1001').lines['2'] },
+        payments: {},
+        shipments: {},
+        returns: {},
+        refunds: {},
+        milestones: {},
+        _meta: expectedMeta(first.line2),
+      },
+    ]);
+  });
+
+  it('keeps a deleted order deleted when older events arrive late, in whatever order', async () => {
+    const accepted = orderAccepted(300, 'SO-2001');
+    const picking = canonicalAt(301, 'OrderStatusChanged', 'SO-2001', {
+      orderNumber: 'SO-2001',
+      fromStatus: ORDER_STATUS.accepted,
+      toStatus: ORDER_STATUS.picking,
+      fromErpStatus: 'A',
+      toErpStatus: 'P',
+    });
+    const deleted = orderDeleted(302, 'SO-2001');
+    const expected = {
+      customerId: 'C-42',
+      status: 'PICKING',
+      deleted: true,
+      statusInfo: { status: 'PICKING', erpStatus: 'P', source: expectedSource(picking, 2) },
+      deletion: { deleted: true, source: expectedSource(deleted) },
+      _meta: expectedMeta(deleted),
+    };
+
+    for (const order of [
+      [accepted, picking, deleted],
+      [deleted, picking, accepted],
+      [deleted, accepted, picking],
+    ]) {
+      const collection = freshCollection();
+      const sink = await orderViewSink(collection);
+      for (const event of order) await sink.write([event]);
+      expect(await documents(collection)).toEqual([expect.objectContaining(expected)]);
+    }
+  });
+
+  it('brings a deleted order back only when the ERP re-inserts it later', async () => {
+    const collection = freshCollection();
+    const sink = await orderViewSink(collection);
+    const reinserted = orderAccepted(312, 'SO-2002');
+    await sink.write([orderAccepted(310, 'SO-2002'), orderDeleted(311, 'SO-2002')]);
+
+    expect(await sink.write([reinserted])).toEqual({ applied: 1, stale: 0, rejected: [] });
+    expect(await documents(collection)).toEqual([
+      expect.objectContaining({
+        deleted: false,
+        deletion: { deleted: false, source: expectedSource(reinserted) },
+        // The first acceptance stays the milestone.
+        milestones: { accepted: expect.objectContaining({ source: expectedSource(orderAccepted(310, 'SO-2002')) }) },
+      }),
+    ]);
+  });
+
+  it('records each milestone once, from the earliest event, and every tracking number, sorted', async () => {
+    const collection = freshCollection();
+    const sink = await orderViewSink(collection);
+    const early = shipmentDispatched(320, 'SO-3001', 'SHP-1', 'ZZ-2');
+    const late = shipmentDispatched(321, 'SO-3001', 'SHP-2', 'AA-1');
+
+    await sink.write([late]);
+    await sink.write([early, late]);
+    await sink.write([structuredClone(early)]);
+    const [order] = (await documents(collection)) as { milestones: unknown; trackingNumbers: unknown }[];
+
+    expect(order!.milestones).toEqual({
+      shipped: { at: '2026-11-21T14:00:00', ref: 'SHP-1', source: expectedSource(early) },
+    });
+    expect(order!.trackingNumbers).toEqual(['AA-1', 'ZZ-2']);
+  });
+
+  it('lets OrderStatusChanged win over the OrderCancelled of the same change, in either order', async () => {
+    const changed = canonicalAt(330, 'OrderStatusChanged', 'SO-4001', {
+      orderNumber: 'SO-4001',
+      fromStatus: ORDER_STATUS.accepted,
+      toStatus: ORDER_STATUS.cancelled,
+      fromErpStatus: 'A',
+      toErpStatus: 'X',
+    });
+    const cancelled = canonicalAt(330, 'OrderCancelled', 'SO-4001', {
+      orderNumber: 'SO-4001',
+      fromStatus: ORDER_STATUS.accepted,
+    });
+
+    for (const order of [
+      [changed, cancelled],
+      [cancelled, changed],
+    ]) {
+      const collection = freshCollection();
+      const sink = await orderViewSink(collection);
+      for (const event of order) await sink.write([event]);
+      expect(await documents(collection)).toEqual([
+        expect.objectContaining({
+          status: 'CANCELLED',
+          statusInfo: { status: 'CANCELLED', erpStatus: 'X', source: expectedSource(changed, 2) },
+          _meta: expectedMeta(changed, 2),
+        }),
+      ]);
+    }
+  });
+
+  it('rejects an event it can never apply and applies the rest of the batch', async () => {
+    const collection = freshCollection();
+    const bad = canonicalAt(340, 'PaymentCaptured', 'SO-5001', {
+      orderNumber: 'SO-5001',
+      paymentId: 'PAY-9',
+      amount: '12,50',
+      currency: 'EUR',
+      pspReference: null,
+      capturedAt: '2026-11-20T09:05:00',
+    });
+    const good = orderAccepted(341, 'SO-5001');
+
+    const outcome = await (await orderViewSink(collection)).write([bad, good]);
+
+    expect(outcome.applied).toBe(1);
+    expect(outcome.stale).toBe(0);
+    expect(outcome.rejected).toHaveLength(1);
+    expect(outcome.rejected[0]!.event).toBe(bad);
+    expect(outcome.rejected[0]!.error).toBeInstanceOf(SinkWriteError);
+    expect(outcome.rejected[0]!.error.retriable).toBe(false);
+    expect(outcome.rejected[0]!.error.message).toBe(
+      `Invalid decimal "12,50" in amount of PaymentCaptured ${bad.meta.eventId} from ` +
+        `erp.ErpDemo.dbo.PaymentTransaction@${bad.meta.sourcePosition} (sink order_view)`,
+    );
+    expect(await documents(collection)).toEqual([expect.objectContaining({ payments: {}, status: 'ACCEPTED' })]);
+  });
+
+  it('finds orders by customer, status and tracking number through indexes', async () => {
+    const collection = freshCollection();
+    await (await orderViewSink(collection)).write(EVENTS);
+    // Creating the sink again on the same collection is a no-op for the indexes.
+    await orderViewSink(collection);
+    const orders = clients[0]!.db(database).collection(collection);
+
+    const names = (await orders.listIndexes().toArray()).map((index) => index.name as string).sort();
+    expect(names).toEqual(['_id_', 'customerId_1', 'status_1', 'trackingNumbers_1']);
+    expect(await orders.countDocuments({ trackingNumbers: '00340434161094042557' })).toBe(2);
+    expect(await orders.countDocuments({ customerId: 'C-42', status: 'SHIPPED' })).toBe(2);
+  });
+});
