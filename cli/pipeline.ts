@@ -85,6 +85,7 @@ export async function startPipeline(
         groupId: config.transform.groupId,
         topics: sourceTopics,
         fromBeginning: true,
+        maxBytesPerPartition: config.kafka.maxBytesPerPartition,
       });
       const output = createTransactionalOutput(kafka, {
         transactionalId: config.transform.transactionalId,
@@ -135,6 +136,7 @@ export async function startPipeline(
         groupId: config.sink.groupId,
         topics: [config.topics.inventory, config.topics.order],
         fromBeginning: true,
+        maxBytesPerPartition: config.kafka.maxBytesPerPartition,
       });
       const output = createPlainOutput(kafka, consumer);
       await output.connect();

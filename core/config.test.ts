@@ -8,7 +8,12 @@ import { ConfigError } from './errors.js';
 describe('pipeline config', () => {
   it('fills every default from an empty file', () => {
     const config = parsePipelineConfig({}, 'test.yaml', {});
-    expect(config.kafka).toEqual({ brokers: ['127.0.0.1:9092'], clientId: 'cdc-sync', topicPartitions: 1 });
+    expect(config.kafka).toEqual({
+      brokers: ['127.0.0.1:9092'],
+      clientId: 'cdc-sync',
+      topicPartitions: 1,
+      maxBytesPerPartition: 1_048_576,
+    });
     expect(config.schemaRegistry.url).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
     expect(config.mongodb).toEqual({ uri: 'mongodb://127.0.0.1:27017/', database: 'cdc_sync' });
     expect(config.source).toEqual({

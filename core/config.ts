@@ -35,6 +35,14 @@ export const pipelineConfigSchema = z
           .positive()
           .default(1)
           .describe('Partitions of topics the pipeline creates because they are missing at start-up'),
+        maxBytesPerPartition: z
+          .number()
+          .int()
+          .positive()
+          .default(1_048_576)
+          .describe(
+            'Most bytes fetched per partition at once; bounds the size of one batch (one transaction, one bulk write)',
+          ),
       })
       .prefault({}),
     schemaRegistry: z

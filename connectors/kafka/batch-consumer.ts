@@ -8,6 +8,8 @@ export type BatchConsumerConfig = {
   readonly topics: readonly string[];
   /** Where a new group starts; existing groups resume from their committed offsets. */
   readonly fromBeginning: boolean;
+  /** Bounds one batch: the most bytes fetched per partition at once. */
+  readonly maxBytesPerPartition: number;
 };
 
 /** A batch consumer plus a way to commit offsets outside a transaction (the sink role). */
@@ -24,7 +26,11 @@ export type KafkaBatchConsumer = BatchConsumer & {
  * @see https://kafka.js.org/docs/consuming#a-name-each-batch-a-eachbatch
  */
 export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): KafkaBatchConsumer {
-  const consumer: Consumer = kafka.consumer({ groupId: config.groupId, readUncommitted: false });
+  const consumer: Consumer = kafka.consumer({
+    groupId: config.groupId,
+    readUncommitted: false,
+    maxBytesPerPartition: config.maxBytesPerPartition,
+  });
   let started = false;
 
   return {

@@ -1,0 +1,188 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import { parsePipelineConfig, type PipelineConfig } from '../../core/config.js';
+import { readFixtureFile, validateFixture } from '../../connectors/fixtures/fixture-file.js';
+import { createFixtureProducer, type ProduceResult } from '../../connectors/fixtures/producer.js';
+import { services, uniqueName } from './services.js';
+
+/** A pipeline config of its own for one test: topics, groups, transactional id and database no other run uses. */
+export function isolatedPipelineConfig(overrides: Record<string, unknown> = {}): PipelineConfig {
+  const { kafkaBrokers, schemaRegistryUrl, mongodbUri } = services();
+  const run = uniqueName('e2e').replace(/-/g, '_');
+  return parsePipelineConfig(
+    {
+      logLevel: 'warn',
+      kafka: { brokers: [...kafkaBrokers], clientId: run },
+      schemaRegistry: { url: schemaRegistryUrl },
+      mongodb: { uri: mongodbUri, database: run },
+      source: { topicPrefix: run },
+      topics: {
+        inventory: `${run}.canonical.inventory.v1`,
+        order: `${run}.canonical.order.v1`,
+        deadLetter: `${run}.dlq`,
+      },
+      transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
+      sink: { groupId: `${run}-sink` },
+      backoff: { initialMs: 200, maxMs: 2000 },
+      ...overrides,
+    },
+    'the test',
+    {},
+  );
+}
+
+/** A fixture file path, or a fixture object with a name for error messages. */
+export type FixtureSource = string | { readonly name: string; readonly raw: unknown };
+
+/** Produces fixtures under the config's topic prefix, as Debezium would have. */
+export async function produceFixtures(
+  config: PipelineConfig,
+  fixtures: readonly FixtureSource[],
+): Promise<ProduceResult[]> {
+  const producer = createFixtureProducer({ brokers: config.kafka.brokers, registryUrl: config.schemaRegistry.url });
+  const options = { server: config.source.topicPrefix };
+  try {
+    const results: ProduceResult[] = [];
+    for (const source of fixtures) {
+      const fixture =
+        typeof source === 'string'
+          ? readFixtureFile(source, options)
+          : validateFixture(source.raw, source.name, options);
+      results.push(await producer.produce(fixture));
+    }
+    return results;
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+export function kafkaFor(config: PipelineConfig): Kafka {
+  return new Kafka({
+    brokers: [...config.kafka.brokers],
+    clientId: `${config.kafka.clientId}-test`,
+    logLevel: logLevel.NOTHING,
+  });
+}
+
+/** Committed offsets of a group and the end offsets of its topics, per `topic[partition]`. */
+export async function groupProgress(
+  kafka: Kafka,
+  groupId: string,
+  topics: readonly string[],
+): Promise<{ committed: Record<string, string>; ends: Record<string, string> }> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const committed: Record<string, string> = {};
+    const ends: Record<string, string> = {};
+    for (const entry of await admin.fetchOffsets({ groupId, topics: [...topics] })) {
+      for (const p of entry.partitions) committed[`${entry.topic}[${p.partition}]`] = p.offset;
+    }
+    for (const topic of topics) {
+      for (const p of await admin.fetchTopicOffsets(topic)) ends[`${topic}[${p.partition}]`] = p.high;
+    }
+    return { committed, ends };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Waits until the group has committed every record of its topics. Transaction
+ * markers count as offsets, so for transactionally written topics the end
+ * offset includes them; the group's committed offset reaches it all the same.
+ */
+export async function waitCaughtUp(
+  kafka: Kafka,
+  groupId: string,
+  topics: readonly string[],
+  timeoutMs = 90_000,
+): Promise<Record<string, string>> {
+  const deadline = Date.now() + timeoutMs;
+  let last = { committed: {}, ends: {} } as Awaited<ReturnType<typeof groupProgress>>;
+  while (Date.now() < deadline) {
+    last = await groupProgress(kafka, groupId, topics);
+    const done = Object.entries(last.ends).every(([key, end]) => last.committed[key] === end);
+    if (done) return last.committed;
+    await sleep(500);
+  }
+  throw new Error(`Group ${groupId} did not catch up within ${timeoutMs} ms: ${JSON.stringify(last)}`);
+}
+
+/**
+ * Waits until the group has committed past the last record of each
+ * transactionally written topic. Their end offsets also count the final
+ * commit marker, which no consumer ever commits past, so the target is the
+ * last record a read_committed reader sees, plus one.
+ */
+export async function waitCaughtUpTransactional(
+  kafka: Kafka,
+  groupId: string,
+  topics: readonly string[],
+  timeoutMs = 90_000,
+): Promise<Record<string, string>> {
+  const targets: Record<string, string> = {};
+  for (const topic of topics) {
+    for (const record of await readTopic(kafka, topic)) {
+      const key = `${topic}[${record.partition}]`;
+      const next = (BigInt(record.offset) + 1n).toString();
+      if (targets[key] === undefined || BigInt(next) > BigInt(targets[key])) targets[key] = next;
+    }
+  }
+  const deadline = Date.now() + timeoutMs;
+  let committed: Record<string, string> = {};
+  while (Date.now() < deadline) {
+    committed = (await groupProgress(kafka, groupId, topics)).committed;
+    if (Object.entries(targets).every(([key, target]) => committed[key] === target)) return committed;
+    await sleep(500);
+  }
+  throw new Error(
+    `Group ${groupId} did not catch up within ${timeoutMs} ms: ${JSON.stringify({ committed, targets })}`,
+  );
+}
+
+/** A record as a read_committed reader of a topic sees it. */
+export type ReadRecord = {
+  key: string | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+  partition: number;
+  offset: string;
+};
+
+/**
+ * Every record of a topic as a read_committed reader sees it: reads from the
+ * beginning until nothing new arrives for `idleMs`. Everything was written
+ * before the call, so the idle wait only has to outlast fetching.
+ */
+export async function readTopic(kafka: Kafka, topic: string, idleMs = 3000): Promise<ReadRecord[]> {
+  const records: ReadRecord[] = [];
+  const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let lastActivity = Date.now();
+  await consumer.run({
+    eachMessage: async ({ partition, message }) => {
+      lastActivity = Date.now();
+      records.push({
+        key: message.key?.toString() ?? null,
+        value: message.value,
+        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+        partition,
+        offset: message.offset,
+      });
+    },
+  });
+  // Joining the group takes a moment; the idle clock starts once the consumer is running.
+  lastActivity = Date.now();
+  while (Date.now() - lastActivity < idleMs) await sleep(250);
+  await consumer.disconnect();
+  return records;
+}
+
+/** A projection document without the fields that differ between runs by wall-clock time. */
+export function withoutAppliedAt<T>(document: T): T {
+  const copy = structuredClone(document) as { _meta?: { appliedAt?: unknown } };
+  if (copy._meta !== undefined) delete copy._meta.appliedAt;
+  return copy as T;
+}
