@@ -9,26 +9,36 @@ import { services, uniqueName } from './services.js';
 export function isolatedPipelineConfig(overrides: Record<string, unknown> = {}): PipelineConfig {
   const { kafkaBrokers, schemaRegistryUrl, mongodbUri } = services();
   const run = uniqueName('e2e').replace(/-/g, '_');
-  return parsePipelineConfig(
-    {
-      logLevel: 'warn',
-      kafka: { brokers: [...kafkaBrokers], clientId: run },
-      schemaRegistry: { url: schemaRegistryUrl },
-      mongodb: { uri: mongodbUri, database: run },
-      source: { topicPrefix: run },
-      topics: {
-        inventory: `${run}.canonical.inventory.v1`,
-        order: `${run}.canonical.order.v1`,
-        deadLetter: `${run}.dlq`,
-      },
-      transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
-      sink: { groupId: `${run}-sink` },
-      backoff: { initialMs: 200, maxMs: 2000 },
-      ...overrides,
+  const base: Record<string, unknown> = {
+    logLevel: 'warn',
+    kafka: { brokers: [...kafkaBrokers], clientId: run },
+    schemaRegistry: { url: schemaRegistryUrl },
+    mongodb: { uri: mongodbUri, database: run },
+    source: { topicPrefix: run },
+    topics: {
+      inventory: `${run}.canonical.inventory.v1`,
+      order: `${run}.canonical.order.v1`,
+      deadLetter: `${run}.dlq`,
     },
-    'the test',
-    {},
-  );
+    transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
+    sink: { groupId: `${run}-sink` },
+    backoff: { initialMs: 200, maxMs: 2000 },
+  };
+  return parsePipelineConfig(mergeDeep(base, overrides), 'the test', {});
+}
+
+/** Overrides merged into defaults key by key, so `{ kafka: { maxBytesPerPartition } }` keeps the brokers. */
+function mergeDeep(base: Record<string, unknown>, overrides: Record<string, unknown>): Record<string, unknown> {
+  const merged = { ...base };
+  for (const [key, value] of Object.entries(overrides)) {
+    const current = merged[key];
+    merged[key] = isPlainObject(current) && isPlainObject(value) ? mergeDeep(current, value) : value;
+  }
+  return merged;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 /** A fixture file path, or a fixture object with a name for error messages. */
