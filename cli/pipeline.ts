@@ -1,5 +1,5 @@
 import { pino, type Logger } from 'pino';
-import { parseWithSchema, type PipelineConfig, sourceTopic } from '../core/config.js';
+import { parseWithSchema, type PipelineConfig, sourceTopic, transactionalIdOf } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { createCounters, type Counters } from '../core/runner/counters.js';
 import { retryUntilAvailable } from '../core/runner/retry.js';
@@ -88,7 +88,7 @@ export async function startPipeline(
         maxBytesPerPartition: config.kafka.maxBytesPerPartition,
       });
       const output = createTransactionalOutput(kafka, {
-        transactionalId: config.transform.transactionalId,
+        transactionalId: transactionalIdOf(config),
         consumerGroupId: config.transform.groupId,
       });
       await retryUntilAvailable(

@@ -6,6 +6,7 @@ import {
   type FixtureProducerConfig,
   type ProduceResult,
 } from '../connectors/fixtures/producer.js';
+import { formatTable } from './table.js';
 
 /** Where the command reads its defaults and writes its output; tests replace these. */
 export type ProduceFixturesIo = {
@@ -93,15 +94,7 @@ export function formatProduceSummary(result: ProduceResult): string {
       topic.lastOffsets.map(({ partition, offset }) => `${partition}:${offset}`).join(' '),
     ]),
   ];
-  const widths = table[0]!.map((_, column) => Math.max(...table.map((cells) => cells[column]!.length)));
-  return table
-    .map((cells) =>
-      cells
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(table);
 }
 
 function envOr(env: NodeJS.ProcessEnv, name: string, fallback: string): string {

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { PIPELINE_VERSION } from '../core/version.js';
+import { createDemoCommand } from './demo-command.js';
 import { createProduceFixturesCommand } from './produce-fixtures-command.js';
 import { createRunCommand } from './run-command.js';
 import { createStackCommand } from './stack-command.js';
@@ -11,6 +12,7 @@ export function createProgram(): Command {
       'Change-data-capture synchronization: ERP row changes from Debezium on Kafka become canonical events and MongoDB read models',
     )
     .version(PIPELINE_VERSION)
+    .addCommand(createDemoCommand())
     .addCommand(createRunCommand())
     .addCommand(createProduceFixturesCommand())
     .addCommand(createStackCommand());

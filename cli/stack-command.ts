@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { createStack, formatStatusTable } from '../stack/stack.js';
+import { createStack, type ServiceStatus } from '../stack/stack.js';
+import { formatTable } from './table.js';
 
 /** `cdc-sync stack up|down|status`: the local stack of real services, run as plain processes. */
 export function createStackCommand(): Command {
@@ -37,4 +38,19 @@ export function createStackCommand(): Command {
     });
 
   return stack;
+}
+
+/** Renders `stack status` as an aligned table. */
+export function formatStatusTable(rows: readonly ServiceStatus[]): string {
+  return formatTable([
+    ['SERVICE', 'PORTS', 'PID', 'HEALTH', 'ENDPOINT', 'LOG'],
+    ...rows.map((row) => [
+      row.name,
+      row.ports.join(','),
+      row.pid === undefined ? '-' : String(row.pid),
+      row.health.healthy ? 'healthy' : `down: ${row.health.reason}`,
+      `${row.endpointEnv}=${row.endpoint}`,
+      row.logFile,
+    ]),
+  ]);
 }

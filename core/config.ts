@@ -95,8 +95,10 @@ export const pipelineConfigSchema = z
         transactionalId: z
           .string()
           .min(1)
-          .default(`cdc-sync-transform-${hostname()}`)
-          .describe('Kafka transactional id; stable per worker instance so a restart fences its predecessor'),
+          .optional()
+          .describe(
+            'Kafka transactional id, stable per worker instance so a restart fences its predecessor; default cdc-sync-transform-<hostname>',
+          ),
       })
       .prefault({}),
     sink: z
@@ -219,4 +221,9 @@ export function sourceTopic(source: PipelineConfig['source'], table: string): st
   return source.connector === 'postgresql'
     ? `${source.topicPrefix}.${table}`
     : `${source.topicPrefix}.${source.database}.${table}`;
+}
+
+/** The transform worker's transactional id: configured, or derived from the host name. */
+export function transactionalIdOf(config: PipelineConfig): string {
+  return config.transform.transactionalId ?? `cdc-sync-transform-${hostname()}`;
 }

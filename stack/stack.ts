@@ -222,27 +222,3 @@ function logTail(logFile: string, lines = 25): string {
     return '(no log written)';
   }
 }
-
-/** Renders `stack status` as an aligned table. */
-export function formatStatusTable(rows: readonly ServiceStatus[]): string {
-  const table = [
-    ['SERVICE', 'PORTS', 'PID', 'HEALTH', 'ENDPOINT', 'LOG'],
-    ...rows.map((row) => [
-      row.name,
-      row.ports.join(','),
-      row.pid === undefined ? '-' : String(row.pid),
-      row.health.healthy ? 'healthy' : `down: ${row.health.reason}`,
-      `${row.endpointEnv}=${row.endpoint}`,
-      row.logFile,
-    ]),
-  ];
-  const widths = table[0]!.map((_, column) => Math.max(...table.map((cells) => cells[column]!.length)));
-  return table
-    .map((cells) =>
-      cells
-        .map((cell, i) => cell.padEnd(widths[i]!))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
-}

@@ -155,7 +155,10 @@ export type OrderRefundEntry = {
   readonly source: SourceStamp;
 };
 
-export type MilestoneName = 'accepted' | 'paymentCaptured' | 'shipped' | 'returnReceived' | 'refunded';
+/** The milestone timeline, in business order. */
+export const MILESTONES = ['accepted', 'paymentCaptured', 'shipped', 'returnReceived', 'refunded'] as const;
+
+export type MilestoneName = (typeof MILESTONES)[number];
 
 /** The first time something happened to the order; earliest version wins. */
 export type MilestoneEntry = {

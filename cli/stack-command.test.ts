@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { formatStatusTable, type ServiceStatus } from './stack.js';
+import { type ServiceStatus } from '../stack/stack.js';
+import { formatStatusTable } from './stack-command.js';
 
 describe('formatStatusTable', () => {
   it('aligns one row per service with ports, PID, health, endpoint and log', () => {

@@ -1,0 +1,14 @@
+import { describe, expect, it } from 'vitest';
+import { loadPipelineConfig } from './config.js';
+
+describe('config/pipeline.example.yaml', () => {
+  it('is a valid config that reads its endpoints from the environment', () => {
+    const config = loadPipelineConfig('config/pipeline.example.yaml', {
+      MONGODB_URI: 'mongodb://app:secret@db:27017/',
+    });
+    expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(config.mongodb.uri).toBe('mongodb://app:secret@db:27017/');
+    expect(config.source.tables).toHaveLength(7);
+    expect(config.sinks).toEqual({ inventory_availability: { lowStockThreshold: '5.000' } });
+  });
+});
