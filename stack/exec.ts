@@ -46,3 +46,6 @@ export function runToCompletion(command: string, args: readonly string[], option
     });
   });
 }
+
+/** Zip settings for generated archives: stored, and dated at the zip epoch so the same files give the same bytes. */
+export const ZIP_OPTIONS = { level: 0, mtime: new Date('1980-01-01T00:00:00') } as const;

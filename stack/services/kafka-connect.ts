@@ -3,7 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyMavenDependencies, readStamp, renderDependencyPom, unpackMavenArchives } from '../maven.js';
-import { storedZip } from '../zip.js';
+import { strToU8, zipSync } from 'fflate';
+import { ZIP_OPTIONS } from '../exec.js';
 import {
   type HealthResult,
   type ServiceCommand,
@@ -213,7 +214,7 @@ export function createKafkaConnectService(env: NodeJS.ProcessEnv = process.env):
       // the ServiceLoader, and the worker runs with plugin.discovery=service_load (1 s instead of 9 s of scanning).
       await writeFile(
         join(pluginDir(dirs), PLUGINS.converter, 'cdc-sync-plugin-manifests.jar'),
-        storedZip([{ name: `META-INF/services/${CONVERTER_SERVICE}`, data: Buffer.from(CONVERTER_MANIFEST) }]),
+        Buffer.from(zipSync({ [`META-INF/services/${CONVERTER_SERVICE}`]: strToU8(CONVERTER_MANIFEST) }, ZIP_OPTIONS)),
       );
 
       await writeFile(stampFile, INSTALL_STAMP);

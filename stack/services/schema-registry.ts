@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
-import { runToCompletion } from '../exec.js';
+import { strToU8, zipSync } from 'fflate';
+import { runToCompletion, ZIP_OPTIONS } from '../exec.js';
 import { httpHealth } from '../probe.js';
 import {
   type HealthResult,
@@ -229,50 +229,9 @@ function renderPom(): string {
 
 /**
  * An Apicurio export archive holding one global rule, in the layout its importer reads
- * (`rules/<TYPE>.GlobalRule.json`). Entries are stored uncompressed, which every zip reader accepts.
+ * (`rules/<TYPE>.GlobalRule.json`).
  */
 function globalRulesZip(compatibility: string): Buffer {
-  const name = Buffer.from('rules/COMPATIBILITY.GlobalRule.json');
-  const data = Buffer.from(JSON.stringify({ ruleType: 'COMPATIBILITY', configuration: compatibility }));
-  const checksum = crc32(data);
-  // 1980-01-01 00:00, the zip epoch, keeps the file byte-identical across runs.
-  const dosDate = (0 << 9) | (1 << 5) | 1;
-
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt16LE(0, 6);
-  local.writeUInt16LE(0, 8);
-  local.writeUInt16LE(0, 10);
-  local.writeUInt16LE(dosDate, 12);
-  local.writeUInt32LE(checksum, 14);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(data.length, 22);
-  local.writeUInt16LE(name.length, 26);
-  local.writeUInt16LE(0, 28);
-
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt16LE(0, 8);
-  central.writeUInt16LE(0, 10);
-  central.writeUInt16LE(0, 12);
-  central.writeUInt16LE(dosDate, 14);
-  central.writeUInt32LE(checksum, 16);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(name.length, 28);
-  // Extra field, comment, disk number, internal and external attributes and the local header offset are all 0.
-
-  const localSize = local.length + name.length + data.length;
-  const centralSize = central.length + name.length;
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(centralSize, 12);
-  end.writeUInt32LE(localSize, 16);
-
-  return Buffer.concat([local, name, data, central, name, end]);
+  const rule = JSON.stringify({ ruleType: 'COMPATIBILITY', configuration: compatibility });
+  return Buffer.from(zipSync({ 'rules/COMPATIBILITY.GlobalRule.json': strToU8(rule) }, ZIP_OPTIONS));
 }

@@ -27,6 +27,10 @@ describe('schema registry compatibility', () => {
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 
+  it('defaults to BACKWARD compatibility, as Confluent’s registry does', async () => {
+    expect(await call('GET', '/config')).toEqual({ status: 200, body: { compatibilityLevel: 'BACKWARD' } });
+  });
+
   it('refuses a BACKWARD-incompatible schema with the registry’s own error and keeps the subject unchanged', async () => {
     const subject = `${uniqueName('compat')}-value`;
     expect(await call('PUT', `/config/${subject}`, { compatibility: 'BACKWARD' })).toEqual({
