@@ -4,6 +4,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { copyMavenDependencies, readStamp, renderDependencyPom, unpackMavenArchives } from '../maven.js';
 import { strToU8, zipSync } from 'fflate';
+import { LOG4J_VERSION } from './kafka.js';
 import { ZIP_OPTIONS } from '../exec.js';
 import {
   type HealthResult,
@@ -45,7 +46,6 @@ const STORAGE_TOPICS = {
 
 // Must match the log4j-core that kafka-server (a runtime dependency of connect-runtime) pulls in; the SLF4J 1.x
 // binding is not in Kafka's POMs. The same pair as services/kafka.ts.
-const LOG4J_VERSION = '2.25.5';
 const EVERIT_JSON_SCHEMA_VERSION = '1.14.2';
 const PLUGINS = {
   postgres: 'debezium-connector-postgres',
