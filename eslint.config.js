@@ -7,6 +7,7 @@ const driverHomes = {
   '@kafkajs/confluent-schema-registry': 'connectors/',
   avsc: 'connectors/',
   mssql: 'connectors/',
+  pg: 'connectors/',
   mongodb: 'sinks/',
 };
 

@@ -80,6 +80,7 @@ export async function startPipeline(
         connector: config.source.connector,
         topicPrefix: config.source.topicPrefix,
         database: config.source.database,
+        ...(config.source.names === undefined ? {} : { names: config.source.names }),
       });
       const consumer = createBatchConsumer(kafka, {
         groupId: config.transform.groupId,

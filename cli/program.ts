@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { PIPELINE_VERSION } from '../core/version.js';
+import { createConnectorsCommand } from './connectors-command.js';
 import { createDemoCommand } from './demo-command.js';
 import { createProduceFixturesCommand } from './produce-fixtures-command.js';
 import { createRunCommand } from './run-command.js';
@@ -15,5 +16,6 @@ export function createProgram(): Command {
     .addCommand(createDemoCommand())
     .addCommand(createRunCommand())
     .addCommand(createProduceFixturesCommand())
-    .addCommand(createStackCommand());
+    .addCommand(createStackCommand())
+    .addCommand(createConnectorsCommand());
 }

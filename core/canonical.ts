@@ -75,6 +75,23 @@ export type OrderAccepted = {
   readonly placedAt: string;
 };
 
+/**
+ * Header fields of an order changed after placement, without its status: the
+ * whole header after the change (the fields of {@link OrderAccepted} minus
+ * the status), so read models apply it like `OrderAccepted`'s header, newest
+ * wins. A header update that also moves the status yields this beside
+ * `OrderStatusChanged`.
+ */
+export type OrderHeaderChanged = {
+  readonly orderNumber: string;
+  readonly customerId: string;
+  readonly customerEmail: string | null;
+  readonly channel: string;
+  readonly currency: string;
+  readonly orderTotal: DecimalString;
+  readonly placedAt: string;
+};
+
 /** The ERP status code changed, detected from `before` → `after`. */
 export type OrderStatusChanged = {
   readonly orderNumber: string;
@@ -157,6 +174,7 @@ export type CanonicalPayloads = {
   readonly ShipmentDispatched: ShipmentDispatched;
   readonly ReturnReceived: ReturnReceived;
   readonly RefundCompleted: RefundCompleted;
+  readonly OrderHeaderChanged: OrderHeaderChanged;
 };
 
 export type CanonicalEventType = keyof CanonicalPayloads;
@@ -178,6 +196,7 @@ export const EVENT_STREAM = {
   ShipmentDispatched: 'order',
   ReturnReceived: 'order',
   RefundCompleted: 'order',
+  OrderHeaderChanged: 'order',
 } as const satisfies Record<CanonicalEventType, 'inventory' | 'order'>;
 
 export type EventStream = (typeof EVENT_STREAM)[CanonicalEventType];

@@ -76,6 +76,83 @@ export const pipelineConfigSchema = z
           .min(1)
           .default([...SAMPLE_ERP_TABLES])
           .describe('Captured tables as schema.table'),
+        names: z
+          .enum(['as-is', 'snake-to-pascal'])
+          .optional()
+          .describe(
+            'How table and column names of the source map onto the names transforms expect (SQL Server PascalCase): snake-to-pascal turns sales_order_header into SalesOrderHeader; default snake-to-pascal for postgresql, as-is otherwise',
+          ),
+      })
+      .prefault({}),
+    connector: z
+      .object({
+        name: z.string().min(1).default('cdc-sync-erp').describe('Kafka Connect connector name'),
+        connectUrl: z.url().default('http://127.0.0.1:8083').describe('Kafka Connect REST API base URL'),
+        host: z.string().min(1).default('127.0.0.1').describe('ERP database host, as the Connect worker reaches it'),
+        port: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('ERP database port; default 1433 for sqlserver, 5432 for postgresql'),
+        user: z.string().min(1).default('cdc').describe('ERP database login of the connector'),
+        passwordEnv: z
+          .string()
+          .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+          .default('ERP_DB_PASSWORD')
+          .describe(
+            'Environment variable holding the database password, read when the connector is applied and never printed',
+          ),
+        snapshotMode: z
+          .enum(['initial', 'initial_only', 'no_data', 'when_needed', 'always'])
+          .default('initial')
+          .describe("Debezium's snapshot.mode"),
+        heartbeatIntervalMs: z
+          .number()
+          .int()
+          .nonnegative()
+          .default(10_000)
+          .describe("Debezium's heartbeat.interval.ms; 0 disables heartbeats"),
+        converter: z
+          .enum(['apicurio', 'confluent'])
+          .default('apicurio')
+          .describe(
+            "Avro converter writing Confluent framing to schemaRegistry.url: apicurio (Apicurio's AvroConverter, for the local Apicurio registry) or confluent (io.confluent.connect.avro.AvroConverter with schema.registry.url)",
+          ),
+        slotName: z
+          .string()
+          .regex(/^[a-z0-9_]+$/, 'expected lower-case letters, digits and underscores')
+          .default('cdc_sync')
+          .describe('PostgreSQL only: the replication slot (unique per server)'),
+        publicationName: z
+          .string()
+          .min(1)
+          .default('dbz_publication')
+          .describe('PostgreSQL only: the publication pgoutput reads; the sample DDL creates dbz_publication'),
+        publicationAutocreateMode: z
+          .enum(['disabled', 'all_tables', 'filtered', 'no_tables'])
+          .default('disabled')
+          .describe(
+            "PostgreSQL only: Debezium's publication.autocreate.mode; disabled uses the publication the DDL created with its explicit table list",
+          ),
+        encrypt: z
+          .boolean()
+          .default(true)
+          .describe(
+            "SQL Server only: Debezium's database.encrypt (TLS to the database); false for the docker-compose SQL Server's self-signed certificate",
+          ),
+        schemaHistoryTopic: z
+          .string()
+          .min(1)
+          .optional()
+          .describe('SQL Server only: the schema history topic; default <source.topicPrefix>.schema-history'),
+        signalDataCollection: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            'The signal table; default ErpDemo.dbo.DebeziumSignal (sqlserver, with source.database) or public.debezium_signal (postgresql)',
+          ),
       })
       .prefault({}),
     topics: z

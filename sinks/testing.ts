@@ -5,6 +5,7 @@ import {
   type CanonicalEventType,
   type CanonicalPayloads,
   ORDER_STATUS,
+  type OrderHeaderChanged,
 } from '../core/canonical.js';
 import { subtractDecimals, SCALE } from '../core/decimal.js';
 import { sqlServerPosition } from '../core/position.js';
@@ -51,6 +52,7 @@ const SOURCE_TABLE = {
   ShipmentDispatched: 'Shipment',
   ReturnReceived: 'ReturnAuthorization',
   RefundCompleted: 'Refund',
+  OrderHeaderChanged: 'SalesOrderHeader',
 } as const satisfies Record<CanonicalEventType, string>;
 
 /** Any canonical event at tick `at`. */
@@ -230,6 +232,27 @@ export function orderAccepted(at: number, orderNumber: string): CanonicalEvent<'
     currency: 'EUR',
     orderTotal: '59.9700',
     placedAt: '2026-11-20T09:00:00',
+  });
+}
+
+/**
+ * The header of an order accepted by {@link orderAccepted}, changed at tick
+ * `at`: by default the total corrected to 64.9600 and a new e-mail address.
+ */
+export function orderHeaderChanged(
+  at: number,
+  orderNumber: string,
+  changes: Partial<Omit<OrderHeaderChanged, 'orderNumber'>> = {},
+): CanonicalEvent<'OrderHeaderChanged'> {
+  return canonicalAt(at, 'OrderHeaderChanged', orderNumber, {
+    orderNumber,
+    customerId: 'C-42',
+    customerEmail: 'ada.lovelace@example.com',
+    channel: 'web',
+    currency: 'EUR',
+    orderTotal: '64.9600',
+    placedAt: '2026-11-20T09:00:00',
+    ...changes,
   });
 }
 

@@ -104,4 +104,44 @@ describe('classifyRegistryError', () => {
     error.cause = error;
     expect(classifyRegistryError(error, context)).toBeUndefined();
   });
+
+  describe('for a registration step', () => {
+    const subject = {
+      subject: 'canonical.order.v1-value',
+      action: 'registering the schema of',
+      topic: 'canonical.order.v1',
+    };
+
+    it.each([
+      [
+        '503',
+        new RegistryResponseError(503, undefined, 'Service Unavailable'),
+        'answered 503 while registering the schema of subject canonical.order.v1-value: Service Unavailable',
+      ],
+      [
+        'a 404 without a registry code',
+        new RegistryResponseError(404, undefined, 'Not Found'),
+        'answered 404 while registering the schema of subject canonical.order.v1-value: Not Found',
+      ],
+      [
+        'a refused connection',
+        new TypeError('fetch failed', { cause: systemError('ECONNREFUSED', 'connect ECONNREFUSED 127.0.0.1:8081') }),
+        'unreachable while registering the schema of subject canonical.order.v1-value: connect ECONNREFUSED 127.0.0.1:8081',
+      ],
+    ])('names the subject and step for %s, located at the topic only', (_label, error, message) => {
+      const classified = classifyRegistryError(error, subject);
+      expect(classified).toBeInstanceOf(SourceUnavailableError);
+      expect(classified?.message).toBe(`Schema registry ${message}`);
+      expect(classified?.location).toStrictEqual({ topic: 'canonical.order.v1' });
+      expect(classified?.cause).toBe(error);
+    });
+
+    it.each([
+      ['schema not found', new RegistryResponseError(404, 40403, 'Schema not found')],
+      ['a 400', new RegistryResponseError(400, 400, 'Bad Request')],
+      ['a 409', new RegistryResponseError(409, 409, 'Incompatible')],
+    ])('leaves %s to the caller', (_label, error) => {
+      expect(classifyRegistryError(error, subject)).toBeUndefined();
+    });
+  });
 });

@@ -1,8 +1,8 @@
-import { DecodeError, SourceUnavailableError } from '../../core/errors.js';
+import { DecodeError, type PipelineErrorOptions, SourceUnavailableError } from '../../core/errors.js';
 
 /**
  * A schema registry answered a request with a status other than 2xx.
- * Thrown by the HTTP lookup in `confluent-decoder.ts` and mapped onto the
+ * Thrown by the registry requests of `confluent-decoder.ts` and mapped onto the
  * error tree by {@link classifyRegistryError}; never leaves `connectors/`.
  *
  * @see https://docs.confluent.io/platform/current/schema-registry/develop/api.html#errors
@@ -25,6 +25,14 @@ export type RegistryLookupContext = {
   readonly topic: string;
   readonly partition: number;
   readonly offset: string;
+};
+
+/** The registration step that failed: what was being done to which subject, and the subject's topic. */
+export type RegistrySubjectContext = {
+  readonly subject: string;
+  /** Completes "while … subject", e.g. `registering the schema of`. */
+  readonly action: string;
+  readonly topic: string;
 };
 
 /** Confluent's error code for "Schema not found". */
@@ -65,6 +73,11 @@ const NETWORK_MESSAGE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|E
  * - Anything else, including programming errors, is returned as `undefined`:
  *   the caller rethrows the original error untouched.
  *
+ * With a {@link RegistrySubjectContext} (a registration, which has no
+ * record) the messages name the subject and the step instead, the error
+ * carries only the topic, and a "schema not found" answer is left to the
+ * caller like anything else: it names no record that could be dead-lettered.
+ *
  * Accepts {@link RegistryResponseError}, Node's and undici's network errors
  * (also as the `cause` of fetch's `TypeError: fetch failed`), abort and
  * time-out `DOMException`s, and errors of `@kafkajs/confluent-schema-registry`
@@ -74,8 +87,15 @@ const NETWORK_MESSAGE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|E
  */
 export function classifyRegistryError(
   error: unknown,
-  context: RegistryLookupContext,
+  context: RegistryLookupContext | RegistrySubjectContext,
 ): DecodeError | SourceUnavailableError | undefined {
+  const status = statusOf(error);
+  const notFound = status === 404 && isSchemaNotFound(error);
+  if ('subject' in context) {
+    if (notFound) return undefined;
+    const what = `while ${context.action} subject ${context.subject}`;
+    return unavailable(error, status, what, { cause: error, topic: context.topic });
+  }
   const where = `${context.topic}[${context.partition}]@${context.offset}`;
   const options = {
     cause: error,
@@ -83,22 +103,25 @@ export function classifyRegistryError(
     partition: context.partition,
     offset: context.offset,
   };
-  const status = statusOf(error);
-  if (status === 404 && isSchemaNotFound(error)) {
+  if (notFound) {
     return new DecodeError(`Unknown schema id ${context.schemaId} in record ${where}`, options);
   }
-  const detail = error instanceof Error ? error.message : String(error);
+  return unavailable(error, status, `for schema id ${context.schemaId} of record ${where}`, options);
+}
+
+/** A `SourceUnavailableError` for a status or network failure that is no fault of the request; else `undefined`. */
+function unavailable(
+  error: unknown,
+  status: number | undefined,
+  what: string,
+  options: PipelineErrorOptions,
+): SourceUnavailableError | undefined {
   if (status !== undefined && (status >= 500 || [401, 403, 404, 408, 429].includes(status))) {
-    return new SourceUnavailableError(
-      `Schema registry answered ${status} for schema id ${context.schemaId} of record ${where}: ${detail}`,
-      options,
-    );
+    const detail = error instanceof Error ? error.message : String(error);
+    return new SourceUnavailableError(`Schema registry answered ${status} ${what}: ${detail}`, options);
   }
   if (isNetworkError(error)) {
-    return new SourceUnavailableError(
-      `Schema registry unreachable for schema id ${context.schemaId} of record ${where}: ${networkDetail(error)}`,
-      options,
-    );
+    return new SourceUnavailableError(`Schema registry unreachable ${what}: ${networkDetail(error)}`, options);
   }
   return undefined;
 }

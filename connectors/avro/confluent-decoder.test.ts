@@ -2,8 +2,17 @@ import { createServer, type Server } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, DecodeError, SourceUnavailableError } from '../../core/errors.js';
+import { RegistryResponseError } from './classify-registry-error.js';
 import { createAvroCodec } from './avro-codec.js';
-import { createConfluentDecoder, frameConfluentAvro, type KafkaLocation } from './confluent-decoder.js';
+import {
+  cachedSchemaLookup,
+  createConfluentDecoder,
+  createRegistryRequest,
+  frameConfluentAvro,
+  httpSchemaLookup,
+  type KafkaLocation,
+  readConfluentFrame,
+} from './confluent-decoder.js';
 
 const location: KafkaLocation = { topic: 'erp.dbo.SalesOrder', partition: 2, offset: '1234' };
 const where = 'erp.dbo.SalesOrder[2]@1234';
@@ -301,5 +310,132 @@ describe('createConfluentDecoder over HTTP on 127.0.0.1', () => {
     expect((error as Error).message).toBe(
       `Schema registry unreachable for schema id 7 of record ${where}: connect ECONNREFUSED 127.0.0.1:${port}`,
     );
+  });
+});
+
+describe('readConfluentFrame', () => {
+  it('splits a frame into its schema id and a view of its body', () => {
+    const frame = readConfluentFrame(frameConfluentAvro(0x01020304, Buffer.from([7, 8, 9])), location);
+    expect(frame.schemaId).toBe(0x01020304);
+    expect(frame.body).toEqual(Buffer.from([7, 8, 9]));
+  });
+
+  it('reads a Uint8Array view without copying it', () => {
+    const padded = Buffer.concat([Buffer.from([9, 9]), frameConfluentAvro(7, Buffer.from([1, 2]))]);
+    const view = new Uint8Array(padded.buffer, padded.byteOffset + 2, 7);
+    const { schemaId, body } = readConfluentFrame(view, location);
+    expect(schemaId).toBe(7);
+    expect(body).toEqual(Buffer.from([1, 2]));
+    expect(body.buffer).toBe(padded.buffer);
+  });
+
+  it('accepts a header without a body', () => {
+    expect(readConfluentFrame(Buffer.from([0, 0, 0, 0, 3]), location).body).toHaveLength(0);
+  });
+
+  it.each([
+    ['null', null, `Null value in record ${where}`],
+    ['undefined', undefined, `Null value in record ${where}`],
+    ['empty', new Uint8Array(0), `Empty value in record ${where}`],
+    ['magic byte 0x7b', Buffer.from('{"id":1}'), `Bad magic byte 0x7b in record ${where}`],
+    ['a header of 4 bytes', Buffer.from([0, 0, 0, 7]), `Truncated Confluent header of 4 bytes in record ${where}`],
+  ])('refuses %s with a DecodeError at the record', (_label, bytes, message) => {
+    let error: unknown;
+    try {
+      readConfluentFrame(bytes, location);
+    } catch (caught: unknown) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(DecodeError);
+    expect(error).toMatchObject({ message, location });
+  });
+});
+
+describe('createRegistryRequest', () => {
+  const settings = { registryUrl: 'http://registry.test/api//', requestTimeoutMs: 1000 };
+
+  function recordingFetch(status: number, body: string) {
+    const seen: { url: string; init: RequestInit }[] = [];
+    const fake = (async (input: string | URL | Request, init?: RequestInit) => {
+      seen.push({ url: String(input), init: init ?? {} });
+      return new Response(body, { status });
+    }) as typeof fetch;
+    return { fetch: fake, seen };
+  }
+
+  it('sends JSON with Confluent media types and basic auth, and answers the parsed body', async () => {
+    const { fetch, seen } = recordingFetch(200, '{"id":3}');
+    const request = createRegistryRequest({ ...settings, basicAuth: { username: 'u', password: 'p' } }, fetch);
+    expect(await request('POST', '/subjects/s/versions', { schema: '"int"' })).toEqual({ id: 3 });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.url).toBe('http://registry.test/api/subjects/s/versions');
+    expect(seen[0]!.init).toMatchObject({
+      method: 'POST',
+      body: '{"schema":"\\"int\\""}',
+      headers: {
+        accept: 'application/vnd.schemaregistry.v1+json, application/json',
+        'content-type': 'application/vnd.schemaregistry.v1+json',
+        authorization: `Basic ${Buffer.from('u:p').toString('base64')}`,
+      },
+    });
+  });
+
+  it('sends no body and no content type with a GET', async () => {
+    const { fetch, seen } = recordingFetch(200, 'not json');
+    expect(await createRegistryRequest(settings, fetch)('GET', '/schemas/ids/1')).toEqual({});
+    expect(seen[0]!.init.body).toBeUndefined();
+    expect(seen[0]!.init.headers).not.toHaveProperty('content-type');
+  });
+
+  it.each([
+    ['a registry error body', '{"error_code":40403,"message":"Schema 1 not found"}', 40403, 'Schema 1 not found'],
+    ['a plain text body', 'Bad Gateway', undefined, 'Bad Gateway'],
+  ])('rejects a non-2xx answer with %s as a RegistryResponseError', async (_label, body, errorCode, message) => {
+    const { fetch } = recordingFetch(502, body);
+    const error = await createRegistryRequest(settings, fetch)('GET', '/schemas/ids/1').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RegistryResponseError);
+    expect(error).toMatchObject({ status: 502, errorCode, message });
+  });
+});
+
+describe('httpSchemaLookup and cachedSchemaLookup', () => {
+  it('looks an id up once for concurrent callers, compiles it once, and forgets a failure', async () => {
+    const asked: string[] = [];
+    let down = true;
+    const request = async (method: string, path: string) => {
+      asked.push(`${method} ${path}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (down) throw new RegistryResponseError(503, undefined, 'Service Unavailable');
+      return { schema: '"long"' };
+    };
+    const compiled: string[] = [];
+    const lookup = cachedSchemaLookup(httpSchemaLookup(request), (text, schemaId) => {
+      compiled.push(`${schemaId}:${text}`);
+      return text.length;
+    });
+
+    const failures = await Promise.all([lookup(7, location), lookup(7, location)].map((p) => p.catch((e) => e)));
+    expect(failures[0]).toBeInstanceOf(SourceUnavailableError);
+    expect(failures[1]).toBe(failures[0]);
+    expect((failures[0] as Error).message).toBe(
+      `Schema registry answered 503 for schema id 7 of record ${where}: Service Unavailable`,
+    );
+
+    down = false;
+    expect(await Promise.all([lookup(7, location), lookup(7, location)])).toEqual([6, 6]);
+    expect(await lookup(7, location)).toBe(6);
+    expect(asked).toEqual(['GET /schemas/ids/7', 'GET /schemas/ids/7']);
+    expect(compiled).toEqual(['7:"long"']);
+  });
+
+  it('passes what the compiler throws through untouched', async () => {
+    const refusal = new DecodeError('No good');
+    const lookup = cachedSchemaLookup(
+      async () => '"int"',
+      () => {
+        throw refusal;
+      },
+    );
+    await expect(lookup(1, location)).rejects.toBe(refusal);
   });
 });

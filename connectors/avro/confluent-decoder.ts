@@ -76,61 +76,68 @@ const HEADER_LENGTH = 5;
  * @see https://docs.confluent.io/platform/current/schema-registry/develop/api.html#get--schemas-ids-int-%20id
  */
 export function createConfluentDecoder(options: ConfluentDecoderOptions): ConfluentDecoder {
-  const lookupSchema = 'lookupSchema' in options ? options.lookupSchema : httpSchemaLookup(options);
-  const codecs = new Map<number, Promise<AvroCodec>>();
-
-  function codecFor(schemaId: number, location: KafkaLocation): Promise<AvroCodec> {
-    let codec = codecs.get(schemaId);
-    if (codec === undefined) {
-      codec = lookupSchema(schemaId).then(
-        (text) => compileSchema(text, schemaId, location),
-        (error: unknown) => {
-          if (error instanceof UnusableSchemaError) {
-            const message = `${error.message} for record ${location.topic}[${location.partition}]@${location.offset}`;
-            const options = { ...location, cause: error };
-            throw error.retriable ? new SourceUnavailableError(message, options) : new DecodeError(message, options);
-          }
-          throw classifyRegistryError(error, { schemaId, ...location }) ?? error;
-        },
-      );
-      codecs.set(schemaId, codec);
-      // Forget failures so a later record can retry; every waiter still sees this failure.
-      codec.catch(() => codecs.delete(schemaId));
-    }
-    return codec;
-  }
+  const lookupSchema =
+    'lookupSchema' in options
+      ? options.lookupSchema
+      : httpSchemaLookup(createRegistryRequest(parseRegistrySettings(options), options.fetch));
+  const codecFor = cachedSchemaLookup(lookupSchema, compileSchema);
 
   return {
     async decode(bytes, location) {
-      const where = `${location.topic}[${location.partition}]@${location.offset}`;
-      const fail = (message: string, cause?: unknown) =>
-        new DecodeError(`${message} in record ${where}`, { ...location, cause });
-      if (bytes === null || bytes === undefined) throw fail('Null value');
-      if (bytes.length === 0) throw fail('Empty value');
-      const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-      if (buffer[0] !== CONFLUENT_MAGIC_BYTE)
-        throw fail(`Bad magic byte 0x${buffer[0]!.toString(16).padStart(2, '0')}`);
-      if (buffer.length < HEADER_LENGTH) throw fail(`Truncated Confluent header of ${buffer.length} bytes`);
-      const schemaId = buffer.readUInt32BE(1);
+      const { schemaId, body } = readConfluentFrame(bytes, location);
       const codec = await codecFor(schemaId, location);
       let decoded: { readonly value: AvroValue; readonly end: number };
       try {
-        decoded = codec.decode(buffer, HEADER_LENGTH);
+        decoded = codec.decode(body);
       } catch (error: unknown) {
         const detail = error instanceof Error ? error.message : String(error);
-        throw fail(`Invalid Avro body for schema id ${schemaId} (${detail})`, error);
+        throw recordDecodeError(`Invalid Avro body for schema id ${schemaId} (${detail})`, location, error);
       }
-      if (decoded.end < 0)
-        throw fail(`Truncated Avro body of ${buffer.length - HEADER_LENGTH} bytes for schema id ${schemaId}`);
-      if (decoded.end < buffer.length) {
-        throw fail(`${buffer.length - decoded.end} trailing bytes after the Avro body for schema id ${schemaId}`);
+      if (decoded.end < 0) {
+        throw recordDecodeError(`Truncated Avro body of ${body.length} bytes for schema id ${schemaId}`, location);
+      }
+      if (decoded.end < body.length) {
+        throw recordDecodeError(
+          `${body.length - decoded.end} trailing bytes after the Avro body for schema id ${schemaId}`,
+          location,
+        );
       }
       return { schemaId, schemaName: codec.name, value: decoded.value };
     },
   };
 }
 
-/** Frames an Avro body in Confluent's wire format; the inverse of what `decode` unwraps. */
+/** The two parts of a Confluent-framed record. */
+export type ConfluentFrame = {
+  /** The schema id from the header, as the registry numbers it. */
+  readonly schemaId: number;
+  /** The Avro binary body after the header; a view into the record's bytes, not a copy. */
+  readonly body: Buffer;
+};
+
+/**
+ * Splits a record value into its Confluent header and Avro body; the inverse
+ * of {@link frameConfluentAvro}. Accepts a `Buffer` or any `Uint8Array` view.
+ * Throws a `DecodeError` carrying topic, partition and offset for a null or
+ * empty value (tombstones are the caller's case, before decoding), a bad
+ * magic byte and a header cut short. Does not look at the body.
+ *
+ * @see https://docs.confluent.io/platform/current/schema-registry/fundamentals/serdes-develop/index.html#wire-format
+ */
+export function readConfluentFrame(bytes: Uint8Array | null | undefined, location: KafkaLocation): ConfluentFrame {
+  if (bytes === null || bytes === undefined) throw recordDecodeError('Null value', location);
+  if (bytes.length === 0) throw recordDecodeError('Empty value', location);
+  const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
+  if (buffer[0] !== CONFLUENT_MAGIC_BYTE) {
+    throw recordDecodeError(`Bad magic byte 0x${buffer[0]!.toString(16).padStart(2, '0')}`, location);
+  }
+  if (buffer.length < HEADER_LENGTH) {
+    throw recordDecodeError(`Truncated Confluent header of ${buffer.length} bytes`, location);
+  }
+  return { schemaId: buffer.readUInt32BE(1), body: buffer.subarray(HEADER_LENGTH) };
+}
+
+/** Frames an Avro body in Confluent's wire format; the inverse of {@link readConfluentFrame}. */
 export function frameConfluentAvro(schemaId: number, body: Uint8Array): Buffer {
   const header = Buffer.alloc(HEADER_LENGTH);
   header.writeUInt8(CONFLUENT_MAGIC_BYTE, 0);
@@ -138,54 +145,141 @@ export function frameConfluentAvro(schemaId: number, body: Uint8Array): Buffer {
   return Buffer.concat([header, body]);
 }
 
-function compileSchema(text: string, schemaId: number, location: KafkaLocation): AvroCodec {
-  try {
-    return createAvroCodec(text);
-  } catch (error: unknown) {
-    const detail = error instanceof Error ? error.message : String(error);
-    throw new DecodeError(
-      `Invalid schema id ${schemaId} (${detail}) for record ${location.topic}[${location.partition}]@${location.offset}`,
-      { ...location, cause: error },
-    );
-  }
+/** A record as messages name it: `topic[partition]@offset`. */
+export function describeRecord(location: KafkaLocation): string {
+  return `${location.topic}[${location.partition}]@${location.offset}`;
 }
 
-function httpSchemaLookup(options: ConfluentDecoderConfig & { readonly fetch?: typeof fetch }): SchemaLookup {
-  const parsed = confluentDecoderConfigSchema.safeParse(options);
+/** A `DecodeError` whose message ends `in record topic[partition]@offset`, carrying that location. */
+export function recordDecodeError(message: string, location: KafkaLocation, cause?: unknown): DecodeError {
+  return new DecodeError(`${message} in record ${describeRecord(location)}`, { ...location, cause });
+}
+
+/** Registry settings once validated, with their defaults. */
+export type RegistrySettings = z.output<typeof confluentDecoderConfigSchema>;
+
+/**
+ * One JSON request to the registry: method, path below `registryUrl`, and an
+ * optional body. Resolves to the parsed JSON object (`{}` for an empty or
+ * non-object answer); rejects with a {@link RegistryResponseError} for a
+ * non-2xx answer, and with fetch's own errors when the registry cannot be
+ * reached or the request times out. Map both with `classifyRegistryError`.
+ */
+export type RegistryRequest = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
+
+/** Validates registry settings; throws a `ConfigError` naming the key path of an invalid one. */
+export function parseRegistrySettings(config: ConfluentDecoderConfig): RegistrySettings {
+  const parsed = confluentDecoderConfigSchema.safeParse(config);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new ConfigError(`Invalid schema registry setting ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  const config = parsed.data;
-  const doFetch = options.fetch ?? fetch;
-  const base = config.registryUrl.replace(/\/+$/, '');
+  return parsed.data;
+}
+
+/**
+ * Creates the {@link RegistryRequest} of validated settings: base URL without
+ * trailing slashes, Confluent's media types, basic authentication when set,
+ * and a time-out of `requestTimeoutMs` per request. `doFetch` is for tests.
+ *
+ * @see https://docs.confluent.io/platform/current/schema-registry/develop/api.html#content-types
+ */
+export function createRegistryRequest(settings: RegistrySettings, doFetch: typeof fetch = fetch): RegistryRequest {
+  const base = settings.registryUrl.replace(/\/+$/, '');
   const headers: Record<string, string> = { accept: 'application/vnd.schemaregistry.v1+json, application/json' };
-  if (config.basicAuth !== undefined) {
-    const token = Buffer.from(`${config.basicAuth.username}:${config.basicAuth.password}`).toString('base64');
+  if (settings.basicAuth !== undefined) {
+    const token = Buffer.from(`${settings.basicAuth.username}:${settings.basicAuth.password}`).toString('base64');
     headers['authorization'] = `Basic ${token}`;
   }
-  return async (schemaId) => {
-    const response = await doFetch(`${base}/schemas/ids/${schemaId}`, {
-      headers,
-      signal: AbortSignal.timeout(config.requestTimeoutMs),
+  const withBody = { ...headers, 'content-type': 'application/vnd.schemaregistry.v1+json' };
+  return async (method, path, body) => {
+    const response = await doFetch(`${base}${path}`, {
+      method,
+      headers: body === undefined ? headers : withBody,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(settings.requestTimeoutMs),
     });
-    const body = await response.text();
-    const json = parseJson(body);
+    const text = await response.text();
+    const json = parseJson(text);
     if (!response.ok) {
       const errorCode = typeof json?.['error_code'] === 'number' ? json['error_code'] : undefined;
-      const message = typeof json?.['message'] === 'string' ? json['message'] : body.slice(0, 200);
+      const message = typeof json?.['message'] === 'string' ? json['message'] : text.slice(0, 200);
       throw new RegistryResponseError(response.status, errorCode, message);
     }
-    const schemaType = json?.['schemaType'];
+    return json ?? {};
+  };
+}
+
+/**
+ * The {@link SchemaLookup} of `GET /schemas/ids/{id}` over a registry
+ * request. Besides the request's own failures it rejects an answer that
+ * holds a schema other than Avro, or no schema at all;
+ * {@link cachedSchemaLookup} turns those into a `DecodeError` and a
+ * retriable `SourceUnavailableError` naming the record.
+ *
+ * @see https://docs.confluent.io/platform/current/schema-registry/develop/api.html#get--schemas-ids-int-%20id
+ */
+export function httpSchemaLookup(request: RegistryRequest): SchemaLookup {
+  return async (schemaId) => {
+    const json = await request('GET', `/schemas/ids/${schemaId}`);
+    const schemaType = json['schemaType'];
     if (schemaType !== undefined && schemaType !== 'AVRO') {
       throw new UnusableSchemaError(false, `Schema id ${schemaId} is ${String(schemaType)}, not AVRO,`);
     }
-    if (typeof json?.['schema'] !== 'string') {
+    if (typeof json['schema'] !== 'string') {
       // A 2xx without a schema is a broken registry or proxy, not a broken record.
       throw new UnusableSchemaError(true, `Schema registry answered schema id ${schemaId} without a schema`);
     }
     return json['schema'];
   };
+}
+
+/**
+ * Wraps a {@link SchemaLookup} and a compiler into a per-id cache of compiled
+ * schemas. Concurrent calls for an id not yet seen share one lookup; a
+ * failure is forgotten once every waiter has seen it, so the next record
+ * retries. A failed lookup rejects with what `classifyRegistryError` makes
+ * of it for the record at hand (or the original error when it is no registry
+ * failure); `compile` is called once per id and throws what it throws,
+ * typically a `DecodeError` naming the record.
+ */
+export function cachedSchemaLookup<T>(
+  lookup: SchemaLookup,
+  compile: (text: string, schemaId: number, location: KafkaLocation) => T,
+): (schemaId: number, location: KafkaLocation) => Promise<T> {
+  const cache = new Map<number, Promise<T>>();
+  return (schemaId, location) => {
+    let compiled = cache.get(schemaId);
+    if (compiled === undefined) {
+      compiled = lookup(schemaId).then(
+        (text) => compile(text, schemaId, location),
+        (error: unknown) => {
+          if (error instanceof UnusableSchemaError) {
+            const message = `${error.message} for record ${describeRecord(location)}`;
+            const options = { ...location, cause: error };
+            throw error.retriable ? new SourceUnavailableError(message, options) : new DecodeError(message, options);
+          }
+          throw classifyRegistryError(error, { schemaId, ...location }) ?? error;
+        },
+      );
+      cache.set(schemaId, compiled);
+      // Forget failures so a later record can retry; every waiter still sees this failure.
+      compiled.catch(() => cache.delete(schemaId));
+    }
+    return compiled;
+  };
+}
+
+function compileSchema(text: string, schemaId: number, location: KafkaLocation): AvroCodec {
+  try {
+    return createAvroCodec(text);
+  } catch (error: unknown) {
+    const detail = error instanceof Error ? error.message : String(error);
+    throw new DecodeError(`Invalid schema id ${schemaId} (${detail}) for record ${describeRecord(location)}`, {
+      ...location,
+      cause: error,
+    });
+  }
 }
 
 /** A 2xx answer that still gives no usable Avro schema. */

@@ -169,7 +169,7 @@ describe('createCanonicalCodec', () => {
     [
       'an unknown event type',
       withMeta('OrderDeleted', { eventType: 'OrderArchived' }),
-      'Unknown event type "OrderArchived"; known: StockLevelChanged, OrderAccepted, OrderStatusChanged, OrderCancelled, OrderDeleted, OrderLineChanged, PaymentCaptured, ShipmentDispatched, ReturnReceived, RefundCompleted',
+      'Unknown event type "OrderArchived"; known: StockLevelChanged, OrderAccepted, OrderStatusChanged, OrderCancelled, OrderDeleted, OrderLineChanged, PaymentCaptured, ShipmentDispatched, ReturnReceived, RefundCompleted, OrderHeaderChanged',
     ],
     [
       'an aggregate key other than sku@location',

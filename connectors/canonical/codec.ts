@@ -131,6 +131,7 @@ export const ORDER_STATUS_FIELDS = {
   ShipmentDispatched: [],
   ReturnReceived: [],
   RefundCompleted: [],
+  OrderHeaderChanged: [],
 } as const satisfies { readonly [K in CanonicalEventType]: readonly OrderStatusKeys<CanonicalPayloads[K]>[] };
 
 /** The keys of `T` whose type is exactly {@link OrderStatus}. */

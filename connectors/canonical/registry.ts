@@ -3,10 +3,15 @@ import { type CanonicalEvent, type EventStream } from '../../core/canonical.js';
 import { ConfigError, DecodeError, SourceUnavailableError, TransformError } from '../../core/errors.js';
 import { classifyRegistryError, RegistryResponseError } from '../avro/classify-registry-error.js';
 import {
-  CONFLUENT_MAGIC_BYTE,
+  cachedSchemaLookup,
   confluentDecoderConfigSchema,
+  createRegistryRequest,
+  describeRecord,
   frameConfluentAvro,
+  httpSchemaLookup,
   type KafkaLocation,
+  readConfluentFrame,
+  recordDecodeError,
 } from '../avro/confluent-decoder.js';
 import {
   type CanonicalCodec,
@@ -82,8 +87,6 @@ export type CanonicalRegistryCodec = {
   readonly decode: (record: CanonicalSourceRecord) => Promise<CanonicalEvent>;
 };
 
-const HEADER_LENGTH = 5;
-
 /** Creates the registry codec; throws a `ConfigError` naming the key path of an invalid setting. */
 export function createCanonicalRegistryCodec(
   config: CanonicalRegistryCodecConfig,
@@ -101,12 +104,22 @@ export function createCanonicalRegistryCodec(
     EventStream,
     string
   >;
-  const request = registryRequest(settings, options.fetch ?? fetch);
+  const request = createRegistryRequest(settings, options.fetch);
 
   let registration: Promise<readonly RegisteredSubject[]> | undefined;
   const registeredIds = new Map<number, EventStream>();
   const idByStream = new Map<EventStream, number>();
-  const readers = new Map<number, Promise<CanonicalReader>>();
+  const lookupReader = cachedSchemaLookup(httpSchemaLookup(request), (text, schemaId, location) => {
+    try {
+      return codec.readerFor(text);
+    } catch (error: unknown) {
+      const detail = error instanceof Error ? error.message : String(error);
+      throw new DecodeError(`Unusable schema id ${schemaId} (${detail}) for record ${describeRecord(location)}`, {
+        ...location,
+        cause: error,
+      });
+    }
+  });
 
   async function registerOne(stream: EventStream): Promise<RegisteredSubject> {
     const { topic, text } = codec.streams[stream];
@@ -175,43 +188,7 @@ export function createCanonicalRegistryCodec(
       const current = codec.streams[own];
       return Promise.resolve({ stream: own, decode: (body) => codec.decode(current.stream, body) });
     }
-    let reader = readers.get(schemaId);
-    if (reader === undefined) {
-      const where = `${location.topic}[${location.partition}]@${location.offset}`;
-      reader = request('GET', `/schemas/ids/${schemaId}`).then(
-        (json) => {
-          const schemaType = json['schemaType'];
-          if (schemaType !== undefined && schemaType !== 'AVRO') {
-            throw new DecodeError(`Schema id ${schemaId} is ${String(schemaType)}, not AVRO, for record ${where}`, {
-              ...location,
-            });
-          }
-          if (typeof json['schema'] !== 'string') {
-            // A 2xx without a schema is a broken registry or proxy, not a broken record.
-            throw new SourceUnavailableError(
-              `Schema registry answered schema id ${schemaId} without a schema for record ${where}`,
-              { ...location },
-            );
-          }
-          try {
-            return codec.readerFor(json['schema']);
-          } catch (error: unknown) {
-            const detail = error instanceof Error ? error.message : String(error);
-            throw new DecodeError(`Unusable schema id ${schemaId} (${detail}) for record ${where}`, {
-              ...location,
-              cause: error,
-            });
-          }
-        },
-        (error: unknown) => {
-          throw classifyRegistryError(error, { schemaId, ...location }) ?? error;
-        },
-      );
-      readers.set(schemaId, reader);
-      // Forget failures so a later record can retry.
-      reader.catch(() => readers.delete(schemaId));
-    }
-    return reader;
+    return lookupReader(schemaId, location);
   }
 
   return {
@@ -232,60 +209,15 @@ export function createCanonicalRegistryCodec(
     },
     async decode(record) {
       const location = { topic: record.topic, partition: record.partition, offset: record.offset };
-      const where = `${location.topic}[${location.partition}]@${location.offset}`;
-      const fail = (message: string, cause?: unknown) =>
-        new DecodeError(`${message} in record ${where}`, { ...location, cause });
-      const bytes = record.value;
-      if (bytes === null || bytes === undefined) throw fail('Null value');
-      if (bytes.length === 0) throw fail('Empty value');
-      const buffer = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
-      if (buffer[0] !== CONFLUENT_MAGIC_BYTE) {
-        throw fail(`Bad magic byte 0x${buffer[0]!.toString(16).padStart(2, '0')}`);
-      }
-      if (buffer.length < HEADER_LENGTH) throw fail(`Truncated Confluent header of ${buffer.length} bytes`);
-      const schemaId = buffer.readUInt32BE(1);
+      const { schemaId, body } = readConfluentFrame(record.value, location);
       const reader = await readerFor(schemaId, location);
       try {
-        return reader.decode(buffer.subarray(HEADER_LENGTH));
+        return reader.decode(body);
       } catch (error: unknown) {
         const detail = error instanceof Error ? error.message : String(error);
-        throw fail(`Invalid canonical event for schema id ${schemaId} (${detail})`, error);
+        throw recordDecodeError(`Invalid canonical event for schema id ${schemaId} (${detail})`, location, error);
       }
     },
-  };
-}
-
-type RegistryRequest = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>;
-
-/** One JSON request to the registry; a non-2xx answer becomes a {@link RegistryResponseError}. */
-function registryRequest(
-  config: z.output<typeof canonicalRegistryCodecConfigSchema>,
-  doFetch: typeof fetch,
-): RegistryRequest {
-  const base = config.registryUrl.replace(/\/+$/, '');
-  const headers: Record<string, string> = {
-    accept: 'application/vnd.schemaregistry.v1+json, application/json',
-    'content-type': 'application/vnd.schemaregistry.v1+json',
-  };
-  if (config.basicAuth !== undefined) {
-    const token = Buffer.from(`${config.basicAuth.username}:${config.basicAuth.password}`).toString('base64');
-    headers['authorization'] = `Basic ${token}`;
-  }
-  return async (method, path, body) => {
-    const response = await doFetch(`${base}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      signal: AbortSignal.timeout(config.requestTimeoutMs),
-    });
-    const text = await response.text();
-    const json = parseJson(text);
-    if (!response.ok) {
-      const errorCode = typeof json?.['error_code'] === 'number' ? json['error_code'] : undefined;
-      const message = typeof json?.['message'] === 'string' ? json['message'] : text.slice(0, 200);
-      throw new RegistryResponseError(response.status, errorCode, message);
-    }
-    return json ?? {};
   };
 }
 
@@ -293,8 +225,8 @@ function registryRequest(
  * Maps a failed registration step onto the error tree. A refusal of the
  * schema itself is a `ConfigError`: the build carries a schema the registry
  * will never accept, so retrying cannot help. Whether anything else is
- * retriable is `classifyRegistryError`'s verdict; its message names a record,
- * which a registration has none of, so the message is built here.
+ * retriable is `classifyRegistryError`'s verdict; any other answer is a
+ * `ConfigError` too.
  */
 function registrationError(error: unknown, action: string, subject: string, topic: string): Error {
   const options = { topic, cause: error };
@@ -310,14 +242,8 @@ function registrationError(error: unknown, action: string, subject: string, topi
       options,
     );
   }
-  const verdict = classifyRegistryError(error, { schemaId: 0, topic, partition: 0, offset: '0' });
-  if (verdict instanceof SourceUnavailableError) {
-    const status = error instanceof RegistryResponseError ? `answered ${error.status}` : 'unreachable';
-    return new SourceUnavailableError(
-      `Schema registry ${status} while ${action} subject ${subject}: ${deepestMessage(error)}`,
-      options,
-    );
-  }
+  const verdict = classifyRegistryError(error, { subject, action, topic });
+  if (verdict !== undefined) return verdict;
   if (error instanceof RegistryResponseError) {
     return new ConfigError(
       `Schema registry answered ${error.status} while ${action} subject ${subject}: ${error.message}`,
@@ -325,24 +251,4 @@ function registrationError(error: unknown, action: string, subject: string, topi
     );
   }
   return error instanceof Error ? error : new Error(String(error));
-}
-
-/** The most specific message of a cause chain: fetch's own is only "fetch failed". */
-function deepestMessage(error: unknown): string {
-  let link: unknown = error;
-  for (let depth = 0; depth < 8; depth++) {
-    const cause = typeof link === 'object' && link !== null ? (link as { cause?: unknown }).cause : undefined;
-    if (cause === undefined || cause === null) break;
-    link = cause;
-  }
-  return link instanceof Error ? link.message : String(link);
-}
-
-function parseJson(text: string): Record<string, unknown> | undefined {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -101,6 +101,18 @@ export const CANONICAL_SAMPLES: { readonly [K in CanonicalEventType]: CanonicalE
       completedAt: '2024-03-10T12:00:00',
     },
   },
+  OrderHeaderChanged: {
+    meta: meta('OrderHeaderChanged', 'SO-10042', 'erp.ErpDemo.dbo.SalesOrderHeader'),
+    payload: {
+      orderNumber: 'SO-10042',
+      customerId: 'C-77',
+      customerEmail: 'ada.lovelace@example.com',
+      channel: 'WEB',
+      currency: 'EUR',
+      orderTotal: '1250.0600',
+      placedAt: '2024-03-01T10:15:00',
+    },
+  },
 };
 
 function meta<K extends CanonicalEventType>(

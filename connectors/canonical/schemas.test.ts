@@ -120,6 +120,15 @@ const PAYLOAD_KINDS = {
     currency: 'string',
     completedAt: 'string',
   },
+  OrderHeaderChanged: {
+    orderNumber: 'string',
+    customerId: 'string',
+    customerEmail: 'string or null',
+    channel: 'string',
+    currency: 'string',
+    orderTotal: 'decimal(19,4)',
+    placedAt: 'string',
+  },
 } as const satisfies {
   readonly [E in CanonicalEventType]: { readonly [F in keyof CanonicalPayloads[E]]-?: KindOf<CanonicalPayloads[E][F]> };
 };

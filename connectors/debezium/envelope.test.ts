@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, DecodeError } from '../../core/errors.js';
-import { createEnvelopeReader, type DebeziumRecord, type EnvelopeReaderConfig } from './envelope.js';
+import { createEnvelopeReader, type DebeziumRecord, type EnvelopeReaderConfig, snakeToPascal } from './envelope.js';
 
 const at = { partition: 2, offset: '1234' };
 
@@ -50,7 +50,13 @@ function readError(config: EnvelopeReaderConfig, record: Partial<DebeziumRecord>
 }
 
 const sqlServer: EnvelopeReaderConfig = { connector: 'sqlserver', topicPrefix: 'erp' };
-const postgres: EnvelopeReaderConfig = { connector: 'postgresql', topicPrefix: 'pg', database: 'erpdb' };
+// Names as they come, so that these tables show positions and tables; name normalisation has tests of its own below.
+const postgres: EnvelopeReaderConfig = {
+  connector: 'postgresql',
+  topicPrefix: 'pg',
+  database: 'erpdb',
+  names: 'as-is',
+};
 const mysql: EnvelopeReaderConfig = { connector: 'mysql', topicPrefix: 'shop' };
 
 describe('createEnvelopeReader', () => {
@@ -335,5 +341,76 @@ describe('createEnvelopeReader', () => {
     expect((error as ConfigError).message).toBe(
       'Invalid envelope reader setting database: database is required for the postgresql connector',
     );
+  });
+
+  describe('source names', () => {
+    const pgSource = {
+      connector: 'postgresql',
+      ts_ms: 1n,
+      snapshot: 'false',
+      db: 'erp_e2e',
+      sequence: '[null,"5"]',
+      lsn: 5n,
+    };
+    const pgRow = { order_number: 'SO-1', status_code: 'NW', qty_on_hand: '1.000', sku: 'A' };
+    const pascalRow = { OrderNumber: 'SO-1', StatusCode: 'NW', QtyOnHand: '1.000', Sku: 'A' };
+
+    it.each([
+      ['sales_order_header', 'SalesOrderHeader'],
+      ['inventory_balance', 'InventoryBalance'],
+      ['qty_on_hand', 'QtyOnHand'],
+      ['sku', 'Sku'],
+      ['psp_reference', 'PspReference'],
+      ['SalesOrderHeader', 'SalesOrderHeader'],
+      ['_leading__double_', 'LeadingDouble'],
+    ])('snakeToPascal(%j) is %j', (name, expected) => {
+      expect(snakeToPascal(name)).toBe(expected);
+    });
+
+    it.each([
+      [
+        'postgresql by default: snake-to-pascal',
+        { connector: 'postgresql', topicPrefix: 'pg', database: 'erp_e2e' },
+        'SalesOrderHeader',
+        pascalRow,
+        { OrderNumber: 'SO-1' },
+      ],
+      [
+        'postgresql, as-is',
+        { connector: 'postgresql', topicPrefix: 'pg', database: 'erp_e2e', names: 'as-is' },
+        'sales_order_header',
+        pgRow,
+        { order_number: 'SO-1' },
+      ],
+    ] as const)('renames table, key and row columns for %s', (_label, config, table, row, key) => {
+      const result = read(config, {
+        topic: 'pg.public.sales_order_header',
+        key: { order_number: 'SO-1' },
+        value: envelope({ before: pgRow, after: pgRow, op: 'u', transaction: null }, pgSource),
+      });
+      expect(result).toMatchObject({
+        kind: 'change',
+        event: { table: { schema: 'public', table }, key, before: row, after: row },
+      });
+    });
+
+    it('renames tombstone keys and tables', () => {
+      expect(
+        read(
+          { connector: 'postgresql', topicPrefix: 'pg', database: 'erp_e2e' },
+          { topic: 'pg.public.inventory_balance', key: { sku: 'A', location_code: 'WH' }, value: null },
+        ),
+      ).toEqual({
+        kind: 'tombstone',
+        key: { Sku: 'A', LocationCode: 'WH' },
+        table: { server: 'pg', database: 'erp_e2e', schema: 'public', table: 'InventoryBalance' },
+      });
+    });
+
+    it('leaves SQL Server names as they are by default', () => {
+      expect(
+        read(sqlServer, { topic: 'erp.erp.dbo.Sales_Order', key: { Order_Id: 1 }, value: envelope() }),
+      ).toMatchObject({ kind: 'change', event: { table: { table: 'Sales_Order' }, key: { Order_Id: 1 } } });
+    });
   });
 });

@@ -42,6 +42,12 @@ export const envelopeReaderConfigSchema = z
       .min(1)
       .default('transaction')
       .describe("The connector's topic.transaction: metadata goes to <topic.prefix>.<topic.transaction>"),
+    names: z
+      .enum(['as-is', 'snake-to-pascal'])
+      .optional()
+      .describe(
+        'How table and column names map onto the PascalCase names transforms expect; default snake-to-pascal for postgresql, as-is otherwise',
+      ),
   })
   .refine((config) => config.connector !== 'postgresql' || config.database !== undefined, {
     message: 'database is required for the postgresql connector',
@@ -94,6 +100,15 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
   }
   const settings = parsed.data;
   const { topicPrefix, connector } = settings;
+  const rename =
+    (settings.names ?? (connector === 'postgresql' ? 'snake-to-pascal' : 'as-is')) === 'snake-to-pascal'
+      ? snakeToPascal
+      : undefined;
+  function names(row: Row): Row;
+  function names(row: Row | null): Row | null;
+  function names(row: Row | null): Row | null {
+    return rename === undefined || row === null ? row : renameColumns(row, rename);
+  }
   const heartbeatTopic = `${settings.heartbeatTopicsPrefix}.${topicPrefix}`;
   const transactionTopic = `${topicPrefix}.${settings.transactionTopic}`;
 
@@ -113,7 +128,11 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
       const topicTable = parseTopic(record.topic, fail);
       if (record.value === null || record.value === undefined) {
         const database = topicTable.database ?? settings.database!;
-        return { kind: 'tombstone', key: asRow(record.key, 'key', fail) ?? {}, table: { ...topicTable, database } };
+        return {
+          kind: 'tombstone',
+          key: names(asRow(record.key, 'key', fail) ?? {}),
+          table: { ...topicTable, database },
+        };
       }
 
       const value = asRow(record.value, 'value', fail)!;
@@ -137,9 +156,9 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
         event: {
           op,
           table: { ...topicTable, database },
-          key: asRow(record.key, 'key', fail) ?? {},
-          before: asRow(value[ENVELOPE_FIELDS.before], 'before', fail),
-          after: asRow(value[ENVELOPE_FIELDS.after], 'after', fail),
+          key: names(asRow(record.key, 'key', fail) ?? {}),
+          before: names(asRow(value[ENVELOPE_FIELDS.before], 'before', fail)),
+          after: names(asRow(value[ENVELOPE_FIELDS.after], 'after', fail)),
           source: sourceInfo(fields),
           position: position(fields, fail),
           tsMs: asSafeNumber(value[ENVELOPE_FIELDS.tsMs], 'ts_ms', fail, true) ?? fields.number('ts_ms'),
@@ -171,14 +190,29 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
     switch (connector) {
       case 'sqlserver':
         if (parts.length !== 3) throw where('<db>.<schema>.<table>');
-        return { server: topicPrefix, database: parts[0]!, schema: parts[1]!, table: parts[2]! };
+        return {
+          server: topicPrefix,
+          database: parts[0]!,
+          schema: parts[1]!,
+          table: rename === undefined ? parts[2]! : rename(parts[2]!),
+        };
       case 'postgresql':
         if (parts.length !== 2) throw where('<schema>.<table>');
-        return { server: topicPrefix, database: undefined, schema: parts[0]!, table: parts[1]! };
+        return {
+          server: topicPrefix,
+          database: undefined,
+          schema: parts[0]!,
+          table: rename === undefined ? parts[1]! : rename(parts[1]!),
+        };
       case 'mysql':
         if (parts.length !== 2) throw where('<db>.<table>');
         // MySQL has no schemas within a database; the database doubles as the schema.
-        return { server: topicPrefix, database: parts[0]!, schema: parts[0]!, table: parts[1]! };
+        return {
+          server: topicPrefix,
+          database: parts[0]!,
+          schema: parts[0]!,
+          table: rename === undefined ? parts[1]! : rename(parts[1]!),
+        };
     }
   }
 
@@ -212,6 +246,26 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
 }
 
 type Fail = (message: string) => DecodeError;
+
+/**
+ * `sales_order_header` → `SalesOrderHeader`, `qty_on_hand` → `QtyOnHand`:
+ * PostgreSQL's lower snake_case names as the SQL Server ERP spells them, the
+ * names transforms are written against. Names without underscores only get
+ * their first letter upper-cased (`sku` → `Sku`); names already in PascalCase
+ * stay as they are.
+ */
+export function snakeToPascal(name: string): string {
+  return name
+    .split('_')
+    .filter((part) => part !== '')
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join('');
+}
+
+/** The row with its column names renamed, values and column order kept. */
+function renameColumns(row: Row, rename: (name: string) => string): Row {
+  return Object.fromEntries(Object.entries(row).map(([column, value]) => [rename(column), value])) as Row;
+}
 
 type SourceFields = ReturnType<typeof sourceFields>;
 

@@ -36,6 +36,9 @@ const EVENT_RANK = {
   ShipmentDispatched: 0,
   ReturnReceived: 0,
   RefundCompleted: 0,
+  // Shares its position only with the OrderStatusChanged and OrderCancelled of the same header
+  // update, which write other parts; 0 keeps the versions of one change distinct all the same.
+  OrderHeaderChanged: 0,
 } as const satisfies Record<CanonicalEventType, number>;
 
 /** The version an event writes and is guarded by. */

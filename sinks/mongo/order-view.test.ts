@@ -5,6 +5,7 @@ import {
   expectedSource,
   orderAccepted,
   orderDeleted,
+  orderHeaderChanged,
   orderLifecycle,
   shipmentDispatched,
   stockLevelChanged,
@@ -34,6 +35,7 @@ describe('orderParts', () => {
       life.accepted,
       ['header newest primary', 'statusInfo newest', 'deletion newest', 'milestones.accepted earliest'],
     ],
+    ['OrderHeaderChanged', orderHeaderChanged(15, 'SO-1'), ['header newest primary']],
     ['OrderStatusChanged', life.shipped, ['statusInfo newest primary']],
     ['OrderDeleted', orderDeleted(20, 'SO-1'), ['deletion newest primary']],
     ['OrderLineChanged', life.line2, ['lines.2 newest primary']],
@@ -69,6 +71,22 @@ describe('orderParts', () => {
     expect(header!.set).toMatchObject({ customerId: 'C-42', header: { orderTotal: '59.9700' } });
     expect(status!.set).toMatchObject({ status: 'ACCEPTED', statusInfo: { status: 'ACCEPTED', erpStatus: 'A' } });
   });
+
+  it('writes an OrderHeaderChanged as the whole header and the top-level customer, like OrderAccepted', () => {
+    const changed = orderHeaderChanged(24, 'SO-1', { customerId: 'C-43', customerEmail: null, orderTotal: '64.9' });
+    expect(orderParts(changed)[0]!.set).toEqual({
+      header: {
+        customerId: 'C-43',
+        customerEmail: null,
+        channel: 'web',
+        currency: 'EUR',
+        orderTotal: '64.9000',
+        placedAt: '2026-11-20T09:00:00',
+        source: expectedSource(changed),
+      },
+      customerId: 'C-43',
+    });
+  });
 });
 
 describe('planOrders', () => {
@@ -91,6 +109,22 @@ describe('planOrders', () => {
       'milestones.shipped': life.shipment.meta.eventId,
     });
     expect([...plan!.trackingNumbers].sort()).toEqual(['00340434161094042557', 'T-2']);
+  });
+
+  it.each([
+    ['in source order', [0, 1, 2]],
+    ['with the older OrderAccepted last', [2, 1, 0]],
+    ['duplicated and shuffled', [1, 2, 0, 2, 1]],
+  ])('lets the newest of OrderAccepted and OrderHeaderChanged write the header, %s', (_label, order) => {
+    const events = [life.accepted, orderHeaderChanged(40, 'SO-1'), orderHeaderChanged(41, 'SO-1', { channel: 'app' })];
+    const [plan] = planOrders(order.map((index) => structuredClone(events[index]!)) as OrderEvent[]);
+    const winners = Object.fromEntries(plan!.parts.map((part) => [part.path, part.event.meta.eventId]));
+    expect(winners).toEqual({
+      header: events[2]!.meta.eventId,
+      statusInfo: life.accepted.meta.eventId,
+      deletion: life.accepted.meta.eventId,
+      'milestones.accepted': life.accepted.meta.eventId,
+    });
   });
 
   it('plans each order on its own', () => {
@@ -123,6 +157,11 @@ describe('orderEventProblem', () => {
       'a float amount',
       { ...life.payment, payload: { ...life.payment.payload, amount: 59.97 } },
       'Invalid decimal 59.97 in amount',
+    ],
+    [
+      'a bad order total in a header change',
+      orderHeaderChanged(1, 'SO-1', { orderTotal: '64,73' }),
+      'Invalid decimal "64,73" in orderTotal',
     ],
     [
       'a bad order total',

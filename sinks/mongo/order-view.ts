@@ -5,6 +5,7 @@ import {
   type DecimalString,
   ORDER_STATUS,
   type OrderEvent,
+  type OrderHeaderChanged,
   type OrderStatus,
 } from '../../core/canonical.js';
 import { formatDecimal, isDecimalString, parseDecimal, SCALE } from '../../core/decimal.js';
@@ -42,6 +43,7 @@ export type OrderViewConfig = z.output<typeof orderViewConfigSchema>;
 /** Every order event type; the view is assembled from all of them. */
 export const ORDER_VIEW_INPUT = [
   'OrderAccepted',
+  'OrderHeaderChanged',
   'OrderStatusChanged',
   'OrderCancelled',
   'OrderDeleted',
@@ -71,6 +73,10 @@ export const ORDER_VIEW_INPUT = [
  *   events that arrive later still land in their own parts (so the document
  *   is the same whatever the order) but never clear `deleted`. Only a newer
  *   `OrderAccepted` (the ERP re-inserted the order number) does.
+ * - `OrderHeaderChanged` replaces the header (and the top-level
+ *   `customerId`) exactly as `OrderAccepted` does, under the same guard, so
+ *   whichever of the two is newest wins; it touches neither the status, the
+ *   deletion marker nor the milestones.
  * - Milestones record the earliest event by version, once; duplicates and
  *   later events change nothing.
  */
@@ -87,7 +93,7 @@ export const orderView = {
 /** A created `order_view` sink. */
 export type OrderViewSink = Sink;
 
-/** Header details from `OrderAccepted`; newest wins. Money has 4 decimals. */
+/** Header details from `OrderAccepted` or `OrderHeaderChanged`; newest wins. Money has 4 decimals. */
 export type OrderHeaderEntry = {
   readonly customerId: string;
   readonly customerEmail: string | null;
@@ -214,7 +220,8 @@ const MAX_TRACKING_ROUNDS = 20;
  *
  * 1. an insert of the empty document, where it is missing (a duplicate key
  *    is fine);
- * 2. each event's primary part (the header for `OrderAccepted`, the line for
+ * 2. each event's primary part (the header for `OrderAccepted` and
+ *    `OrderHeaderChanged`, the line for
  *    `OrderLineChanged`, …): `$set` guarded by the part's stored version,
  *    plus `$max` of `_meta.version`, in one update; a match counts the
  *    event as applied;
@@ -417,19 +424,15 @@ export function orderParts(event: OrderEvent): OrderPart[] {
   switch (event.meta.eventType) {
     case 'OrderAccepted': {
       const p = (event as CanonicalEvent<'OrderAccepted'>).payload;
-      const header: OrderHeaderEntry = {
-        customerId: p.customerId,
-        customerEmail: p.customerEmail,
-        channel: p.channel,
-        currency: p.currency,
-        orderTotal: money(p.orderTotal),
-        placedAt: p.placedAt,
-        source,
-      };
-      add('header', 'newest', { header, customerId: p.customerId });
+      add('header', 'newest', { header: headerEntry(p, source), customerId: p.customerId });
       add('statusInfo', 'newest', { statusInfo: status(p.status, p.erpStatus, source), status: p.status });
       add('deletion', 'newest', { deletion: { deleted: false, source } satisfies OrderDeletionEntry, deleted: false });
       milestone('accepted', p.placedAt, null);
+      break;
+    }
+    case 'OrderHeaderChanged': {
+      const p = (event as CanonicalEvent<'OrderHeaderChanged'>).payload;
+      add('header', 'newest', { header: headerEntry(p, source), customerId: p.customerId });
       break;
     }
     case 'OrderStatusChanged': {
@@ -527,6 +530,7 @@ export function orderEventProblem(event: CanonicalEvent): string | undefined {
   if (!nonEmpty(payload['orderNumber'])) return `Missing orderNumber`;
   const decimals: Partial<Record<OrderEvent['meta']['eventType'], readonly string[]>> = {
     OrderAccepted: ['orderTotal'],
+    OrderHeaderChanged: ['orderTotal'],
     OrderLineChanged: ['quantity', 'unitPrice'],
     PaymentCaptured: ['amount'],
     RefundCompleted: ['amount'],
@@ -601,6 +605,19 @@ function metaUpdate(
       filter: { _id: orderNumber, '_meta.version': part.version, '_meta.eventId': { $ne: part.event.meta.eventId } },
       update: { $set: Object.fromEntries(Object.entries(meta).map(([key, value]) => [`_meta.${key}`, value])) },
     },
+  };
+}
+
+/** The header part, from the header fields `OrderAccepted` and `OrderHeaderChanged` share. */
+function headerEntry(p: OrderHeaderChanged, source: SourceStamp): OrderHeaderEntry {
+  return {
+    customerId: p.customerId,
+    customerEmail: p.customerEmail,
+    channel: p.channel,
+    currency: p.currency,
+    orderTotal: money(p.orderTotal),
+    placedAt: p.placedAt,
+    source,
   };
 }
 

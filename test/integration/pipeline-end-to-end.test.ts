@@ -139,11 +139,13 @@ describe('the pipeline end to end: fixture producer → Kafka → transforms →
     for (const topic of [config.topics.inventory, config.topics.order]) {
       for (const record of await readTopic(kafka, topic)) decoded.push(await codec.decode({ ...record, topic }));
     }
-    // 6 snapshot reads, 15 updates and 1 delete of balances; 4 header, 3 line and 4 status-reached order events.
+    // 6 snapshot reads, 15 updates and 1 delete of balances; 5 header (the insert, the total raised after placement,
+    // 3 status changes), 3 line and 4 status-reached order events.
     expect(decoded.map((event) => event.meta.eventType).sort()).toEqual(
       [
         ...Array<string>(22).fill('StockLevelChanged'),
         'OrderAccepted',
+        'OrderHeaderChanged',
         ...Array<string>(3).fill('OrderStatusChanged'),
         ...Array<string>(3).fill('OrderLineChanged'),
         'PaymentCaptured',
@@ -208,9 +210,12 @@ describe('the pipeline end to end: fixture producer → Kafka → transforms →
       deleted: false,
       trackingNumbers: ['00340434161094042557'],
       header: {
+        customerId: 'CUST-0042',
         customerEmail: 'ada@example.com',
         channel: 'WEB',
         currency: 'EUR',
+        // Raised from 48.2300 by a header update after placement (OrderHeaderChanged).
+        orderTotal: '64.7300',
         placedAt: '2025-11-27T09:00:00.0000000+01:00',
       },
       statusInfo: { status: 'SHIPPED', erpStatus: 'SH' },

@@ -123,7 +123,7 @@ describe('a worker killed mid-stream', () => {
       180_000,
     );
     process.kill(-second.child.pid!, 'SIGTERM');
-    expect(await second.exit).toBe(0);
+    expect(await second.exit, second.output().slice(-3000)).toBe(0);
     expect(second.output()).toContain('"msg":"Stopped"');
 
     const uninterrupted = await startPipeline(reference, 'all', pino({ level: 'silent' }));
@@ -154,8 +154,8 @@ describe('a worker killed mid-stream', () => {
       for (const record of await readTopic(kafka, topic))
         eventIds.push((await codec.decode({ ...record, topic })).meta.eventId);
     }
-    // Every stock move and snapshot read, plus the order lifecycle's 11 events, exactly once.
-    expect(eventIds).toHaveLength(MOVES + 6 + 11);
+    // Every stock move and snapshot read, plus the order lifecycle's 12 events, exactly once.
+    expect(eventIds).toHaveLength(MOVES + 6 + 12);
     expect(new Set(eventIds).size).toBe(eventIds.length);
   }, 600_000);
 });

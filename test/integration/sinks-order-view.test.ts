@@ -12,6 +12,7 @@ import {
   inBatches,
   orderAccepted,
   orderDeleted,
+  orderHeaderChanged,
   orderLifecycle,
   type OrderLifecycle,
   shipmentDispatched,
@@ -342,6 +343,90 @@ describe('order_view on the MongoDB-wire server', () => {
         }),
       ]);
     }
+  });
+
+  describe('given header changes after placement', () => {
+    const accepted = orderAccepted(400, 'SO-6001');
+    // One ERP update moving the status and correcting the e-mail yields both events at one position.
+    const picking = canonicalAt(401, 'OrderStatusChanged', 'SO-6001', {
+      orderNumber: 'SO-6001',
+      fromStatus: ORDER_STATUS.accepted,
+      toStatus: ORDER_STATUS.picking,
+      fromErpStatus: 'A',
+      toErpStatus: 'P',
+    });
+    const emailCorrected = orderHeaderChanged(401, 'SO-6001', { customerEmail: 'ada.l@example.com' });
+    const repriced = orderHeaderChanged(402, 'SO-6001', {
+      customerId: 'C-43',
+      customerEmail: 'ada.l@example.com',
+      orderTotal: '64.73',
+    });
+    const events = [accepted, picking, emailCorrected, repriced];
+    const expected = {
+      _id: 'SO-6001',
+      orderNumber: 'SO-6001',
+      customerId: 'C-43',
+      status: 'PICKING',
+      deleted: false,
+      trackingNumbers: [],
+      header: {
+        customerId: 'C-43',
+        customerEmail: 'ada.l@example.com',
+        channel: 'web',
+        currency: 'EUR',
+        orderTotal: '64.7300',
+        placedAt: '2026-11-20T09:00:00',
+        source: expectedSource(repriced),
+      },
+      statusInfo: { status: 'PICKING', erpStatus: 'P', source: expectedSource(picking, 2) },
+      deletion: { deleted: false, source: expectedSource(accepted) },
+      lines: {},
+      payments: {},
+      shipments: {},
+      returns: {},
+      refunds: {},
+      milestones: { accepted: { at: '2026-11-20T09:00:00', ref: null, source: expectedSource(accepted) } },
+      _meta: expectedMeta(repriced),
+    };
+
+    it('in source order, one at a time, expects the newest header with the status and milestone untouched', async () => {
+      const collection = freshCollection();
+      const sink = await orderViewSink(collection);
+      const outcomes: SinkWriteOutcome[] = [];
+      for (const event of events) outcomes.push(await sink.write([event]));
+
+      expect(outcomes.every((o) => o.applied === 1 && o.stale === 0)).toBe(true);
+      expect(await documents(collection)).toEqual([expected]);
+    });
+
+    it('with an older OrderAccepted after a newer OrderHeaderChanged, keeps the newer header', async () => {
+      const collection = freshCollection();
+      const sink = await orderViewSink(collection);
+
+      expect(await sink.write([repriced])).toEqual({ applied: 1, stale: 0, rejected: [] });
+      // Stale for its primary part, the header; its status, deletion marker and milestone still land.
+      expect(await sink.write([accepted])).toEqual({ applied: 0, stale: 1, rejected: [] });
+      expect(await sink.write([emailCorrected, picking, structuredClone(accepted)])).toEqual({
+        applied: 1,
+        stale: 2,
+        rejected: [],
+      });
+      expect(await documents(collection)).toEqual([expected]);
+    });
+
+    it.each(SEEDS)('shuffled and duplicated (seed %i), one batch and batches of 2, expects the same', async (seed) => {
+      const shuffled = shuffledWithDuplicates(events, seed);
+      const whole = freshCollection();
+      expectAddsUp([await (await orderViewSink(whole)).write(shuffled)], shuffled.length);
+      expect(await documents(whole)).toEqual([expected]);
+
+      const batched = freshCollection();
+      const sink = await orderViewSink(batched);
+      const outcomes: SinkWriteOutcome[] = [];
+      for (const batch of inBatches(shuffled, 2)) outcomes.push(await sink.write(batch));
+      expectAddsUp(outcomes, shuffled.length);
+      expect(await documents(batched)).toEqual([expected]);
+    });
   });
 
   it('rejects an event it can never apply and applies the rest of the batch', async () => {

@@ -6,6 +6,7 @@ import { orderHeader, orderHeaderConfigSchema } from './order-header.js';
 
 const stage = stageOf(orderHeader);
 const orderAccepted = expectEvent('SalesOrderHeader', 'OrderAccepted');
+const orderHeaderChanged = expectEvent('SalesOrderHeader', 'OrderHeaderChanged');
 const orderStatusChanged = expectEvent('SalesOrderHeader', 'OrderStatusChanged');
 const orderCancelled = expectEvent('SalesOrderHeader', 'OrderCancelled');
 const orderDeleted = expectEvent('SalesOrderHeader', 'OrderDeleted');
@@ -25,6 +26,20 @@ const so1001 = {
 };
 
 const SO1001_KEY = '{"OrderNumber":"SO-1001"}';
+
+/** SO-1001's header as OrderHeaderChanged carries it, with `changes` applied. */
+function so1001Header(changes: Partial<Parameters<typeof orderHeaderChanged>[1]> = {}) {
+  return {
+    orderNumber: 'SO-1001',
+    customerId: 'C-20417',
+    customerEmail: 'ada@example.com',
+    channel: 'WEB',
+    currency: 'EUR',
+    orderTotal: '74.4800',
+    placedAt: '2026-11-27T10:15:30.1234567+01:00',
+    ...changes,
+  };
+}
 
 describe('order_header: given SalesOrderHeader changes, expect order lifecycle events', () => {
   it.each([
@@ -102,7 +117,7 @@ describe('order_header: given SalesOrderHeader changes, expect order lifecycle e
       ],
     },
     {
-      given: 'StatusCode SH → CL with the total corrected in the same update',
+      given: 'StatusCode SH → CL with the total corrected in the same update: the status change, then the header',
       change: changeOf('SalesOrderHeader', OP.update, {
         before: { ...so1001, StatusCode: 'SH' },
         after: { ...so1001, StatusCode: 'CL', OrderTotal: '70.0000' },
@@ -115,6 +130,70 @@ describe('order_header: given SalesOrderHeader changes, expect order lifecycle e
           fromErpStatus: 'SH',
           toErpStatus: 'CL',
         }),
+        orderHeaderChanged('SO-1001', so1001Header({ orderTotal: '70.0000' })),
+      ],
+    },
+    {
+      given: 'StatusCode AC with the total raised after placement (a line added)',
+      change: changeOf('SalesOrderHeader', OP.update, {
+        before: { ...so1001, StatusCode: 'AC', OrderTotal: '48.2300' },
+        after: { ...so1001, StatusCode: 'AC', OrderTotal: '64.7300', ModifiedAt: '2026-11-27T09:20:00.0000000' },
+      }),
+      expected: [orderHeaderChanged('SO-1001', so1001Header({ orderTotal: '64.7300' }))],
+    },
+    {
+      given: 'the customer’s e-mail corrected',
+      change: changeOf('SalesOrderHeader', OP.update, {
+        before: { ...so1001, StatusCode: 'AC' },
+        after: { ...so1001, StatusCode: 'AC', CustomerEmail: 'ada.l@example.com' },
+      }),
+      expected: [orderHeaderChanged('SO-1001', so1001Header({ customerEmail: 'ada.l@example.com' }))],
+    },
+    {
+      given: 'the customer’s e-mail removed',
+      change: changeOf('SalesOrderHeader', OP.update, {
+        before: so1001,
+        after: { ...so1001, CustomerEmail: null },
+      }),
+      expected: [orderHeaderChanged('SO-1001', so1001Header({ customerEmail: null }))],
+    },
+    {
+      given: 'the order moved to another channel and currency, re-priced, under another customer',
+      change: changeOf('SalesOrderHeader', OP.update, {
+        before: so1001,
+        after: { ...so1001, Channel: 'STORE', CurrencyCode: 'CHF', OrderTotal: '71.9', CustomerId: 'C-20418' },
+      }),
+      expected: [
+        orderHeaderChanged(
+          'SO-1001',
+          so1001Header({ channel: 'STORE', currency: 'CHF', orderTotal: '71.9000', customerId: 'C-20418' }),
+        ),
+      ],
+    },
+    {
+      given: 'the placement time corrected',
+      change: changeOf('SalesOrderHeader', OP.update, {
+        before: so1001,
+        after: { ...so1001, PlacedAt: '2026-11-27T10:15:00+01:00' },
+      }),
+      expected: [orderHeaderChanged('SO-1001', so1001Header({ placedAt: '2026-11-27T10:15:00+01:00' }))],
+    },
+    {
+      given: 'StatusCode PK → CX with the total zeroed: the status change, the cancellation, then the header',
+      change: changeOf('SalesOrderHeader', OP.update, {
+        before: { ...so1001, StatusCode: 'PK' },
+        after: { ...so1001, StatusCode: 'CX', OrderTotal: '0.0000' },
+      }),
+      expected: [
+        orderStatusChanged('SO-1001', {
+          orderNumber: 'SO-1001',
+          fromStatus: 'PICKING',
+          toStatus: 'CANCELLED',
+          fromErpStatus: 'PK',
+          toErpStatus: 'CX',
+        }),
+        orderCancelled('SO-1001', { orderNumber: 'SO-1001', fromStatus: 'PICKING' }),
+        orderHeaderChanged('SO-1001', so1001Header({ orderTotal: '0.0000' })),
       ],
     },
     {
@@ -206,12 +285,25 @@ describe('order_header: given SalesOrderHeader changes, expect order lifecycle e
 
   it.each([
     {
-      given: 'an update that leaves StatusCode alone',
+      given: 'an update that changes only ModifiedAt and RowGuid',
       change: changeOf('SalesOrderHeader', OP.update, {
         before: { ...so1001, StatusCode: 'AC' },
-        after: { ...so1001, StatusCode: 'AC', CustomerEmail: 'ada.l@example.com' },
+        after: {
+          ...so1001,
+          StatusCode: 'AC',
+          ModifiedAt: '2026-11-27T09:30:00.0000000',
+          RowGuid: '7A9619FF-8B86-D011-B42D-00C04FC964FF',
+        },
       }),
-      reason: 'StatusCode AC unchanged',
+      reason: 'Neither StatusCode AC nor a header field changed',
+    },
+    {
+      given: 'an update that changes only CHAR padding and decimal scale, not the values',
+      change: changeOf('SalesOrderHeader', OP.update, {
+        before: { ...so1001, Channel: 'WEB   ', CurrencyCode: 'EUR', OrderTotal: '74.48' },
+        after: { ...so1001, Channel: 'WEB', CurrencyCode: 'EUR ', OrderTotal: '74.4800' },
+      }),
+      reason: 'Neither StatusCode NW nor a header field changed',
     },
     {
       given: 'a truncate of the table',
@@ -228,6 +320,28 @@ describe('order_header: given SalesOrderHeader changes, expect order lifecycle e
       given: 'an update without a before image, even though after says CX',
       change: changeOf('SalesOrderHeader', OP.update, { after: { ...so1001, StatusCode: 'CX' } }),
       message: `No before image in ErpDemo.dbo.SalesOrderHeader key ${SO1001_KEY}, so the StatusCode transition of order SO-1001 cannot be detected; the source must log full before images (PostgreSQL: ALTER TABLE … REPLICA IDENTITY FULL)`,
+    },
+    {
+      given:
+        'an update without a before image that changes only the total: status and header changes are both undetectable',
+      change: changeOf('SalesOrderHeader', OP.update, { after: { ...so1001, OrderTotal: '80.0000' } }),
+      message: `No before image in ErpDemo.dbo.SalesOrderHeader key ${SO1001_KEY}, so the StatusCode transition of order SO-1001 cannot be detected; the source must log full before images (PostgreSQL: ALTER TABLE … REPLICA IDENTITY FULL)`,
+    },
+    {
+      given: 'an update whose after image has a total decoded as a float',
+      change: changeOf('SalesOrderHeader', OP.update, {
+        before: so1001,
+        after: { ...so1001, OrderTotal: 80.5 },
+      }),
+      message: `Invalid column OrderTotal in ErpDemo.dbo.SalesOrderHeader key ${SO1001_KEY}: expected a decimal string with at most 4 decimals, got 80.5`,
+    },
+    {
+      given: 'an update whose before image lacks a header column',
+      change: changeOf('SalesOrderHeader', OP.update, {
+        before: { ...so1001, Channel: undefined },
+        after: { ...so1001, StatusCode: 'AC' },
+      }),
+      message: `Missing column Channel in the before image of ErpDemo.dbo.SalesOrderHeader key ${SO1001_KEY}`,
     },
     {
       given: 'an update whose before image holds only the key',
@@ -272,11 +386,11 @@ describe('order_header: given SalesOrderHeader changes, expect order lifecycle e
   it('gives each event type of one change its own id, and a replay the same ids', () => {
     const change = changeOf('SalesOrderHeader', OP.update, {
       before: { ...so1001, StatusCode: 'AC' },
-      after: { ...so1001, StatusCode: 'CX' },
+      after: { ...so1001, StatusCode: 'CX', OrderTotal: '0.0000' },
     });
     const ids = eventsOf(stage.apply(change)).map((event) => event.meta.eventId);
-    expect(ids).toHaveLength(2);
-    expect(new Set(ids).size).toBe(2);
+    expect(ids).toHaveLength(3);
+    expect(new Set(ids).size).toBe(3);
     expect(eventsOf(stage.apply(structuredClone(change))).map((event) => event.meta.eventId)).toEqual(ids);
   });
 });

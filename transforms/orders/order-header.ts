@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ORDER_STATUS, type OrderStatus } from '../../core/canonical.js';
+import { ORDER_STATUS, type OrderHeaderChanged, type OrderStatus } from '../../core/canonical.js';
 import { type ChangeEvent, OP } from '../../core/envelope.js';
 import { TransformError } from '../../core/errors.js';
 import {
@@ -12,7 +12,16 @@ import {
   skip,
 } from '../../core/stage.js';
 import { canonicalEvent } from '../event-meta.js';
-import { COLUMN, type Image, missingImage, nullable, readColumns, rowRef, skipRowlessChange } from '../rows.js';
+import {
+  COLUMN,
+  type Image,
+  missingImage,
+  nullable,
+  readColumns,
+  rowRef,
+  type RowOf,
+  skipRowlessChange,
+} from '../rows.js';
 
 const DEFAULT_STATUS_MAP: Readonly<Record<string, OrderStatus>> = {
   NW: ORDER_STATUS.pending,
@@ -72,8 +81,18 @@ export type OrderHeaderConfig = z.output<typeof orderHeaderConfigSchema>;
  *   `OrderStatusChanged`, plus `OrderCancelled` when it moves from a code not in
  *   `cancelledCodes` to one in it. The transition is read from before → after,
  *   never from `after` alone: a replayed or reordered `after` cannot fake one;
- * - update without a before image → fail (the source must log full before images);
- * - update with an unchanged `StatusCode` (totals, e-mail, `ModifiedAt`) → skip;
+ * - update where any header field of the canonical payload (customer, e-mail,
+ *   channel, currency, total, placement time) differs between `before` and
+ *   `after` → `OrderHeaderChanged` with the whole header of `after`; after the
+ *   status events when the same update also moves the status. Values are
+ *   compared as the canonical event carries them (codes trimmed, money at
+ *   scale 4), so padding or scale alone is no change;
+ * - update that changes neither `StatusCode` nor a header field (`ModifiedAt`,
+ *   `RowGuid`, columns outside the canonical header) → skip;
+ * - update without a before image → fail (the source must log full before
+ *   images). The after image alone would make a complete `OrderHeaderChanged`,
+ *   but emitting only that would silently drop a status transition the same
+ *   update may carry; failing dead-letters the record visibly instead;
  * - delete → `OrderDeleted`;
  * - truncate, message → skip. Tombstones never reach the stage (the runner drops them).
  *
@@ -81,9 +100,10 @@ export type OrderHeaderConfig = z.output<typeof orderHeaderConfigSchema>;
  */
 export const orderHeader = {
   name: 'order_header',
-  summary: 'SalesOrderHeader rows become OrderAccepted, OrderStatusChanged, OrderCancelled and OrderDeleted',
+  summary:
+    'SalesOrderHeader rows become OrderAccepted, OrderHeaderChanged, OrderStatusChanged, OrderCancelled and OrderDeleted',
   input: { tables: ['SalesOrderHeader'] },
-  output: ['OrderAccepted', 'OrderStatusChanged', 'OrderCancelled', 'OrderDeleted'],
+  output: ['OrderAccepted', 'OrderHeaderChanged', 'OrderStatusChanged', 'OrderCancelled', 'OrderDeleted'],
   configSchema: orderHeaderConfigSchema,
   create: createOrderHeaderStage,
 } as const satisfies TransformDefinition<typeof orderHeaderConfigSchema>;
@@ -129,8 +149,8 @@ export function createOrderHeaderStage(config: OrderHeaderConfig, _ctx: StageCon
     );
   }
 
-  function statusChanged(change: ChangeEvent): StageResult {
-    const after = readColumns(change, 'after', STATUS_COLUMNS, orderHeader.name);
+  function updated(change: ChangeEvent): StageResult {
+    const after = readColumns(change, 'after', HEADER_COLUMNS, orderHeader.name);
     if (!after.ok) return fail(after.error);
     const orderNumber = after.row.OrderNumber;
     if (change.before === null) {
@@ -143,11 +163,18 @@ export function createOrderHeaderStage(config: OrderHeaderConfig, _ctx: StageCon
         ),
       );
     }
-    const before = readColumns(change, 'before', { StatusCode: COLUMN.code }, orderHeader.name);
+    // StatusCode first: a before image without it fails naming it, whatever else it lacks.
+    const beforeStatus = readColumns(change, 'before', { StatusCode: COLUMN.code }, orderHeader.name);
+    if (!beforeStatus.ok) return fail(beforeStatus.error);
+    const before = readColumns(change, 'before', HEADER_COLUMNS, orderHeader.name);
     if (!before.ok) return fail(before.error);
     const from = before.row.StatusCode;
     const to = after.row.StatusCode;
-    if (from === to) return skip(`StatusCode ${to} unchanged`);
+    const headerAfter = headerOf(after.row);
+    const headerChanged = !sameHeader(headerOf(before.row), headerAfter);
+    if (from === to && !headerChanged) return skip(`Neither StatusCode ${to} nor a header field changed`);
+    const header = headerChanged ? [canonicalEvent(change, 'OrderHeaderChanged', orderNumber, headerAfter)] : [];
+    if (from === to) return emit(...header);
 
     const fromStatus = statusOf(change, from, 'before', orderNumber);
     if (fromStatus instanceof TransformError) return fail(fromStatus);
@@ -161,8 +188,8 @@ export function createOrderHeaderStage(config: OrderHeaderConfig, _ctx: StageCon
       fromErpStatus: from,
       toErpStatus: to,
     });
-    if (!cancelled.has(to) || cancelled.has(from)) return emit(changed);
-    return emit(changed, canonicalEvent(change, 'OrderCancelled', orderNumber, { orderNumber, fromStatus }));
+    if (!cancelled.has(to) || cancelled.has(from)) return emit(changed, ...header);
+    return emit(changed, canonicalEvent(change, 'OrderCancelled', orderNumber, { orderNumber, fromStatus }), ...header);
   }
 
   function deleted(change: ChangeEvent): StageResult {
@@ -180,7 +207,7 @@ export function createOrderHeaderStage(config: OrderHeaderConfig, _ctx: StageCon
         case OP.read:
           return accepted(change);
         case OP.update:
-          return statusChanged(change);
+          return updated(change);
         case OP.delete:
           return deleted(change);
         case OP.truncate:
@@ -202,4 +229,22 @@ const HEADER_COLUMNS = {
   PlacedAt: COLUMN.timestamp,
 } as const;
 
-const STATUS_COLUMNS = { OrderNumber: COLUMN.identifier, StatusCode: COLUMN.code } as const;
+type HeaderRow = RowOf<typeof HEADER_COLUMNS>;
+
+/** The `OrderHeaderChanged` payload of a header row: the header fields of `OrderAccepted` without the status. */
+function headerOf(row: HeaderRow): OrderHeaderChanged {
+  return {
+    orderNumber: row.OrderNumber,
+    customerId: row.CustomerId,
+    customerEmail: row.CustomerEmail,
+    channel: row.Channel,
+    currency: row.CurrencyCode,
+    orderTotal: row.OrderTotal,
+    placedAt: row.PlacedAt,
+  };
+}
+
+/** Whether two headers are equal field by field; the values are canonical already (codes trimmed, money at scale 4). */
+function sameHeader(a: OrderHeaderChanged, b: OrderHeaderChanged): boolean {
+  return (Object.keys(a) as (keyof OrderHeaderChanged)[]).every((field) => a[field] === b[field]);
+}

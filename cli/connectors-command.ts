@@ -1,0 +1,177 @@
+import { Command } from 'commander';
+import { loadPipelineConfig, type PipelineConfig } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import { type ApplyOutcome, type ConnectorStatus, createConnectClient } from '../connectors/kafka-connect/client.js';
+import {
+  buildConnectorConfig,
+  connectorPassword,
+  REDACTED,
+  redactConnectorConfig,
+  signalDataCollection,
+} from '../connectors/kafka-connect/connector-config.js';
+import { sendSnapshotSignal, type SnapshotSignal } from '../connectors/kafka-connect/signal.js';
+
+/** What the connector subcommands need besides the config: the environment, an output line writer, and a `fetch`. */
+export type ConnectorsCommandIo = {
+  readonly env: NodeJS.ProcessEnv;
+  readonly write: (line: string) => void;
+  readonly fetch?: typeof fetch;
+};
+
+/**
+ * `cdc-sync connectors apply|status|restart|snapshot <table>`: manages the
+ * Debezium source connector in Kafka Connect from the pipeline config, so the
+ * topics Debezium writes and the topics the pipeline reads come from one file.
+ * The database password comes from the environment variable named by
+ * `connector.passwordEnv` and is never printed.
+ */
+export function createConnectorsCommand(): Command {
+  const command = new Command('connectors').description(
+    'Manage the Debezium source connector in Kafka Connect, generated from the pipeline config',
+  );
+  const io: ConnectorsCommandIo = { env: process.env, write: (line) => process.stdout.write(`${line}\n`) };
+  const configOption = ['-c, --config <file>', 'pipeline config file (YAML or JSON)'] as const;
+
+  command
+    .command('apply')
+    .description('Create or update the connector (PUT /connectors/{name}/config); prints created, updated or unchanged')
+    .requiredOption(...configOption)
+    .option('--dry-run', 'print the generated connector config, password redacted, and change nothing')
+    .action(async (options: { config: string; dryRun?: boolean }) => {
+      await applyConnector(loadPipelineConfig(options.config), io, { dryRun: options.dryRun === true });
+    });
+  command
+    .command('status')
+    .description("Print the connector's and its tasks' states, with a failed task's trace; exits 1 when one failed")
+    .requiredOption(...configOption)
+    .action(async (options: { config: string }) => {
+      const status = await connectorStatus(loadPipelineConfig(options.config), io);
+      if (hasFailed(status)) process.exitCode = 1;
+    });
+  command
+    .command('restart')
+    .description('Restart the failed connector and failed tasks (POST /connectors/{name}/restart?onlyFailed=true)')
+    .requiredOption(...configOption)
+    .action(async (options: { config: string }) => {
+      await restartConnector(loadPipelineConfig(options.config), io);
+    });
+  command
+    .command('snapshot')
+    .description(
+      'Trigger an incremental snapshot of one captured table by inserting an execute-snapshot row into the signal table',
+    )
+    .argument('<table>', 'a captured table as schema.table, as in source.tables')
+    .requiredOption(...configOption)
+    .action(async (table: string, options: { config: string }) => {
+      await snapshotTable(loadPipelineConfig(options.config), table, io);
+    });
+  return command;
+}
+
+/**
+ * Applies the generated config; with `dryRun`, prints it (password redacted)
+ * and applies nothing. Needs the password only when applying.
+ */
+export async function applyConnector(
+  config: PipelineConfig,
+  io: ConnectorsCommandIo,
+  options: { readonly dryRun?: boolean } = {},
+): Promise<ApplyOutcome | 'dry-run'> {
+  const name = config.connector.name;
+  if (options.dryRun === true) {
+    io.write(JSON.stringify({ name, config: redactConnectorConfig(buildConnectorConfig(config, REDACTED)) }, null, 2));
+    return 'dry-run';
+  }
+  const connectorConfig = buildConnectorConfig(config, connectorPassword(config, io.env));
+  const outcome = await client(config, io).apply(name, connectorConfig);
+  io.write(`Connector ${name} ${outcome} at ${config.connector.connectUrl}`);
+  return outcome;
+}
+
+/** Prints the connector's and tasks' states, and the trace of each failed one. */
+export async function connectorStatus(config: PipelineConfig, io: ConnectorsCommandIo): Promise<ConnectorStatus> {
+  const status = await client(config, io).status(config.connector.name);
+  io.write(`Connector ${status.name}: ${status.connector.state}${worker(status.connector.worker_id)}`);
+  if (status.connector.state === 'FAILED' && status.connector.trace !== undefined) io.write(status.connector.trace);
+  if (status.tasks.length === 0) io.write('  no tasks');
+  for (const task of status.tasks) {
+    io.write(`  task ${task.id}: ${task.state}${worker(task.worker_id)}`);
+    if (task.state === 'FAILED' && task.trace !== undefined) io.write(indent(task.trace));
+  }
+  return status;
+}
+
+/** Restarts the connector, if failed, and its failed tasks; prints what it restarted, or that nothing had failed. */
+export async function restartConnector(config: PipelineConfig, io: ConnectorsCommandIo): Promise<readonly string[]> {
+  const connect = client(config, io);
+  const name = config.connector.name;
+  const status = await connect.status(name);
+  const failed = [
+    ...(status.connector.state === 'FAILED' ? ['connector'] : []),
+    ...status.tasks.filter((task) => task.state === 'FAILED').map((task) => `task ${task.id}`),
+  ];
+  if (failed.length === 0) {
+    io.write(`Connector ${name}: nothing failed, nothing restarted`);
+    return [];
+  }
+  await connect.restart(name, { onlyFailed: true });
+  io.write(`Connector ${name}: restarting ${failed.join(', ')}`);
+  return failed;
+}
+
+/**
+ * Inserts an `execute-snapshot` signal for one captured table (`schema.table`,
+ * as listed in `source.tables`) into the signal table, through the database.
+ */
+export async function snapshotTable(
+  config: PipelineConfig,
+  table: string,
+  io: ConnectorsCommandIo,
+): Promise<SnapshotSignal> {
+  if (!config.source.tables.includes(table)) {
+    throw new ConfigError(`Table ${table} is not captured; source.tables lists ${config.source.tables.join(', ')}`);
+  }
+  const { connector, database } = config.source;
+  if (connector !== 'sqlserver' && connector !== 'postgresql') {
+    throw new ConfigError(`Cannot signal a ${connector} connector; supported: sqlserver, postgresql`);
+  }
+  const dataCollection = connector === 'sqlserver' ? `${database}.${table}` : table;
+  const signalTable = signalDataCollection(config);
+  const signal = await sendSnapshotSignal(
+    {
+      connector,
+      host: config.connector.host,
+      port: config.connector.port ?? (connector === 'sqlserver' ? 1433 : 5432),
+      user: config.connector.user,
+      password: connectorPassword(config, io.env),
+      database,
+    },
+    // SQL Server names the signal table with its database; the connection already chose the database.
+    connector === 'sqlserver' ? signalTable.split('.').slice(1).join('.') : signalTable,
+    [dataCollection],
+  );
+  io.write(`Requested an incremental snapshot of ${dataCollection}: signal ${signal.id} in ${signalTable}`);
+  return signal;
+}
+
+function client(config: PipelineConfig, io: ConnectorsCommandIo) {
+  return createConnectClient({
+    url: config.connector.connectUrl,
+    ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
+  });
+}
+
+function hasFailed(status: ConnectorStatus): boolean {
+  return status.connector.state === 'FAILED' || status.tasks.some((task) => task.state === 'FAILED');
+}
+
+function worker(id: string | undefined): string {
+  return id === undefined ? '' : ` on ${id}`;
+}
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((line) => `    ${line}`)
+    .join('\n');
+}
