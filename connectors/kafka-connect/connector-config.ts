@@ -1,6 +1,6 @@
 import { type PipelineConfig } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
-import { apicurioAvroConverterConfig } from '../../stack/services/kafka-connect.js';
+import { apicurioAvroConverterConfig } from './converters.js';
 
 /**
  * The Debezium source connector's Kafka Connect config, generated from the

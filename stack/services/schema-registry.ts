@@ -16,8 +16,7 @@ import {
 /** The Apicurio Registry release the stack runs, built from its Maven Central jars (`io.apicurio:apicurio-registry-app`). */
 export const APICURIO_REGISTRY_VERSION = '2.4.2.Final';
 
-/** Path under which Apicurio serves the Confluent Schema Registry v7 API; clients need it in their base URL. */
-export const CONFLUENT_COMPAT_PATH = '/apis/ccompat/v7';
+import { CONFLUENT_COMPAT_PATH } from '../../connectors/kafka-connect/converters.js';
 
 // The Quarkus release Apicurio 2.4.2.Final was built with (its parent POM's quarkus.version).
 const QUARKUS_VERSION = '2.16.4.Final';

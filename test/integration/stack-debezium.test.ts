@@ -10,9 +10,9 @@ import {
   APICURIO_CONVERTER_VERSION,
   DEBEZIUM_POSTGRES_CONNECTOR,
   DEBEZIUM_VERSION,
-  apicurioAvroConverterConfig,
   createKafkaConnectService,
 } from '../../stack/services/kafka-connect.js';
+import { apicurioAvroConverterConfig } from '../../connectors/kafka-connect/converters.js';
 import { KAFKA_VERSION } from '../../stack/services/kafka.js';
 import {
   POSTGRES_CREDENTIALS,

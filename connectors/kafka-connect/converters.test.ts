@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { apicurioAvroConverterConfig } from './kafka-connect.js';
+import { apicurioAvroConverterConfig } from './converters.js';
 
 describe('apicurioAvroConverterConfig', () => {
   it('makes Apicurio write Confluent-framed Avro with content ids, whole schemas and TopicNameStrategy subjects', () => {
