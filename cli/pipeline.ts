@@ -52,8 +52,12 @@ export async function startPipeline(
     topics: { inventory: config.topics.inventory, order: config.topics.order },
   });
   const stoppers: (() => Promise<void>)[] = [];
+  // Stops in reverse start order. Each step runs even when an earlier one failed: a connection that will not close
+  // cleanly must not keep the others open. Offsets were committed with each batch, so nothing is lost either way.
   const stop = async (): Promise<void> => {
-    for (const stopOne of stoppers.reverse()) await stopOne();
+    for (const stopOne of stoppers.splice(0).reverse()) {
+      await stopOne().catch((error: unknown) => logger.warn({ err: error }, 'A connection did not close cleanly'));
+    }
   };
 
   try {
