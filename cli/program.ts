@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { PIPELINE_VERSION } from '../core/version.js';
+import { createCdcCommand } from './cdc-command.js';
 import { createConnectorsCommand } from './connectors-command.js';
 import { createDemoCommand } from './demo-command.js';
 import { createProduceFixturesCommand } from './produce-fixtures-command.js';
@@ -17,5 +18,6 @@ export function createProgram(): Command {
     .addCommand(createRunCommand())
     .addCommand(createProduceFixturesCommand())
     .addCommand(createStackCommand())
-    .addCommand(createConnectorsCommand());
+    .addCommand(createConnectorsCommand())
+    .addCommand(createCdcCommand());
 }

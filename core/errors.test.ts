@@ -3,6 +3,8 @@ import {
   ConfigError,
   DecodeError,
   isRetriable,
+  LoginFailedError,
+  PermissionDeniedError,
   PipelineError,
   SinkWriteError,
   SourceUnavailableError,
@@ -12,6 +14,8 @@ import {
 describe('the error tree', () => {
   it.each([
     ['ConfigError', new ConfigError('Bad key'), false],
+    ['LoginFailedError', new LoginFailedError("Login failed for user 'cdc'"), false],
+    ['PermissionDeniedError', new PermissionDeniedError('Permission denied in database ErpDemo'), false],
     ['DecodeError', new DecodeError('Bad magic byte'), false],
     ['TransformError', new TransformError('Bad row'), false],
     ['SinkWriteError (transient)', new SinkWriteError('Timeout', { retriable: true }), true],

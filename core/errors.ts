@@ -33,6 +33,18 @@ export class ConfigError extends PipelineError {
   readonly retriable = false;
 }
 
+/**
+ * A database rejected the credentials: the login named in the message does not exist, its password is wrong, or it is
+ * disabled. A kind of {@link ConfigError}: retrying with the same credentials cannot help.
+ */
+export class LoginFailedError extends ConfigError {}
+
+/**
+ * A database refused an action to a login that did connect: missing role membership, grant or database access. The
+ * message names the database. A kind of {@link ConfigError}: never retried.
+ */
+export class PermissionDeniedError extends ConfigError {}
+
 /** Bytes that cannot be decoded into a change event (bad framing, unknown schema). Dead-lettered. */
 export class DecodeError extends PipelineError {
   readonly retriable = false;

@@ -1,0 +1,180 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../core/errors.js';
+import { enableCdc, enableCdcStatements, enableTableStatement, planEnableCdc } from './enable.js';
+import { createFakeExecutor } from './testing.js';
+import { parseTableName, quoteLiteral, quoteName } from './tsql.js';
+
+const item = { schema: 'dbo', name: 'Item' };
+const table = (schemaName: string, tableName: string, isTracked: boolean, primaryKey: string | null) => ({
+  schemaName,
+  tableName,
+  isTracked,
+  primaryKey,
+});
+
+describe('T-SQL quoting', () => {
+  it.each([
+    ['Item', '[Item]'],
+    ['Order Lines', '[Order Lines]'],
+    ['x]; DROP TABLE dbo.Item; --', '[x]]; DROP TABLE dbo.Item; --]'],
+    ["O'Brien", "[O'Brien]"],
+  ])('quotes the identifier %j as %s', (name, quoted) => {
+    expect(quoteName(name)).toBe(quoted);
+  });
+
+  it.each([
+    ['Item', "N'Item'"],
+    ["x'; DROP TABLE dbo.Item; --", "N'x''; DROP TABLE dbo.Item; --'"],
+    ["''", "N''''''"],
+  ])('quotes the literal %j as %s', (value, quoted) => {
+    expect(quoteLiteral(value)).toBe(quoted);
+  });
+
+  it('rejects empty and over-long identifiers', () => {
+    expect(() => quoteName('')).toThrow(ConfigError);
+    expect(() => quoteName('x'.repeat(129))).toThrow('Identifier');
+  });
+
+  it.each([
+    ['dbo.Item', { schema: 'dbo', name: 'Item' }],
+    ['[dbo].[Order Lines]', { schema: 'dbo', name: 'Order Lines' }],
+  ])('parses %s', (value, parsed) => {
+    expect(parseTableName(value, '--tables')).toEqual(parsed);
+  });
+
+  it.each(['Item', 'a.b.c', '.Item', 'dbo.'])('rejects %j, naming where it came from', (value) => {
+    expect(() => parseTableName(value, '--tables')).toThrow(
+      `Table ${JSON.stringify(value)} in --tables is not schema.table, e.g. dbo.Item`,
+    );
+  });
+});
+
+describe('enable T-SQL generation (exact strings)', () => {
+  it('enables a table with the gating role and net changes', () => {
+    expect(enableTableStatement(item, { roleName: 'cdc_reader' })).toBe(
+      "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'Item', @role_name = N'cdc_reader', @supports_net_changes = 1;",
+    );
+  });
+
+  it('names the capture instance and the captured columns, each bracket-quoted inside one N literal', () => {
+    expect(
+      enableTableStatement(item, {
+        roleName: 'cdc_reader',
+        captureInstance: 'dbo_Item_v2',
+        columns: ['ItemId', "Sku'x", 'Odd]Name'],
+      }),
+    ).toBe(
+      "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'Item', @role_name = N'cdc_reader', @capture_instance = N'dbo_Item_v2', @supports_net_changes = 1, @captured_column_list = N'[ItemId], [Sku''x], [Odd]]Name]';",
+    );
+  });
+
+  it('writes @role_name = NULL for an ungated instance', () => {
+    expect(enableTableStatement(item, { roleName: null })).toBe(
+      "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'Item', @role_name = NULL, @supports_net_changes = 1;",
+    );
+  });
+
+  it('keeps injection-y names inside their literals', () => {
+    const evil = { schema: "dbo'; EXEC xp_cmdshell 'dir'; --", name: "T'1" };
+    expect(
+      enableCdcStatements({
+        database: 'Erp]; DROP DATABASE x; --',
+        enableDatabase: true,
+        tables: [evil],
+        roleName: "r'ole",
+        capturedColumns: {},
+      }),
+    ).toEqual([
+      'USE [Erp]]; DROP DATABASE x; --];',
+      'EXEC sys.sp_cdc_enable_db;',
+      "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo''; EXEC xp_cmdshell ''dir''; --', @source_name = N'T''1', @role_name = N'r''ole', @supports_net_changes = 1;",
+    ]);
+  });
+
+  it('generates nothing when everything is enabled', () => {
+    expect(
+      enableCdcStatements({
+        database: 'ErpDemo',
+        enableDatabase: false,
+        tables: [],
+        roleName: 'r',
+        capturedColumns: {},
+      }),
+    ).toEqual([]);
+  });
+});
+
+describe('planEnableCdc and enableCdc with a FAKE query executor (SQL Server cannot run here)', () => {
+  it('enables the database and only the untracked tables, in order', async () => {
+    const executor = createFakeExecutor({
+      database: [{ name: 'ErpDemo', isCdcEnabled: false }],
+      tables: [table('dbo', 'Item', false, 'PK_Item'), table('dbo', 'Location', true, 'PK_Location')],
+    });
+    const plan = await enableCdc(executor, {
+      database: 'ErpDemo',
+      tables: [item, { schema: 'dbo', name: 'location' }],
+      capturedColumns: { 'dbo.Item': ['ItemId', 'Sku'] },
+    });
+    expect(plan).toEqual({
+      statements: [
+        'USE [ErpDemo];',
+        'EXEC sys.sp_cdc_enable_db;',
+        "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'Item', @role_name = N'cdc_reader', @supports_net_changes = 1, @captured_column_list = N'[ItemId], [Sku]';",
+      ],
+      alreadyEnabled: { database: false, tables: ['dbo.location'] },
+    });
+    expect(executor.calls.map((call) => call.id)).toEqual([
+      'database',
+      'tables',
+      'enable[0]',
+      'enable[1]',
+      'enable[2]',
+    ]);
+    expect(executor.calls[0]!.params).toEqual({ database: 'ErpDemo' });
+    expect(executor.calls.slice(2).map((call) => call.text)).toEqual(plan.statements);
+  });
+
+  it('is idempotent: runs nothing when the database and tables are enabled', async () => {
+    const executor = createFakeExecutor({
+      database: [{ name: 'ErpDemo', isCdcEnabled: true }],
+      tables: [table('dbo', 'Item', true, 'PK_Item')],
+    });
+    const plan = await enableCdc(executor, { database: 'ErpDemo', tables: [item] });
+    expect(plan.statements).toEqual([]);
+    expect(executor.calls.map((call) => call.id)).toEqual(['database', 'tables']);
+  });
+
+  it('a dry run plans without running', async () => {
+    const executor = createFakeExecutor({
+      database: [{ name: 'ErpDemo', isCdcEnabled: true }],
+      tables: [table('dbo', 'Item', false, 'PK_Item')],
+    });
+    const plan = await planEnableCdc(executor, { database: 'ErpDemo', tables: [item], roleName: 'readers' });
+    expect(plan.statements).toEqual([
+      'USE [ErpDemo];',
+      "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'Item', @role_name = N'readers', @supports_net_changes = 1;",
+    ]);
+    expect(executor.calls.map((call) => call.id)).toEqual(['database', 'tables']);
+  });
+
+  it.each([
+    [[], 'Table dbo.Item not found in database ErpDemo (--tables)'],
+    [
+      [table('dbo', 'Item', false, null)],
+      'Table dbo.Item in database ErpDemo has no primary key; @supports_net_changes = 1 needs one',
+    ],
+  ])('refuses before running anything: %#', async (tables, message) => {
+    const executor = createFakeExecutor({ database: [{ name: 'ErpDemo', isCdcEnabled: false }], tables });
+    await expect(enableCdc(executor, { database: 'ErpDemo', tables: [item] })).rejects.toThrow(
+      new ConfigError(message),
+    );
+    expect(executor.calls.map((call) => call.id)).toEqual(['database', 'tables']);
+  });
+
+  it('refuses an unknown database', async () => {
+    const executor = createFakeExecutor({ database: [] });
+    await expect(planEnableCdc(executor, { database: 'Nope', tables: [item] })).rejects.toThrow(
+      'Database Nope not found on the server (--database)',
+    );
+  });
+});
