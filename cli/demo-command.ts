@@ -1,115 +1,336 @@
+import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
+import { type Db } from 'mongodb';
 import { pino } from 'pino';
-import { parsePipelineConfig } from '../core/config.js';
+import { parsePipelineConfig, type PipelineConfig } from '../core/config.js';
 import { readFixtureFile } from '../connectors/fixtures/fixture-file.js';
 import { createFixtureProducer } from '../connectors/fixtures/producer.js';
+import { createConnectClient, type ConnectClient } from '../connectors/kafka-connect/client.js';
+import {
+  createErpDatabase,
+  dropErpDatabase,
+  openErpSession,
+  replicationSlotState,
+  type ErpDatabaseConnection,
+} from '../connectors/postgres/erp-database.js';
 import { connectMongo } from '../sinks/mongo/connect.js';
 import { readModelSnapshot, type ReadModelSnapshot } from '../sinks/mongo/read-models.js';
+import { type StackService } from '../stack/service.js';
+import { createKafkaConnectService } from '../stack/services/kafka-connect.js';
+import { createPostgresService, postgresUrl } from '../stack/services/postgres.js';
 import { createStack, defaultServices } from '../stack/stack.js';
+import { applyConnector } from './connectors-command.js';
+import { DEMO_LAST_EFFECT, DEMO_TABLES, DEMO_TRAFFIC } from './demo-traffic.js';
 import { startPipeline } from './pipeline.js';
 import { formatTable } from './table.js';
 
-/** Recorded ERP traffic the demo replays: one order's lifecycle and a burst of stock moves. */
+/** Recorded ERP traffic `--fixtures` replays: one order's lifecycle and a burst of stock moves. */
 const SAMPLE_TRAFFIC = ['order-lifecycle.json', 'inventory-burst.json'].map((name) =>
   fileURLToPath(new URL(`../test/fixtures/erp/${name}`, import.meta.url)),
 );
 
 /** How long the read models must stay unchanged before the demo calls them in sync. */
-const SETTLED_AFTER_MS = 4000;
+const SETTLED_AFTER_MS = 3000;
+/** The pause between two steps of live ERP traffic, so each step's effect can be watched. */
+const STEP_GAP_MS = 1500;
+/** How long `--once` waits for the read models to show the traffic before it gives up. */
+const SYNC_TIMEOUT_MS = 120_000;
+/** The read models' database; dropped at the start of every demo run. */
+const DEMO_MONGO_DATABASE = 'cdc_sync_demo';
+
+type DemoOptions = { readonly once?: boolean; readonly fixtures?: boolean; readonly docker?: boolean };
+type Say = (line: string) => void;
 
 /**
- * `cdc-sync demo`: the quick start's main job. Brings up the local stack
- * (unless every endpoint is given by env), replays recorded ERP traffic as
- * Debezium records, runs the pipeline, and prints what the read models say as
- * they change. Ctrl-C stops the pipeline and whatever part of the stack the
- * demo started.
+ * `cdc-sync demo`: the quick start's main job, the real chain. Brings up the
+ * local stack with PostgreSQL and Kafka Connect (services whose endpoint is
+ * given by env are used as they are), creates and seeds an ERP database of
+ * this run's own, registers the Debezium PostgreSQL connector, starts the
+ * pipeline, drives live ERP traffic with SQL and prints the read models each
+ * time they change. Ctrl-C (or SIGTERM) stops the pipeline, deletes the
+ * connector, drops the run's replication slot and database, and stops the
+ * services the demo started. `--fixtures` replays recorded Debezium records
+ * instead (no PostgreSQL or Connect); `--docker` is for SQL Server and needs
+ * a Docker engine.
  */
 export function createDemoCommand(): Command {
   return new Command('demo')
-    .description('Run the pipeline on the local stack over recorded ERP traffic and show the read models as they fill')
-    .option('--once', 'exit once the read models are in sync, instead of running until Ctrl-C')
-    .action(async (options: { once?: boolean }) => {
-      const say = (line: string): void => void process.stderr.write(`${line}\n`);
-      const services = defaultServices();
-      const endpoint = (name: string): string => {
-        const service = services.find((s) => s.name === name)!;
-        return process.env[service.endpointEnv] || service.endpoint;
-      };
-      const needStack = services.filter((service) => !process.env[service.endpointEnv]);
-      say('1/4 Bringing up the local stack (first run downloads and builds; later runs take seconds)');
-      const stack = createStack(needStack);
-      const started = (await stack.up(say)).filter((r) => !r.alreadyRunning).map((r) => r.name);
-
-      const run = `demo_${Date.now().toString(36)}`;
-      const config = parsePipelineConfig(
-        {
-          logLevel: 'error',
-          kafka: { brokers: endpoint('kafka').split(',') },
-          schemaRegistry: { url: endpoint('schema-registry') },
-          mongodb: { uri: endpoint('mongo-wire'), database: 'cdc_sync_demo' },
-          source: { topicPrefix: run },
-          transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
-          sink: { groupId: `${run}-sink` },
-        },
-        'the demo',
-      );
-
-      say(`2/4 Replaying recorded ERP traffic as Debezium records on ${run}.ErpDemo.dbo.*`);
-      const producer = createFixtureProducer({ brokers: config.kafka.brokers, registryUrl: config.schemaRegistry.url });
-      try {
-        for (const file of SAMPLE_TRAFFIC) await producer.produce(readFixtureFile(file, { server: run }));
-      } finally {
-        await producer.disconnect();
-      }
-
-      say('3/4 Starting the pipeline: transforms → canonical topics → sinks → MongoDB');
-      const mongo = await connectMongo(config.mongodb.uri);
-      const db = mongo.db(config.mongodb.database);
-      // Each demo run replays onto topics of its own, so its read models start empty too.
-      await db.dropDatabase();
-      const pipeline = await startPipeline(config, 'all', pino({ level: 'error' }, pino.destination(2)), 'the demo');
-
-      let stopping = false;
-      const stop = new Promise<void>((resolve) => {
-        const onSignal = (): void => {
-          stopping = true;
-          resolve();
-        };
-        process.once('SIGINT', onSignal);
-        process.once('SIGTERM', onSignal);
-      });
-
-      say('4/4 Read models as they change (Ctrl-C stops everything the demo started)');
-      let shown = '';
-      let changedAt = Date.now();
-      let announced = false;
-      while (!stopping) {
-        const text = formatSnapshot(await readModelSnapshot(db));
-        if (text !== shown) {
-          shown = text;
-          changedAt = Date.now();
-          process.stdout.write(`\n${text}\n`);
-        } else if (
-          !announced &&
-          Date.now() - changedAt > SETTLED_AFTER_MS &&
-          pipeline.counters.get('batches.committed') > 0
-        ) {
-          announced = true;
-          say(whereToLookNext(config.mongodb.uri, config.mongodb.database));
-          if (options.once === true) break;
-        }
-        await Promise.race([sleep(1000), stop]);
-      }
-
-      await pipeline.stop();
-      await mongo.close();
-      if (started.length > 0) {
-        say(`Stopping what the demo started: ${started.join(', ')}`);
-        await createStack(needStack.filter((service) => started.includes(service.name))).down(say);
-      }
+    .description(
+      'Run the whole chain locally: sample ERP on PostgreSQL, Debezium in Kafka Connect, the pipeline, live ERP traffic, and the read models as they change',
+    )
+    .option('--once', 'exit once the traffic is done and the read models are in sync, instead of running until Ctrl-C')
+    .option('--fixtures', 'replay recorded Debezium records instead of running PostgreSQL and Kafka Connect')
+    .option('--docker', 'use SQL Server through Docker Compose instead of the native PostgreSQL stand-in')
+    .action(async (options: DemoOptions) => {
+      const say: Say = (line) => void process.stderr.write(`${line}\n`);
+      if (options.docker === true) throw new Error(sqlServerMessage());
+      if (options.fixtures === true) await runFixtureDemo(options, say);
+      else await runLiveDemo(options, say);
     });
+}
+
+/** The demo's services: the default stack, plus PostgreSQL and Connect for the live chain; each with its endpoint. */
+function demoServices(live: boolean, env: NodeJS.ProcessEnv = process.env) {
+  // Connect must reach the broker and registry the pipeline uses, also when those are given by env.
+  const connectEnv: NodeJS.ProcessEnv = { ...env };
+  const kafkaPort = localPort(env['KAFKA_BROKERS']?.split(',')[0]);
+  const registryPort = localPort(env['SCHEMA_REGISTRY_URL'] && new URL(env['SCHEMA_REGISTRY_URL']).host);
+  if (kafkaPort !== undefined) connectEnv['CDC_SYNC_KAFKA_PORT'] = kafkaPort;
+  if (registryPort !== undefined) connectEnv['CDC_SYNC_SCHEMA_REGISTRY_PORT'] = registryPort;
+  const services: readonly StackService[] = [
+    ...defaultServices(env),
+    ...(live ? [createPostgresService(env), createKafkaConnectService(connectEnv)] : []),
+  ];
+  const endpoint = (name: string): string => {
+    const service = services.find((s) => s.name === name)!;
+    return env[service.endpointEnv] || service.endpoint;
+  };
+  return { services, needed: services.filter((service) => !env[service.endpointEnv]), endpoint };
+}
+
+/** Brings up what is needed; resolves with the names the demo started, to stop exactly those. */
+async function bringUp(needed: readonly StackService[], say: Say): Promise<readonly string[]> {
+  const results = await createStack(needed).up(say);
+  return results.filter((r) => !r.alreadyRunning).map((r) => r.name);
+}
+
+async function bringDown(needed: readonly StackService[], started: readonly string[], say: Say): Promise<void> {
+  if (started.length === 0) return;
+  say(`Stopping what the demo started: ${started.join(', ')}`);
+  await createStack(needed.filter((service) => started.includes(service.name))).down(say);
+}
+
+/** Resolves on the first SIGINT or SIGTERM; `stopping()` says whether one came. */
+function stopSignal() {
+  let stopping = false;
+  const signalled = new Promise<void>((resolve) => {
+    const onSignal = (): void => {
+      stopping = true;
+      resolve();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
+  return { signalled, stopping: () => stopping };
+}
+
+async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
+  const { needed, endpoint } = demoServices(true);
+  const signal = stopSignal();
+  say(
+    '1/5 Bringing up the local stack with PostgreSQL and Kafka Connect (first run downloads and builds; later runs take seconds)',
+  );
+  const started = await bringUp(needed, say);
+  const cleanups: { what: string; run: () => Promise<unknown> }[] = [];
+  try {
+    if (signal.stopping()) return;
+    const admin = connectionFromUrl(endpoint('postgres'));
+    const run = `demo_${Date.now().toString(36)}`;
+    const databaseName = `erp_${run}`;
+    const config = liveConfig(run, databaseName, admin, endpoint);
+
+    say(`2/5 Creating and seeding the sample ERP database ${databaseName} (connectors/sql/postgres)`);
+    cleanups.push({
+      what: `database ${databaseName} and slot ${run}`,
+      run: () => dropErpDatabase(admin, databaseName, run),
+    });
+    const erp = await createErpDatabase(admin, databaseName);
+    if (signal.stopping()) return;
+
+    say(`3/5 Registering the Debezium PostgreSQL connector ${run} at ${config.connector.connectUrl}`);
+    const connect = createConnectClient({ url: config.connector.connectUrl });
+    cleanups.push({ what: `connector ${run}`, run: () => connect.remove(run) });
+    await applyConnector(config, { env: { [config.connector.passwordEnv]: admin.password }, write: say });
+    await waitForStreaming(connect, run, erp, run, signal.stopping);
+    if (signal.stopping()) return;
+
+    say('4/5 Starting the pipeline: Debezium topics → transforms → canonical topics → sinks → MongoDB');
+    const mongo = await connectMongo(config.mongodb.uri);
+    cleanups.push({ what: 'MongoDB connection', run: () => mongo.close() });
+    const db = mongo.db(config.mongodb.database);
+    await db.dropDatabase();
+    const pipeline = await startPipeline(config, 'all', pino({ level: 'error' }, pino.destination(2)), 'the demo');
+    cleanups.push({ what: 'pipeline', run: () => pipeline.stop() });
+
+    say('5/5 Live ERP traffic, and the read models as they change (Ctrl-C stops everything the demo started)');
+    const watcher = watchReadModels(db);
+    const session = await openErpSession(erp);
+    try {
+      for (const step of DEMO_TRAFFIC) {
+        if (signal.stopping()) break;
+        await watcher.poll();
+        say(`ERP: ${step.says}`);
+        await session.query(step.sql);
+        await Promise.race([sleep(STEP_GAP_MS), signal.signalled]);
+      }
+    } finally {
+      await session.close();
+    }
+
+    const deadline = Date.now() + SYNC_TIMEOUT_MS;
+    let announced = false;
+    while (!signal.stopping()) {
+      const current = await watcher.poll();
+      if (!announced && arrived(current) && watcher.unchangedFor() > SETTLED_AFTER_MS) {
+        announced = true;
+        say(whereToLookNext(config, postgresUrl(erp)));
+        if (options.once === true) break;
+      }
+      if (!announced && options.once === true && Date.now() > deadline) {
+        throw new Error(`The read models did not show the ERP traffic within ${SYNC_TIMEOUT_MS / 1000} s`);
+      }
+      await Promise.race([sleep(500), signal.signalled]);
+    }
+  } finally {
+    // Reverse order: the pipeline, then MongoDB, the connector (releasing the slot), the slot and database.
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup.run().catch((error: unknown) => say(`Could not clean up the ${cleanup.what}: ${messageOf(error)}`));
+    }
+    await bringDown(needed, started, say);
+  }
+}
+
+/** The pipeline and connector config of one live demo run: topics, slot, groups and connector of its own. */
+function liveConfig(
+  run: string,
+  databaseName: string,
+  admin: ErpDatabaseConnection,
+  endpoint: (name: string) => string,
+): PipelineConfig {
+  return parsePipelineConfig(
+    {
+      logLevel: 'error',
+      kafka: { brokers: endpoint('kafka').split(',') },
+      schemaRegistry: { url: endpoint('schema-registry') },
+      mongodb: { uri: endpoint('mongo-wire'), database: DEMO_MONGO_DATABASE },
+      source: { connector: 'postgresql', topicPrefix: run, database: databaseName, tables: [...DEMO_TABLES] },
+      connector: {
+        name: run,
+        connectUrl: endpoint('kafka-connect'),
+        host: admin.host,
+        port: admin.port,
+        user: admin.user,
+        slotName: run,
+        heartbeatIntervalMs: 1000,
+      },
+      // Canonical topics of the run's own: an earlier run's events would otherwise reach this run's read models.
+      topics: {
+        inventory: `${run}.canonical.inventory.v1`,
+        order: `${run}.canonical.order.v1`,
+        deadLetter: `${run}.dlq`,
+      },
+      transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
+      sink: { groupId: `${run}-sink` },
+      backoff: { initialMs: 200, maxMs: 2000 },
+    },
+    'the demo',
+    {},
+  );
+}
+
+/** Waits until the connector and a task run and the slot streams; fails at once, with Connect's trace, on FAILED. */
+async function waitForStreaming(
+  connect: ConnectClient,
+  name: string,
+  database: ErpDatabaseConnection,
+  slot: string,
+  stopping: () => boolean,
+): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    if (stopping()) return;
+    const status = await connect.status(name).catch(() => undefined);
+    if (status !== undefined) {
+      const failed = [status.connector, ...status.tasks].find((part) => part.state === 'FAILED');
+      if (failed !== undefined) throw new Error(`Connector ${name} failed: ${failed.trace ?? '(no trace)'}`);
+      const running = status.connector.state === 'RUNNING' && status.tasks.some((task) => task.state === 'RUNNING');
+      if (running && (await replicationSlotState(database, slot)) === 'active') return;
+    }
+    if (Date.now() > deadline) throw new Error(`Connector ${name} did not start streaming within 90 s`);
+    await sleep(250);
+  }
+}
+
+/** Polls the read models and prints them whenever they changed. */
+function watchReadModels(db: Db) {
+  let shown = '';
+  let changedAt = Date.now();
+  let last: ReadModelSnapshot = { availability: [], orders: [] };
+  return {
+    async poll(): Promise<ReadModelSnapshot> {
+      last = await readModelSnapshot(db);
+      const text = formatSnapshot(last);
+      if (text !== shown) {
+        shown = text;
+        changedAt = Date.now();
+        process.stdout.write(`\n${text}\n`);
+      }
+      return last;
+    },
+    unchangedFor: () => Date.now() - changedAt,
+  };
+}
+
+/** True once the traffic's last step shows in the read models. */
+function arrived(snapshot: ReadModelSnapshot): boolean {
+  const order = snapshot.orders.find((row) => row.orderNumber === DEMO_LAST_EFFECT.orderNumber);
+  return order?.milestones.includes(DEMO_LAST_EFFECT.milestone) === true;
+}
+
+/** `--fixtures`: recorded Debezium records of SQL Server CDC replayed onto Kafka; no PostgreSQL or Connect. */
+async function runFixtureDemo(options: DemoOptions, say: Say): Promise<void> {
+  const { needed, endpoint } = demoServices(false);
+  say('1/4 Bringing up the local stack (first run downloads and builds; later runs take seconds)');
+  const started = await bringUp(needed, say);
+  const signal = stopSignal();
+
+  const run = `demo_${Date.now().toString(36)}`;
+  const config = parsePipelineConfig(
+    {
+      logLevel: 'error',
+      kafka: { brokers: endpoint('kafka').split(',') },
+      schemaRegistry: { url: endpoint('schema-registry') },
+      mongodb: { uri: endpoint('mongo-wire'), database: DEMO_MONGO_DATABASE },
+      source: { topicPrefix: run },
+      transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
+      sink: { groupId: `${run}-sink` },
+    },
+    'the demo',
+  );
+
+  say(`2/4 Replaying recorded ERP traffic as Debezium records on ${run}.ErpDemo.dbo.*`);
+  const producer = createFixtureProducer({ brokers: config.kafka.brokers, registryUrl: config.schemaRegistry.url });
+  try {
+    for (const file of SAMPLE_TRAFFIC) await producer.produce(readFixtureFile(file, { server: run }));
+  } finally {
+    await producer.disconnect();
+  }
+
+  say('3/4 Starting the pipeline: transforms → canonical topics → sinks → MongoDB');
+  const mongo = await connectMongo(config.mongodb.uri);
+  const db = mongo.db(config.mongodb.database);
+  // Each demo run replays onto topics of its own, so its read models start empty too.
+  await db.dropDatabase();
+  const pipeline = await startPipeline(config, 'all', pino({ level: 'error' }, pino.destination(2)), 'the demo');
+
+  say('4/4 Read models as they change (Ctrl-C stops everything the demo started)');
+  const watcher = watchReadModels(db);
+  let announced = false;
+  while (!signal.stopping()) {
+    await watcher.poll();
+    if (!announced && watcher.unchangedFor() > SETTLED_AFTER_MS && pipeline.counters.get('batches.committed') > 0) {
+      announced = true;
+      say(whereToLookNext(config));
+      if (options.once === true) break;
+    }
+    await Promise.race([sleep(1000), signal.signalled]);
+  }
+
+  await pipeline.stop();
+  await mongo.close();
+  await bringDown(needed, started, say);
 }
 
 /** The read models as two short tables. */
@@ -140,13 +361,50 @@ export function formatSnapshot(snapshot: ReadModelSnapshot): string {
   return `inventory_availability\n${availability}\n\norder_view\n${orders}`;
 }
 
-function whereToLookNext(uri: string, database: string): string {
+function whereToLookNext(config: PipelineConfig, erpUrl?: string): string {
+  const { uri, database } = config.mongodb;
   return [
     '',
     'The read models are in sync. Where to look next:',
     `  - MongoDB ${uri}, database ${database}: inventory_availability, inventory_availability_by_sku, order_view`,
-    '  - try your own ERP changes: cdc-sync produce-fixtures <file> (format: connectors/fixtures/README.md)',
-    '  - run the pipeline on your config: cdc-sync run --config <file>',
+    ...(erpUrl === undefined
+      ? ['  - try your own ERP changes: cdc-sync produce-fixtures <file> (format: connectors/fixtures/README.md)']
+      : [
+          `  - make your own ERP changes while the demo runs: psql ${erpUrl} (tables: connectors/sql/postgres/erp-schema.sql)`,
+          `  - the Debezium connector: curl ${config.connector.connectUrl}/connectors/${config.connector.name}/status`,
+        ]),
+    '  - run the pipeline on your config: cdc-sync run --config <file> (docs/configuration.md)',
     '  - the services: npm run stack:status',
   ].join('\n');
+}
+
+/** Why `--docker` stops here: SQL Server runs only in Docker, through docker-compose.yml. */
+function sqlServerMessage(): string {
+  const probe = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
+  const docker = probe.error === undefined && probe.status === 0;
+  return docker
+    ? 'The SQL Server demo is not automated yet: start SQL Server, Kafka, Connect and MongoDB with `docker compose up -d --build` (docker-compose.yml), then `cdc-sync connectors apply` and `cdc-sync run`; `npm start` without --docker runs the whole chain on PostgreSQL'
+    : 'SQL Server needs Docker, and no Docker engine answers here (`docker info` failed); docker-compose.yml has the SQL Server stack for machines with Docker. `npm start` without --docker runs the whole chain on the native PostgreSQL stand-in';
+}
+
+/** The port of a `127.0.0.1:<port>`/`localhost:<port>` address, as a string; undefined for anything else. */
+function localPort(hostAndPort: string | undefined): string | undefined {
+  const match = /^(?:127\.0\.0\.1|localhost):(\d+)$/.exec(hostAndPort ?? '');
+  return match?.[1];
+}
+
+/** A `postgresql://user:password@host:port/database` URL as a connection. */
+function connectionFromUrl(url: string): ErpDatabaseConnection {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 5432),
+    user: decodeURIComponent(parsed.username),
+    password: decodeURIComponent(parsed.password),
+    database: decodeURIComponent(parsed.pathname.slice(1)) || 'postgres',
+  };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { replicationSlotState } from '../../connectors/postgres/erp-database.js';
 import { resolveStackPaths } from '../../stack/paths.js';
 import { createStack } from '../../stack/stack.js';
 import { createKafkaConnectService } from '../../stack/services/kafka-connect.js';
@@ -8,7 +7,6 @@ import {
   POSTGRES_CREDENTIALS,
   POSTGRES_DATABASE,
   createPostgresService,
-  runPsql,
   type PostgresConnection,
 } from '../../stack/services/postgres.js';
 import { services } from './services.js';
@@ -16,8 +14,6 @@ import { services } from './services.js';
 // PostgreSQL and Kafka Connect of the native stack for tests that run real Debezium captures, as
 // stack-debezium.test.ts starts them: already running services are used and left running, others are started and
 // stopped afterwards. Each test works in an ERP database of its own, made from connectors/sql/postgres.
-
-const SQL_DIR = join(import.meta.dirname, '..', '..', 'connectors', 'sql', 'postgres');
 
 /** The test stack's PostgreSQL and Connect, pointed at the test Kafka and registry. */
 export function debeziumStack() {
@@ -52,37 +48,8 @@ export function debeziumStack() {
   };
 }
 
-/** Creates `name` from connectors/sql/postgres/erp-schema.sql (publication dbz_publication included) and seed.sql. */
-export async function createErpDatabase(admin: PostgresConnection, name: string): Promise<PostgresConnection> {
-  if (!/^[a-z0-9_]+$/.test(name)) throw new Error(`Unsafe database name ${name}`);
-  // The DDL creates and connects to erp_demo; the same statements create and fill the test's own database.
-  const ddl = readFileSync(join(SQL_DIR, 'erp-schema.sql'), 'utf8').replaceAll('erp_demo', name);
-  await runPsql(admin, ddl, { timeoutMs: 60_000 });
-  const database = { ...admin, database: name };
-  await runPsql(database, readFileSync(join(SQL_DIR, 'seed.sql'), 'utf8'), { timeoutMs: 60_000 });
-  return database;
-}
-
-/** Drops the slot (once Connect's WAL sender let go of it) and the database with everything in it. */
-export async function dropErpDatabase(admin: PostgresConnection, name: string, slot: string): Promise<void> {
-  const active = async () =>
-    (await runPsql(admin, `SELECT active FROM pg_replication_slots WHERE slot_name = '${slot}';`)).trim();
-  const deadline = Date.now() + 30_000;
-  while ((await active()) === 't' && Date.now() < deadline) await sleep(250);
-  await runPsql(
-    admin,
-    `SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE slot_name = '${slot}' AND active;`,
-  );
-  for (let attempt = 0; (await active()) !== ''; attempt++) {
-    try {
-      await runPsql(admin, `SELECT pg_drop_replication_slot('${slot}');`);
-    } catch (error: unknown) {
-      if (attempt > 20) throw error;
-      await sleep(500);
-    }
-  }
-  await runPsql(admin, `DROP DATABASE IF EXISTS ${name} WITH (FORCE);`);
-}
+// Creating and dropping the ERP databases is the demo's job too; the code lives in connectors/postgres.
+export { createErpDatabase, dropErpDatabase } from '../../connectors/postgres/erp-database.js';
 
 export async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -112,8 +79,7 @@ export async function waitForStreaming(
     return status.connector.state === 'RUNNING' && status.tasks.some((task) => task.state === 'RUNNING');
   }, `connector ${name} to run`);
   await waitFor(
-    async () =>
-      (await runPsql(database, `SELECT active FROM pg_replication_slots WHERE slot_name = '${slot}';`)).trim() === 't',
+    async () => (await replicationSlotState(database, slot)) === 'active',
     `replication slot ${slot} to become active`,
   );
 }
