@@ -25,6 +25,7 @@ import { applyConnector } from './connectors-command.js';
 import { DEMO_LAST_EFFECT, DEMO_TABLES, DEMO_TRAFFIC } from './demo-traffic.js';
 import { startPipeline } from './pipeline.js';
 import { formatTable } from './table.js';
+import { listenForStopSignal } from './stop-signal.js';
 
 /** Recorded ERP traffic `--fixtures` replays: one order's lifecycle and a burst of stock moves. */
 const SAMPLE_TRAFFIC = ['order-lifecycle.json', 'inventory-burst.json'].map((name) =>
@@ -102,23 +103,9 @@ async function bringDown(needed: readonly StackService[], started: readonly stri
   await createStack(needed.filter((service) => started.includes(service.name))).down(say);
 }
 
-/** Resolves on the first SIGINT or SIGTERM; `stopping()` says whether one came. */
-function stopSignal() {
-  let stopping = false;
-  const signalled = new Promise<void>((resolve) => {
-    const onSignal = (): void => {
-      stopping = true;
-      resolve();
-    };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-  });
-  return { signalled, stopping: () => stopping };
-}
-
 async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
   const { needed, endpoint } = demoServices(true);
-  const signal = stopSignal();
+  const signal = listenForStopSignal();
   say(
     '1/5 Bringing up the local stack with PostgreSQL and Kafka Connect (first run downloads and builds; later runs take seconds)',
   );
@@ -284,7 +271,7 @@ async function runFixtureDemo(options: DemoOptions, say: Say): Promise<void> {
   const { needed, endpoint } = demoServices(false);
   say('1/4 Bringing up the local stack (first run downloads and builds; later runs take seconds)');
   const started = await bringUp(needed, say);
-  const signal = stopSignal();
+  const signal = listenForStopSignal();
 
   const run = `demo_${Date.now().toString(36)}`;
   const config = parsePipelineConfig(

@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { loadPipelineConfig } from '../core/config.js';
 import { createPipelineLogger, type PipelineRole, startPipeline } from './pipeline.js';
+import { listenForStopSignal } from './stop-signal.js';
 
 /**
  * `cdc-sync run --config <file> [--role transform|sink]`: runs the transform
@@ -22,15 +23,10 @@ export function createRunCommand(): Command {
     .action(async (options: { config: string; role: PipelineRole }) => {
       const config = loadPipelineConfig(options.config);
       const logger = createPipelineLogger(config, options.role);
+      const stop = listenForStopSignal((signal) => logger.info({ signal }, 'Already stopping'));
       const running = await startPipeline(config, options.role, logger);
-      await new Promise<void>((resolve) => {
-        const shutdown = (signal: NodeJS.Signals): void => {
-          logger.info({ signal }, 'Stopping: finishing in-flight batches and committing');
-          resolve();
-        };
-        process.once('SIGTERM', shutdown);
-        process.once('SIGINT', shutdown);
-      });
+      const signal = await stop.signalled;
+      logger.info({ signal }, 'Stopping: finishing in-flight batches and committing');
       await running.stop();
       logger.info({ counters: running.counters.snapshot() }, 'Stopped');
     });

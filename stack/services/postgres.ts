@@ -211,6 +211,8 @@ export function runPsql(
         reject(new Error(`psql on ${connection.host}:${connection.port} failed (${status}): ${stderr.trim()}`));
       }
     });
+    // psql may exit (e.g. connection refused) before reading its input; the close handler reports that failure.
+    child.stdin.on('error', () => {});
     child.stdin.end(sql);
   });
 }
