@@ -20,7 +20,7 @@ import { readModelSnapshot, type ReadModelSnapshot } from '../sinks/mongo/read-m
 import { type StackService } from '../stack/service.js';
 import { createKafkaConnectService } from '../stack/services/kafka-connect.js';
 import { createPostgresService, postgresUrl } from '../stack/services/postgres.js';
-import { createStack, defaultServices } from '../stack/stack.js';
+import { createStack, defaultServices, missingPrerequisites } from '../stack/stack.js';
 import { applyConnector } from './connectors-command.js';
 import { DEMO_LAST_EFFECT, DEMO_TABLES, DEMO_TRAFFIC } from './demo-traffic.js';
 import { startPipeline } from './pipeline.js';
@@ -67,8 +67,15 @@ export function createDemoCommand(): Command {
     .action(async (options: DemoOptions) => {
       const say: Say = (line) => void process.stderr.write(`${line}\n`);
       if (options.docker === true) throw new Error(sqlServerMessage());
-      if (options.fixtures === true) await runFixtureDemo(options, say);
-      else await runLiveDemo(options, say);
+      if (options.fixtures === true) return runFixtureDemo(options, say);
+      const [missing] = missingPrerequisites(createPostgresService());
+      if (missing !== undefined && !process.env['ERP_POSTGRES_URL']) {
+        // Keeps the quick start working on a machine without PostgreSQL's server, and says so.
+        say(`PostgreSQL's server is not installed (install it with: ${missing.install}).`);
+        say('Running the demo on recorded Debezium records instead of a live ERP database (same as --fixtures).');
+        return runFixtureDemo(options, say);
+      }
+      return runLiveDemo(options, say);
     });
 }
 

@@ -4,7 +4,13 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { resolveStackPaths, serviceFiles, type StackPaths } from './paths.js';
 import { isPortOpen } from './probe.js';
 import { isAlive, isRunning, readPidFile, startDetached, stopProcessGroup } from './process.js';
-import { type HealthResult, type ServiceDirs, type StackReporter, type StackService } from './service.js';
+import {
+  type HealthResult,
+  type Prerequisite,
+  type ServiceDirs,
+  type StackReporter,
+  type StackService,
+} from './service.js';
 import { createKafkaService } from './services/kafka.js';
 import { createMongoWireService } from './services/mongo-wire.js';
 import { createSchemaRegistryService } from './services/schema-registry.js';
@@ -203,15 +209,21 @@ export function createStack(
   };
 }
 
-function checkPrerequisites(service: StackService): void {
-  for (const prerequisite of service.prerequisites) {
+/** The service's prerequisites that are missing from this machine. */
+export function missingPrerequisites(service: StackService): Prerequisite[] {
+  return service.prerequisites.filter((prerequisite) => {
     const probe = spawnSync(prerequisite.command, [...prerequisite.versionArgs], { stdio: 'ignore' });
-    if (probe.error !== undefined || probe.status !== 0) {
-      throw new StackError(
-        `Service ${service.name} needs ${prerequisite.command}, which is not installed or not on PATH; install it with: ${prerequisite.install}`,
-        service.name,
-      );
-    }
+    return probe.error !== undefined || probe.status !== 0;
+  });
+}
+
+function checkPrerequisites(service: StackService): void {
+  const [missing] = missingPrerequisites(service);
+  if (missing !== undefined) {
+    throw new StackError(
+      `Service ${service.name} needs ${missing.command}, which is not installed or not on PATH; install it with: ${missing.install}`,
+      service.name,
+    );
   }
 }
 
