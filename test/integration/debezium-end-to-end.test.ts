@@ -6,7 +6,7 @@ import { applyConnector } from '../../cli/connectors-command.js';
 import { createConnectClient } from '../../connectors/kafka-connect/client.js';
 import { runPsql, type PostgresConnection } from '../../stack/services/postgres.js';
 import { createErpDatabase, debeziumStack, dropErpDatabase, waitForStreaming } from './debezium-stack.js';
-import { isolatedPipelineConfig } from './pipeline-harness.js';
+import { expectedBalance, isolatedPipelineConfig, readAvailability } from './pipeline-harness.js';
 
 // Real Debezium → pipeline → MongoDB on PostgreSQL: the sample ERP's DDL and seed in a database of this run's own,
 // the connector registered by `cdc-sync connectors apply`'s code, the pipeline in-process, then real DML (an order
@@ -90,66 +90,25 @@ UPDATE public.inventory_balance SET qty_allocated = 1.25, last_counted_at = '202
 DELETE FROM public.inventory_balance WHERE sku = 'CABLE-USBC-2M' AND location_code = 'ST-DOWNTOWN';
 `;
 
-/** onHand, reserved, safety stock and available of one location; `removed` for deleted balances. */
-function balance(
-  id: string,
-  onHand: string,
-  reserved: string,
-  safetyStock: string,
-  available: string,
-  removed = false,
-) {
-  const negative = available.startsWith('-');
-  return {
-    _id: id,
-    onHand,
-    reserved,
-    safetyStock,
-    available,
-    lowStock: !removed && (negative || available === '0.000'),
-    oversold: !removed && negative,
-    removed,
-  };
-}
-
 const expectedInventory = [
-  balance('CABLE-USBC-2M@ST-DOWNTOWN', '3.000', '0.000', '0.000', '3.000', true),
-  balance('CABLE-USBC-2M@WH-EAST', '0.000', '0.000', '0.000', '0.000'),
-  balance('COFFEE-ESP-BULK@ST-AIRPORT', '17.000', '0.750', '5.000', '11.250'),
-  balance('COFFEE-ESP-BULK@ST-DOWNTOWN', '17.000', '0.750', '5.000', '11.250', true),
-  balance('COFFEE-ESP-BULK@WH-EAST', '212.750', '3.500', '25.000', '184.250'),
-  balance('HOODIE-GRY-L@ST-AIRPORT', '5.000', '1.250', '2.000', '1.750'),
-  balance('HOODIE-GRY-L@ST-DOWNTOWN', '7.000', '1.000', '4.000', '2.000'),
-  balance('HOODIE-GRY-L@WH-EAST', '150.000', '0.000', '20.000', '130.000'),
-  balance('MUG-STONE-350@ST-AIRPORT', '36.000', '0.000', '12.000', '24.000'),
-  balance('MUG-STONE-350@WH-EAST', '960.000', '48.000', '100.000', '812.000'),
-  balance('ROPE-DYN-10MM@WH-EAST', '1250.500', '60.000', '200.000', '990.500'),
-  balance('TSHIRT-ORG-BLK-M@ST-AIRPORT', '9.000', '0.000', '6.000', '3.000'),
-  balance('TSHIRT-ORG-BLK-M@ST-DOWNTOWN', '24.000', '2.000', '6.000', '16.000'),
-  balance('TSHIRT-ORG-BLK-M@WH-EAST', '600.000', '12.000', '50.000', '538.000'),
+  expectedBalance('CABLE-USBC-2M@ST-DOWNTOWN', '3.000', '0.000', '0.000', '3.000', true),
+  expectedBalance('CABLE-USBC-2M@WH-EAST', '0.000', '0.000', '0.000', '0.000'),
+  expectedBalance('COFFEE-ESP-BULK@ST-AIRPORT', '17.000', '0.750', '5.000', '11.250'),
+  expectedBalance('COFFEE-ESP-BULK@ST-DOWNTOWN', '17.000', '0.750', '5.000', '11.250', true),
+  expectedBalance('COFFEE-ESP-BULK@WH-EAST', '212.750', '3.500', '25.000', '184.250'),
+  expectedBalance('HOODIE-GRY-L@ST-AIRPORT', '5.000', '1.250', '2.000', '1.750'),
+  expectedBalance('HOODIE-GRY-L@ST-DOWNTOWN', '7.000', '1.000', '4.000', '2.000'),
+  expectedBalance('HOODIE-GRY-L@WH-EAST', '150.000', '0.000', '20.000', '130.000'),
+  expectedBalance('MUG-STONE-350@ST-AIRPORT', '36.000', '0.000', '12.000', '24.000'),
+  expectedBalance('MUG-STONE-350@WH-EAST', '960.000', '48.000', '100.000', '812.000'),
+  expectedBalance('ROPE-DYN-10MM@WH-EAST', '1250.500', '60.000', '200.000', '990.500'),
+  expectedBalance('TSHIRT-ORG-BLK-M@ST-AIRPORT', '9.000', '0.000', '6.000', '3.000'),
+  expectedBalance('TSHIRT-ORG-BLK-M@ST-DOWNTOWN', '24.000', '2.000', '6.000', '16.000'),
+  expectedBalance('TSHIRT-ORG-BLK-M@WH-EAST', '600.000', '12.000', '50.000', '538.000'),
 ];
 
 async function inventory() {
-  return mongo
-    .db(config.mongodb.database)
-    .collection('inventory_availability')
-    .find(
-      {},
-      {
-        projection: {
-          _id: 1,
-          onHand: 1,
-          reserved: 1,
-          safetyStock: 1,
-          available: 1,
-          lowStock: 1,
-          oversold: 1,
-          removed: 1,
-        },
-      },
-    )
-    .sort({ _id: 1 })
-    .toArray();
+  return readAvailability(mongo.db(config.mongodb.database));
 }
 
 async function order() {

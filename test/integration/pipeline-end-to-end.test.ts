@@ -9,9 +9,11 @@ import { type ProduceResult } from '../../connectors/fixtures/producer.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import {
+  expectedBalance,
   isolatedPipelineConfig,
   kafkaFor,
   produceFixtures,
+  readAvailability,
   readTopic,
   waitCaughtUp,
   waitCaughtUpTransactional,
@@ -159,32 +161,14 @@ describe('the pipeline end to end: fixture producer → Kafka → transforms →
 
   it('projects inventory availability per SKU and location, and per SKU', async () => {
     const db = mongo.db(config.mongodb.database);
-    const perLocation = await db
-      .collection('inventory_availability')
-      .find(
-        {},
-        {
-          projection: {
-            _id: 1,
-            onHand: 1,
-            reserved: 1,
-            safetyStock: 1,
-            available: 1,
-            lowStock: 1,
-            oversold: 1,
-            removed: 1,
-          },
-        },
-      )
-      .sort({ _id: 1 })
-      .toArray();
+    const perLocation = await readAvailability(db);
     expect(perLocation).toEqual([
-      row('COFFEE-ESP-BULK@ST-DOWNTOWN', '28.750', '0.750', '5.000', '23.000'),
-      row('COFFEE-ESP-BULK@WH-EAST', '250.250', '7.750', '25.000', '217.500'),
-      row('ROPE-DYN-10MM@ST-DOWNTOWN', '42.000', '0.000', '10.000', '32.000', true),
-      row('ROPE-DYN-10MM@WH-EAST', '1315.000', '60.000', '200.000', '1055.000'),
-      row('TSHIRT-ORG-BLK-M@ST-DOWNTOWN', '22.000', '2.000', '6.000', '14.000'),
-      row('TSHIRT-ORG-BLK-M@WH-EAST', '597.000', '12.000', '50.000', '535.000'),
+      expectedBalance('COFFEE-ESP-BULK@ST-DOWNTOWN', '28.750', '0.750', '5.000', '23.000'),
+      expectedBalance('COFFEE-ESP-BULK@WH-EAST', '250.250', '7.750', '25.000', '217.500'),
+      expectedBalance('ROPE-DYN-10MM@ST-DOWNTOWN', '42.000', '0.000', '10.000', '32.000', true),
+      expectedBalance('ROPE-DYN-10MM@WH-EAST', '1315.000', '60.000', '200.000', '1055.000'),
+      expectedBalance('TSHIRT-ORG-BLK-M@ST-DOWNTOWN', '22.000', '2.000', '6.000', '14.000'),
+      expectedBalance('TSHIRT-ORG-BLK-M@WH-EAST', '597.000', '12.000', '50.000', '535.000'),
     ]);
     const bySku = await db
       .collection('inventory_availability_by_sku')
@@ -265,20 +249,6 @@ describe('the pipeline end to end: fixture producer → Kafka → transforms →
     expect(await mongo.db(config.mongodb.database).collection('order_view').countDocuments()).toBe(1);
   });
 });
-
-function row(id: string, onHand: string, reserved: string, safetyStock: string, available: string, removed = false) {
-  const negative = available.startsWith('-');
-  return {
-    _id: id,
-    onHand,
-    reserved,
-    safetyStock,
-    available,
-    lowStock: !removed && (negative || available === '0.000'),
-    oversold: !removed && negative,
-    removed,
-  };
-}
 
 function totals(onHand: string, reserved: string, safetyStock: string, available: string) {
   return { onHand, reserved, safetyStock, available };

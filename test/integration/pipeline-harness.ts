@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
+import { type Db } from 'mongodb';
 import { parsePipelineConfig, type PipelineConfig } from '../../core/config.js';
 import { readFixtureFile, validateFixture } from '../../connectors/fixtures/fixture-file.js';
 import { createFixtureProducer, type ProduceResult } from '../../connectors/fixtures/producer.js';
@@ -195,4 +196,41 @@ export function withoutAppliedAt<T>(document: T): T {
   const copy = structuredClone(document) as { _meta?: { appliedAt?: unknown } };
   if (copy._meta !== undefined) delete copy._meta.appliedAt;
   return copy as T;
+}
+
+/** The expected `inventory_availability` fields of one location; `removed` for deleted balances. */
+export function expectedBalance(
+  id: string,
+  onHand: string,
+  reserved: string,
+  safetyStock: string,
+  available: string,
+  removed = false,
+) {
+  const negative = available.startsWith('-');
+  return {
+    _id: id,
+    onHand,
+    reserved,
+    safetyStock,
+    available,
+    lowStock: !removed && (negative || available === '0.000'),
+    oversold: !removed && negative,
+    removed,
+  };
+}
+
+/** The `inventory_availability` documents' quantity and flag fields, in key order. */
+export function readAvailability(db: Db) {
+  const projection = {
+    _id: 1,
+    onHand: 1,
+    reserved: 1,
+    safetyStock: 1,
+    available: 1,
+    lowStock: 1,
+    oversold: 1,
+    removed: 1,
+  };
+  return db.collection('inventory_availability').find({}, { projection }).sort({ _id: 1 }).toArray();
 }
