@@ -7,6 +7,7 @@ import { createSinkBatchHandler } from '../core/runner/sink-runner.js';
 import { createTransformBatchHandler } from '../core/runner/transform-runner.js';
 import { type Stage, type TransformDefinition } from '../core/stage.js';
 import { PIPELINE_VERSION } from '../core/version.js';
+import { type OpsRoutes, startOpsServer } from '../core/observability/ops-server.js';
 import { createConfluentDecoder } from '../connectors/avro/confluent-decoder.js';
 import { createCanonicalRegistryCodec } from '../connectors/canonical/registry.js';
 import { createEnvelopeReader } from '../connectors/debezium/envelope.js';
@@ -26,6 +27,8 @@ export type PipelineRole = 'all' | 'transform' | 'sink';
 /** A started pipeline. `stop` finishes in-flight batches, commits, and disconnects. */
 export type RunningPipeline = {
   readonly counters: Counters;
+  /** Base URL of the ops server (metrics, health, dashboard); undefined when `ops.enabled` is false. */
+  readonly opsUrl: string | undefined;
   stop(): Promise<void>;
 };
 
@@ -60,7 +63,20 @@ export async function startPipeline(
     }
   };
 
+  let opsUrl: string | undefined;
   try {
+    // First, so health answers while the workers still wait for their dependencies.
+    if (config.ops.enabled) {
+      const server = await startOpsServer({
+        host: config.ops.host,
+        port: config.ops.port,
+        routes: opsRoutes(),
+        logger: logger.child({ component: 'ops-server' }),
+      });
+      stoppers.push(() => server.close());
+      opsUrl = server.url;
+      logger.info({ url: server.url }, 'Ops server listening');
+    }
     const startup = (what: string) => (error: unknown, attempt: number, delayMs: number) =>
       logger.warn({ err: error, attempt, delayMs }, `${what} unavailable at start-up; retrying`);
     const sourceTopics = config.source.tables.map((table) => sourceTopic(config.source, table));
@@ -163,7 +179,16 @@ export async function startPipeline(
     await stop().catch(() => {});
     throw error;
   }
-  return { counters, stop };
+  return { counters, opsUrl, stop };
+}
+
+/** What the ops server serves. `/healthz` answers while the process runs (liveness). */
+function opsRoutes(): OpsRoutes {
+  return {
+    '/healthz': (_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
+    },
+  };
 }
 
 /** The enabled stages by logical input table, each created from its validated config. */

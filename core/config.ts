@@ -16,6 +16,14 @@ export const SAMPLE_ERP_TABLES = [
   'dbo.Refund',
 ] as const;
 
+const DURATION_UNITS_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration such as `90s`, `30m`, `48h` or `7d`, parsed to milliseconds. */
+export const durationSchema = z
+  .string()
+  .regex(/^\d+[smhd]$/, 'expected a whole number and a unit s, m, h or d, e.g. 48h')
+  .transform((text) => Number(text.slice(0, -1)) * DURATION_UNITS_MS[text.at(-1) as keyof typeof DURATION_UNITS_MS]);
+
 /**
  * The pipeline configuration, declared once: defaults, descriptions and the
  * TypeScript type all come from this schema. Strings may reference the
@@ -192,6 +200,37 @@ export const pipelineConfigSchema = z
       .default({})
       .describe('Per-sink config by registry name; false disables one. Unlisted sinks run with defaults'),
     backoff: backoffConfigSchema.prefault({}),
+    ops: z
+      .object({
+        enabled: z.boolean().default(true).describe('Serve /metrics, /healthz, /readyz and the ops dashboard'),
+        host: z
+          .string()
+          .min(1)
+          .default('127.0.0.1')
+          .describe('Address the ops server binds; keep 127.0.0.1 unless a scraper must reach it from elsewhere'),
+        port: z
+          .number()
+          .int()
+          .min(0)
+          .max(65535)
+          .default(9464)
+          .describe('Port of the ops server; 0 picks a free one (logged at start-up)'),
+      })
+      .prefault({}),
+    stalled: z
+      .object({
+        awaitingPayment: durationSchema
+          .prefault('24h')
+          .describe('An order accepted this long ago without a captured payment is stalled'),
+        awaitingShipment: durationSchema
+          .prefault('48h')
+          .describe('An order whose payment was captured this long ago without a shipment is stalled'),
+        awaitingRefund: durationSchema
+          .prefault('72h')
+          .describe('A return received this long ago without a refund is stalled'),
+      })
+      .prefault({})
+      .describe('Thresholds per waiting state for `cdc-sync stalled` and the dashboard, as 90s, 30m, 48h or 7d'),
   })
   .strict();
 

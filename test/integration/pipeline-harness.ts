@@ -24,6 +24,8 @@ export function isolatedPipelineConfig(overrides: Record<string, unknown> = {}):
     transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
     sink: { groupId: `${run}-sink` },
     backoff: { initialMs: 200, maxMs: 2000 },
+    // Tests run pipelines side by side; each takes a free port.
+    ops: { port: 0 },
   };
   return parsePipelineConfig(mergeDeep(base, overrides), 'the test', {});
 }

@@ -1,0 +1,81 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { type AddressInfo } from 'node:net';
+import { type Logger } from 'pino';
+
+/** One GET route of the ops server; it writes the whole response itself. */
+export type OpsRoute = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;
+
+/** Routes by exact path, e.g. `/metrics`. */
+export type OpsRoutes = Readonly<Record<string, OpsRoute>>;
+
+export type OpsServerOptions = {
+  readonly host: string;
+  /** 0 picks a free port; the chosen one is in {@link OpsServer.url}. */
+  readonly port: number;
+  readonly routes: OpsRoutes;
+  readonly logger: Logger;
+};
+
+/** A listening ops server. */
+export type OpsServer = {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:9464`. */
+  readonly url: string;
+  close(): Promise<void>;
+};
+
+/**
+ * Starts the pipeline's ops HTTP server: metrics, health and the dashboard,
+ * one route per path. Only GET and HEAD are served; an unknown path is 404,
+ * and a route that throws answers 500 with the error message and is logged.
+ * Rejects when the address is taken, naming it.
+ */
+export async function startOpsServer(options: OpsServerOptions): Promise<OpsServer> {
+  const server = createServer((request, response) => {
+    void serve(options, request, response);
+  });
+  // Keep-alive connections from a browser or scraper must not hold up a stop.
+  server.keepAliveTimeout = 1_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        new Error(`Cannot start the ops server on ${options.host}:${options.port}: ${error.message}`, {
+          cause: error,
+        }),
+      ),
+    );
+    server.listen(options.port, options.host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host}:${port}`;
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error === undefined ? resolve() : reject(error)));
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function serve(options: OpsServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const path = new URL(request.url ?? '/', 'http://ops.invalid').pathname;
+  if (request.method !== 'GET' && request.method !== 'HEAD') {
+    response
+      .writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain; charset=utf-8' })
+      .end('Method not allowed\n');
+    return;
+  }
+  const route = Object.hasOwn(options.routes, path) ? options.routes[path] : undefined;
+  if (route === undefined) {
+    response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end(`No ops route ${path}\n`);
+    return;
+  }
+  try {
+    await route(request, response);
+  } catch (error: unknown) {
+    const message = error instanceof Error ? error.message : String(error);
+    options.logger.warn({ err: error, path }, 'An ops route failed');
+    if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain; charset=utf-8' });
+    response.end(`${message}\n`);
+  }
+}
