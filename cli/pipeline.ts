@@ -1,11 +1,9 @@
 import { pino, type Logger } from 'pino';
-import { parseWithSchema, type PipelineConfig, sourceTopic, transactionalIdOf } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
+import { type PipelineConfig, sourceTopic, transactionalIdOf } from '../core/config.js';
 import { createCounters, type Counters } from '../core/runner/counters.js';
 import { retryUntilAvailable } from '../core/runner/retry.js';
 import { createSinkBatchHandler } from '../core/runner/sink-runner.js';
 import { createTransformBatchHandler } from '../core/runner/transform-runner.js';
-import { type Stage, type TransformDefinition } from '../core/stage.js';
 import { PIPELINE_VERSION } from '../core/version.js';
 import { type OpsRoutes, startOpsServer } from '../core/observability/ops-server.js';
 import { createConfluentDecoder } from '../connectors/avro/confluent-decoder.js';
@@ -16,10 +14,8 @@ import { createBatchConsumer } from '../connectors/kafka/batch-consumer.js';
 import { createKafkaClient } from '../connectors/kafka/client.js';
 import { createPlainOutput, createTransactionalOutput } from '../connectors/kafka/outputs.js';
 import { ensureTopics } from '../connectors/kafka/topics.js';
-import { sinks as sinkRegistry } from '../sinks/index.js';
 import { connectMongo } from '../sinks/mongo/connect.js';
-import { type SinkDefinition } from '../sinks/mongo/definition.js';
-import { transforms as transformRegistry } from '../transforms/index.js';
+import { createSinks, createStages } from './components.js';
 
 /** Which workers a process runs; separate roles scale out as separate consumer groups. */
 export type PipelineRole = 'all' | 'transform' | 'sink';
@@ -143,16 +139,7 @@ export async function startPipeline(
       );
       stoppers.push(() => mongo.close());
       const db = mongo.db(config.mongodb.database);
-      const sinks = await Promise.all(
-        enabledEntries<SinkDefinition>(sinkRegistry, config.sinks, 'sinks').map(([name, definition, settings]) =>
-          definition.create(parseWithSchema(definition.configSchema, settings, ['sinks', name], origin), {
-            logger: logger.child({ component: 'sink', stage: name }),
-            pipelineVersion: PIPELINE_VERSION,
-            now: () => new Date(),
-            db,
-          }),
-        ),
-      );
+      const sinks = await createSinks(config, db, logger, origin);
       const consumer = createBatchConsumer(kafka, {
         groupId: config.sink.groupId,
         topics: [config.topics.inventory, config.topics.order],
@@ -189,36 +176,4 @@ function opsRoutes(): OpsRoutes {
       response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
     },
   };
-}
-
-/** The enabled stages by logical input table, each created from its validated config. */
-function createStages(config: PipelineConfig, logger: Logger, origin: string): Map<string, Stage[]> {
-  const byTable = new Map<string, Stage[]>();
-  for (const [name, definition, settings] of enabledEntries(transformRegistry, config.transforms, 'transforms')) {
-    const typed = definition as TransformDefinition;
-    const stage = typed.create(parseWithSchema(typed.configSchema, settings, ['transforms', name], origin), {
-      logger: logger.child({ component: 'transform', stage: name }),
-    });
-    for (const table of typed.input.tables) byTable.set(table, [...(byTable.get(table) ?? []), stage]);
-  }
-  return byTable;
-}
-
-/** Registry entries minus those the config disables; names the config lists but the registry lacks are errors. */
-function enabledEntries<D>(
-  registry: Readonly<Record<string, D>>,
-  settings: Readonly<Record<string, false | Record<string, unknown>>>,
-  section: string,
-): [string, D, Record<string, unknown>][] {
-  for (const name of Object.keys(settings)) {
-    if (!(name in registry)) {
-      throw new ConfigError(
-        `Unknown ${section.slice(0, -1)} ${JSON.stringify(name)} at ${section}.${name}; known: ${Object.keys(registry).join(', ')}`,
-      );
-    }
-  }
-  return Object.entries(registry).flatMap(([name, definition]) => {
-    const own = settings[name];
-    return own === false ? [] : [[name, definition, own ?? {}] as [string, D, Record<string, unknown>]];
-  });
 }

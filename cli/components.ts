@@ -1,0 +1,74 @@
+import { type Db } from 'mongodb';
+import { type Logger } from 'pino';
+import { parseWithSchema, type PipelineConfig } from '../core/config.js';
+import { ConfigError } from '../core/errors.js';
+import { type Sink } from '../core/sink.js';
+import { type Stage, type TransformDefinition } from '../core/stage.js';
+import { PIPELINE_VERSION } from '../core/version.js';
+import { sinks as sinkRegistry } from '../sinks/index.js';
+import { type SinkDefinition } from '../sinks/mongo/definition.js';
+import { transforms as transformRegistry } from '../transforms/index.js';
+
+/**
+ * Builds the configured stages and sinks from the registries. The pipeline,
+ * DLQ replay and rebuild all use these, so they run exactly the components
+ * the config enables, with the same validated settings.
+ */
+
+/** The enabled stages by logical input table, each created from its validated config. */
+export function createStages(config: PipelineConfig, logger: Logger, origin: string): Map<string, Stage[]> {
+  const byTable = new Map<string, Stage[]>();
+  for (const [name, definition, settings] of enabledEntries(transformRegistry, config.transforms, 'transforms')) {
+    const typed = definition as TransformDefinition;
+    const stage = typed.create(parseWithSchema(typed.configSchema, settings, ['transforms', name], origin), {
+      logger: logger.child({ component: 'transform', stage: name }),
+    });
+    for (const table of typed.input.tables) byTable.set(table, [...(byTable.get(table) ?? []), stage]);
+  }
+  return byTable;
+}
+
+/**
+ * The enabled sinks, each created from its validated config against `db`.
+ * `overrides` replaces settings per sink name, e.g. a rebuild's shadow collection.
+ */
+export async function createSinks(
+  config: PipelineConfig,
+  db: Db,
+  logger: Logger,
+  origin: string,
+  overrides: Readonly<Record<string, Record<string, unknown>>> = {},
+): Promise<Sink[]> {
+  return Promise.all(
+    enabledEntries<SinkDefinition>(sinkRegistry, config.sinks, 'sinks').map(([name, definition, settings]) =>
+      definition.create(
+        parseWithSchema(definition.configSchema, { ...settings, ...overrides[name] }, ['sinks', name], origin),
+        {
+          logger: logger.child({ component: 'sink', stage: name }),
+          pipelineVersion: PIPELINE_VERSION,
+          now: () => new Date(),
+          db,
+        },
+      ),
+    ),
+  );
+}
+
+/** Registry entries minus those the config disables; names the config lists but the registry lacks are errors. */
+function enabledEntries<D>(
+  registry: Readonly<Record<string, D>>,
+  settings: Readonly<Record<string, false | Record<string, unknown>>>,
+  section: string,
+): [string, D, Record<string, unknown>][] {
+  for (const name of Object.keys(settings)) {
+    if (!(name in registry)) {
+      throw new ConfigError(
+        `Unknown ${section.slice(0, -1)} ${JSON.stringify(name)} at ${section}.${name}; known: ${Object.keys(registry).join(', ')}`,
+      );
+    }
+  }
+  return Object.entries(registry).flatMap(([name, definition]) => {
+    const own = settings[name];
+    return own === false ? [] : [[name, definition, own ?? {}] as [string, D, Record<string, unknown>]];
+  });
+}
