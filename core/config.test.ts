@@ -13,6 +13,13 @@ describe('pipeline config', () => {
       clientId: 'cdc-sync',
       topicPartitions: 1,
       maxBytesPerPartition: 1_048_576,
+      ssl: false,
+    });
+    expect(config.ops).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });
+    expect(config.stalled).toEqual({
+      awaitingPayment: 24 * 3_600_000,
+      awaitingShipment: 48 * 3_600_000,
+      awaitingRefund: 72 * 3_600_000,
     });
     expect(config.schemaRegistry.url).toBe('http://127.0.0.1:8081/apis/ccompat/v7');
     expect(config.mongodb).toEqual({ uri: 'mongodb://127.0.0.1:27017/', database: 'cdc_sync' });
@@ -30,6 +37,16 @@ describe('pipeline config', () => {
     expect(config.backoff).toEqual({ initialMs: 500, maxMs: 30_000, multiplier: 2 });
     expect(config.transform.groupId).toBe('cdc-sync-transform');
     expect(config.transforms).toEqual({});
+  });
+
+  it.each([
+    ['90s', 90_000],
+    ['30m', 1_800_000],
+    ['7d', 604_800_000],
+  ])('reads the stall threshold %s as %i ms', (text, ms) => {
+    expect(parsePipelineConfig({ stalled: { awaitingShipment: text } }, 'p.yaml', {}).stalled.awaitingShipment).toBe(
+      ms,
+    );
   });
 
   it('takes secrets from the environment', () => {
@@ -58,6 +75,10 @@ describe('pipeline config', () => {
     [
       { backoff: { initialMs: 1000, maxMs: 10 } },
       'Invalid config at backoff.maxMs in p.yaml: maxMs must be at least initialMs (got 10)',
+    ],
+    [
+      { stalled: { awaitingRefund: '3 days' } },
+      'Invalid config at stalled.awaitingRefund in p.yaml: expected a whole number and a unit s, m, h or d, e.g. 48h (got "3 days")',
     ],
     [{ kafak: {} }, 'Invalid config at (root) in p.yaml: Unrecognized key: "kafak"'],
     [{ mongodb: { uri: '${NOPE}' } }, 'Environment variable NOPE is not set, referenced at mongodb.uri in p.yaml'],

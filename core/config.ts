@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { isSecretKey, REDACTED, redactText } from './redact.js';
 import { backoffConfigSchema } from './runner/backoff.js';
 
 /** The tables of the sample ERP, captured by default. */
@@ -51,6 +52,19 @@ export const pipelineConfigSchema = z
           .describe(
             'Most bytes fetched per partition at once; bounds the size of one batch (one transaction, one bulk write)',
           ),
+        ssl: z.boolean().default(false).describe('Connect to the brokers over TLS'),
+        sasl: z
+          .object({
+            mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism'),
+            username: z.string().min(1).describe('SASL user name'),
+            password: z
+              .string()
+              .min(1)
+              .describe('SASL password; write ${KAFKA_SASL_PASSWORD} so it stays out of the file. Redacted in logs'),
+          })
+          .strict()
+          .optional()
+          .describe('SASL authentication to the brokers; none when absent'),
       })
       .prefault({}),
     schemaRegistry: z
@@ -291,7 +305,10 @@ export function parseWithSchema<S extends z.ZodType>(
   const issue = result.error.issues[0]!;
   const path = [...keyPrefix, ...issue.path];
   const bad = valueAt(value, issue.path);
-  const shown = bad === undefined || path.length === 0 ? '' : ` (got ${JSON.stringify(bad)})`;
+  const shown =
+    bad === undefined || path.length === 0
+      ? ''
+      : ` (got ${path.some((part) => typeof part === 'string' && isSecretKey(part)) ? REDACTED : redactText(JSON.stringify(bad))})`;
   throw new ConfigError(`Invalid config at ${formatPath(path)} in ${origin}: ${issue.message}${shown}`);
 }
 

@@ -1,10 +1,16 @@
-import { Kafka, logLevel, type LogEntry, type logCreator } from 'kafkajs';
+import { Kafka, logLevel, type LogEntry, type logCreator, type SASLOptions } from 'kafkajs';
 import { type Logger } from 'pino';
 
 /** Settings for {@link createKafkaClient}. */
 export type KafkaClientConfig = {
   readonly brokers: readonly string[];
   readonly clientId: string;
+  readonly ssl?: boolean;
+  readonly sasl?: {
+    readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
+    readonly username: string;
+    readonly password: string;
+  };
 };
 
 /**
@@ -24,7 +30,22 @@ export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Ka
   return new Kafka({
     brokers: [...config.brokers],
     clientId: config.clientId,
+    ...(config.ssl === true ? { ssl: true } : {}),
+    ...(config.sasl === undefined ? {} : { sasl: saslOptions(config.sasl) }),
     logCreator: creator,
     logLevel: logLevel.INFO,
   });
+}
+
+/** kafkajs' SASL options; its union type needs each mechanism spelled out. */
+function saslOptions(sasl: NonNullable<KafkaClientConfig['sasl']>): SASLOptions {
+  const { username, password } = sasl;
+  switch (sasl.mechanism) {
+    case 'plain':
+      return { mechanism: 'plain', username, password };
+    case 'scram-sha-256':
+      return { mechanism: 'scram-sha-256', username, password };
+    case 'scram-sha-512':
+      return { mechanism: 'scram-sha-512', username, password };
+  }
 }
