@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
@@ -21,11 +20,25 @@ import { type StackService } from '../stack/service.js';
 import { createKafkaConnectService } from '../stack/services/kafka-connect.js';
 import { createPostgresService, postgresUrl } from '../stack/services/postgres.js';
 import { createStack, defaultServices, missingPrerequisites } from '../stack/stack.js';
+import { createMssqlExecutor } from '../connectors/mssql/executor.js';
+import { resolveCdcTarget, runEnable } from './cdc-command.js';
 import { applyConnector } from './connectors-command.js';
-import { DEMO_LAST_EFFECT, DEMO_TABLES, DEMO_TRAFFIC } from './demo-traffic.js';
+import {
+  createSqlServerErpDatabase,
+  dockerUnavailableMessage,
+  dropSqlServerErpDatabase,
+  probeDocker,
+  runCommand,
+  sqlcmdHint,
+  sqlServerDemoConfig,
+  sqlServerDemoLogin,
+  startComposeSqlServer,
+  type ComposeSqlServer,
+} from './demo-sqlserver.js';
+import { DEMO_LAST_EFFECT, DEMO_TABLES, DEMO_TRAFFIC, demoTraffic } from './demo-traffic.js';
 import { startPipeline } from './pipeline.js';
 import { formatTable } from './table.js';
-import { listenForStopSignal } from './stop-signal.js';
+import { listenForStopSignal, type StopSignal } from './stop-signal.js';
 
 /** Recorded ERP traffic `--fixtures` replays: one order's lifecycle and a burst of stock moves. */
 const SAMPLE_TRAFFIC = ['order-lifecycle.json', 'inventory-burst.json'].map((name) =>
@@ -38,6 +51,8 @@ const SETTLED_AFTER_MS = 3000;
 const STEP_GAP_MS = 1500;
 /** How long `--once` waits for the read models to show the traffic before it gives up. */
 const SYNC_TIMEOUT_MS = 120_000;
+/** How long `--docker` waits for Debezium's snapshot of the seeded SQL Server database to reach the read models. */
+const SNAPSHOT_TIMEOUT_MS = 180_000;
 /** The read models' database; dropped at the start of every demo run. */
 const DEMO_MONGO_DATABASE = 'cdc_sync_demo';
 
@@ -53,8 +68,9 @@ type Say = (line: string) => void;
  * time they change. Ctrl-C (or SIGTERM) stops the pipeline, deletes the
  * connector, drops the run's replication slot and database, and stops the
  * services the demo started. `--fixtures` replays recorded Debezium records
- * instead (no PostgreSQL or Connect); `--docker` is for SQL Server and needs
- * a Docker engine.
+ * instead (no PostgreSQL or Connect); `--docker` runs the same chain on SQL
+ * Server 2022 from docker-compose.yml and needs a Docker engine with Compose
+ * (without one it fails, saying so).
  */
 export function createDemoCommand(): Command {
   return new Command('demo')
@@ -63,10 +79,13 @@ export function createDemoCommand(): Command {
     )
     .option('--once', 'exit once the traffic is done and the read models are in sync, instead of running until Ctrl-C')
     .option('--fixtures', 'replay recorded Debezium records instead of running PostgreSQL and Kafka Connect')
-    .option('--docker', 'use SQL Server through Docker Compose instead of the native PostgreSQL stand-in')
+    .option(
+      '--docker',
+      'run the chain on SQL Server 2022 started through Docker Compose (docker-compose.yml) instead of the native PostgreSQL stand-in',
+    )
     .action(async (options: DemoOptions) => {
       const say: Say = (line) => void process.stderr.write(`${line}\n`);
-      if (options.docker === true) throw new Error(sqlServerMessage());
+      if (options.docker === true) return runSqlServerDemo(options, say);
       if (options.fixtures === true) return runFixtureDemo(options, say);
       const [missing] = missingPrerequisites(createPostgresService());
       if (missing !== undefined && !process.env['ERP_POSTGRES_URL']) {
@@ -79,8 +98,11 @@ export function createDemoCommand(): Command {
     });
 }
 
-/** The demo's services: the default stack, plus PostgreSQL and Connect for the live chain; each with its endpoint. */
-function demoServices(live: boolean, env: NodeJS.ProcessEnv = process.env) {
+/**
+ * The demo's services, each with its endpoint: the default stack, plus Connect for a live chain, plus PostgreSQL for
+ * the PostgreSQL one (SQL Server comes from Docker Compose).
+ */
+function demoServices(chain: 'postgresql' | 'sqlserver' | 'fixtures', env: NodeJS.ProcessEnv = process.env) {
   // Connect must reach the broker and registry the pipeline uses, also when those are given by env.
   const connectEnv: NodeJS.ProcessEnv = { ...env };
   const kafkaPort = localPort(env['KAFKA_BROKERS']?.split(',')[0]);
@@ -89,7 +111,8 @@ function demoServices(live: boolean, env: NodeJS.ProcessEnv = process.env) {
   if (registryPort !== undefined) connectEnv['CDC_SYNC_SCHEMA_REGISTRY_PORT'] = registryPort;
   const services: readonly StackService[] = [
     ...defaultServices(env),
-    ...(live ? [createPostgresService(env), createKafkaConnectService(connectEnv)] : []),
+    ...(chain === 'postgresql' ? [createPostgresService(env)] : []),
+    ...(chain === 'fixtures' ? [] : [createKafkaConnectService(connectEnv)]),
   ];
   const endpoint = (name: string): string => {
     const service = services.find((s) => s.name === name)!;
@@ -111,7 +134,7 @@ async function bringDown(needed: readonly StackService[], started: readonly stri
 }
 
 async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
-  const { needed, endpoint } = demoServices(true);
+  const { needed, endpoint } = demoServices('postgresql');
   const signal = listenForStopSignal();
   say(
     '1/5 Bringing up the local stack with PostgreSQL and Kafka Connect (first run downloads and builds; later runs take seconds)',
@@ -163,26 +186,147 @@ async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
       await session.close();
     }
 
-    const deadline = Date.now() + SYNC_TIMEOUT_MS;
-    let announced = false;
-    while (!signal.stopping()) {
-      const current = await watcher.poll();
-      if (!announced && arrived(current) && watcher.unchangedFor() > SETTLED_AFTER_MS) {
-        announced = true;
-        say(whereToLookNext(config, postgresUrl(erp)));
-        if (options.once === true) break;
-      }
-      if (!announced && options.once === true && Date.now() > deadline) {
-        throw new Error(`The read models did not show the ERP traffic within ${SYNC_TIMEOUT_MS / 1000} s`);
-      }
-      await Promise.race([sleep(500), signal.signalled]);
-    }
+    await followUntilInSync(watcher, signal, options, () =>
+      say(whereToLookNext(config, [`psql ${postgresUrl(erp)} (tables: connectors/sql/postgres/erp-schema.sql)`])),
+    );
   } finally {
     // Reverse order: the pipeline, then MongoDB, the connector (releasing the slot), the slot and database.
     for (const cleanup of cleanups.reverse()) {
       await cleanup.run().catch((error: unknown) => say(`Could not clean up the ${cleanup.what}: ${messageOf(error)}`));
     }
     await bringDown(needed, started, say);
+  }
+}
+
+/**
+ * `--docker`: the live chain on SQL Server 2022. Starts docker-compose.yml's `sqlserver` service (unless it runs),
+ * creates and seeds an ERP database of the run's own, enables CDC on it with `cdc-sync cdc enable`'s code, brings up
+ * the native stack with Kafka Connect, registers the Debezium SQL Server connector, starts the pipeline and drives the
+ * same live ERP traffic as the PostgreSQL path, in T-SQL. Stopping deletes the connector, drops the database, stops
+ * the services the demo started and `docker compose down`s SQL Server if the demo started it. Without a Docker engine
+ * (or Compose) it throws before starting anything, saying what it needs.
+ */
+async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
+  const unavailable = dockerUnavailableMessage(await probeDocker(runCommand));
+  if (unavailable !== undefined) throw new Error(unavailable);
+  const signal = listenForStopSignal();
+  const login = sqlServerDemoLogin(process.env);
+  const id = Date.now().toString(36);
+  const run = `demo_${id}`;
+  const databaseName = `ErpDemo_${id}`;
+  const { needed, endpoint } = demoServices('sqlserver');
+  const config = sqlServerDemoConfig({
+    run,
+    database: databaseName,
+    login,
+    kafkaBrokers: endpoint('kafka'),
+    schemaRegistryUrl: endpoint('schema-registry'),
+    mongodbUri: endpoint('mongo-wire'),
+    mongodbDatabase: DEMO_MONGO_DATABASE,
+    connectUrl: endpoint('kafka-connect'),
+  });
+  const env = { [config.connector.passwordEnv]: login.password };
+
+  say(
+    '1/6 Starting SQL Server 2022 with SQL Server Agent through Docker Compose (docker-compose.yml, service sqlserver)',
+  );
+  const sqlServer: ComposeSqlServer = await startComposeSqlServer(runCommand, say);
+  let started: readonly string[] = [];
+  const cleanups: { what: string; run: () => Promise<unknown> }[] = [];
+  try {
+    if (signal.stopping()) return;
+    say(
+      `2/6 Creating and seeding the sample ERP database ${databaseName} (connectors/sql/sqlserver), enabling CDC on it`,
+    );
+    cleanups.push({ what: `database ${databaseName}`, run: () => dropSqlServerErpDatabase(login, databaseName) });
+    const erp = await createSqlServerErpDatabase(login, databaseName);
+    // `cdc-sync cdc enable --config …` with this run's config: it prints the T-SQL it ran.
+    await runEnable(
+      resolveCdcTarget({ trustServerCertificate: login.trustServerCertificate }, config, env),
+      { env, write: say, connect: createMssqlExecutor },
+      { roleName: 'cdc_reader', dryRun: false },
+    );
+    if (signal.stopping()) return;
+
+    say('3/6 Bringing up the local stack with Kafka Connect (first run downloads and builds; later runs take seconds)');
+    started = await bringUp(needed, say);
+    if (signal.stopping()) return;
+
+    say(`4/6 Registering the Debezium SQL Server connector ${run} at ${config.connector.connectUrl}`);
+    const connect = createConnectClient({ url: config.connector.connectUrl });
+    cleanups.push({ what: `connector ${run}`, run: () => connect.remove(run) });
+    await applyConnector(config, { env, write: say });
+
+    say('5/6 Starting the pipeline: Debezium topics → transforms → canonical topics → sinks → MongoDB');
+    const mongo = await connectMongo(config.mongodb.uri);
+    cleanups.push({ what: 'MongoDB connection', run: () => mongo.close() });
+    const db = mongo.db(config.mongodb.database);
+    await db.dropDatabase();
+    const pipeline = await startPipeline(config, 'all', pino({ level: 'error' }, pino.destination(2)), 'the demo');
+    cleanups.push({ what: 'pipeline', run: () => pipeline.stop() });
+    const watcher = watchReadModels(db);
+    const session = await createMssqlExecutor(erp);
+    cleanups.push({ what: `session on ${databaseName}`, run: () => session.close() });
+    // Traffic waits for the snapshot: SQL Server has no slot to watch, but the snapshot's end shows in the read models.
+    const counted = await session.query<{ balances: number }>({
+      id: 'count balances',
+      text: 'SELECT COUNT(*) AS balances FROM dbo.InventoryBalance;',
+    });
+    const balances = counted[0]?.balances ?? 0;
+    await waitForSnapshot(connect, run, async () => (await watcher.poll()).availability.length >= balances, signal);
+    if (signal.stopping()) return;
+
+    say('6/6 Live ERP traffic, and the read models as they change (Ctrl-C stops everything the demo started)');
+    for (const [index, step] of demoTraffic('sqlserver').entries()) {
+      if (signal.stopping()) break;
+      await watcher.poll();
+      say(`ERP: ${step.says}`);
+      await session.query({ id: `traffic[${index}]`, text: step.sql });
+      await Promise.race([sleep(STEP_GAP_MS), signal.signalled]);
+    }
+    await followUntilInSync(watcher, signal, options, () =>
+      say(
+        whereToLookNext(config, [
+          `${sqlcmdHint(databaseName)} (tables: connectors/sql/sqlserver/erp-schema.sql)`,
+          `CDC as a DBA sees it: ERP_DB_PASSWORD=… cdc-sync cdc status --server ${login.host}:${login.port} --user ${login.user} --no-encrypt --database ${databaseName} --tables ${config.source.tables.join(',')}`,
+        ]),
+      ),
+    );
+  } finally {
+    // Reverse order: the session, pipeline, MongoDB, the connector (closing its sessions), then the database.
+    for (const cleanup of cleanups.reverse()) {
+      await cleanup.run().catch((error: unknown) => say(`Could not clean up the ${cleanup.what}: ${messageOf(error)}`));
+    }
+    await bringDown(needed, started, say);
+    if (sqlServer.teardown !== undefined) {
+      say(`Stopping SQL Server, which the demo started: docker ${sqlServer.teardown.join(' ')}`);
+      await sqlServer.stop().catch((error: unknown) => say(`Could not stop SQL Server: ${messageOf(error)}`));
+    }
+  }
+}
+
+/** Waits until the connector and a task run and `snapshotArrived`; fails at once, with Connect's trace, on FAILED. */
+async function waitForSnapshot(
+  connect: ConnectClient,
+  name: string,
+  snapshotArrived: () => Promise<boolean>,
+  signal: StopSignal,
+): Promise<void> {
+  const deadline = Date.now() + SNAPSHOT_TIMEOUT_MS;
+  while (!signal.stopping()) {
+    const status = await connect.status(name).catch(() => undefined);
+    if (status !== undefined) {
+      const failed = [status.connector, ...status.tasks].find((part) => part.state === 'FAILED');
+      if (failed !== undefined) throw new Error(`Connector ${name} failed: ${failed.trace ?? '(no trace)'}`);
+      const running = status.connector.state === 'RUNNING' && status.tasks.some((task) => task.state === 'RUNNING');
+      if (running && (await snapshotArrived())) return;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(
+        `Connector ${name}'s snapshot of the seeded balances did not reach the read models within ${SNAPSHOT_TIMEOUT_MS / 1000} s`,
+      );
+    }
+    await Promise.race([sleep(500), signal.signalled]);
   }
 }
 
@@ -247,6 +391,33 @@ async function waitForStreaming(
   }
 }
 
+/**
+ * Keeps printing the read models as they change; once the traffic's last effect shows and they settled, calls
+ * `inSync` (once). With `--once` it returns then, or throws when they are not in sync within the timeout; otherwise
+ * it runs until a stop signal.
+ */
+async function followUntilInSync(
+  watcher: ReturnType<typeof watchReadModels>,
+  signal: StopSignal,
+  options: DemoOptions,
+  inSync: () => void,
+): Promise<void> {
+  const deadline = Date.now() + SYNC_TIMEOUT_MS;
+  let announced = false;
+  while (!signal.stopping()) {
+    const current = await watcher.poll();
+    if (!announced && arrived(current) && watcher.unchangedFor() > SETTLED_AFTER_MS) {
+      announced = true;
+      inSync();
+      if (options.once === true) return;
+    }
+    if (!announced && options.once === true && Date.now() > deadline) {
+      throw new Error(`The read models did not show the ERP traffic within ${SYNC_TIMEOUT_MS / 1000} s`);
+    }
+    await Promise.race([sleep(500), signal.signalled]);
+  }
+}
+
 /** Polls the read models and prints them whenever they changed. */
 function watchReadModels(db: Db) {
   let shown = '';
@@ -275,7 +446,7 @@ function arrived(snapshot: ReadModelSnapshot): boolean {
 
 /** `--fixtures`: recorded Debezium records of SQL Server CDC replayed onto Kafka; no PostgreSQL or Connect. */
 async function runFixtureDemo(options: DemoOptions, say: Say): Promise<void> {
-  const { needed, endpoint } = demoServices(false);
+  const { needed, endpoint } = demoServices('fixtures');
   say('1/4 Bringing up the local stack (first run downloads and builds; later runs take seconds)');
   const started = await bringUp(needed, say);
   const signal = listenForStopSignal();
@@ -355,30 +526,23 @@ export function formatSnapshot(snapshot: ReadModelSnapshot): string {
   return `inventory_availability\n${availability}\n\norder_view\n${orders}`;
 }
 
-function whereToLookNext(config: PipelineConfig, erpUrl?: string): string {
+/** `erpAccess`: how to change the live ERP database (a command and where its tables are); none for recorded traffic. */
+function whereToLookNext(config: PipelineConfig, erpAccess?: readonly string[]): string {
   const { uri, database } = config.mongodb;
   return [
     '',
     'The read models are in sync. Where to look next:',
     `  - MongoDB ${uri}, database ${database}: inventory_availability, inventory_availability_by_sku, order_view`,
-    ...(erpUrl === undefined
+    ...(erpAccess === undefined
       ? ['  - try your own ERP changes: cdc-sync produce-fixtures <file> (format: connectors/fixtures/README.md)']
       : [
-          `  - make your own ERP changes while the demo runs: psql ${erpUrl} (tables: connectors/sql/postgres/erp-schema.sql)`,
+          `  - make your own ERP changes while the demo runs: ${erpAccess[0]}`,
+          ...erpAccess.slice(1).map((line) => `  - ${line}`),
           `  - the Debezium connector: curl ${config.connector.connectUrl}/connectors/${config.connector.name}/status`,
         ]),
     '  - run the pipeline on your config: cdc-sync run --config <file> (docs/configuration.md)',
     '  - the services: npm run stack:status',
   ].join('\n');
-}
-
-/** Why `--docker` stops here: SQL Server runs only in Docker, through docker-compose.yml. */
-function sqlServerMessage(): string {
-  const probe = spawnSync('docker', ['info'], { stdio: 'ignore', timeout: 10_000 });
-  const docker = probe.error === undefined && probe.status === 0;
-  return docker
-    ? 'The SQL Server demo is not automated yet: start SQL Server, Kafka, Connect and MongoDB with `docker compose up -d --build` (docker-compose.yml), then `cdc-sync connectors apply` and `cdc-sync run`; `npm start` without --docker runs the whole chain on PostgreSQL'
-    : 'SQL Server needs Docker, and no Docker engine answers here (`docker info` failed); docker-compose.yml has the SQL Server stack for machines with Docker. `npm start` without --docker runs the whole chain on the native PostgreSQL stand-in';
 }
 
 /** The port of a `127.0.0.1:<port>`/`localhost:<port>` address, as a string; undefined for anything else. */

@@ -1,64 +1,38 @@
-import { readFileSync } from 'node:fs';
-import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSqlServerErpDatabase } from '../../cli/demo-sqlserver.js';
 import { detectDrift } from '../../connectors/mssql/drift.js';
 import { enableCdc } from '../../connectors/mssql/enable.js';
 import { createMssqlExecutor, type QueryExecutor } from '../../connectors/mssql/executor.js';
 import { hasFailure, preflight } from '../../connectors/mssql/preflight.js';
 import { cdcStatus } from '../../connectors/mssql/status.js';
+import { dockerEngineAnswers, NO_DOCKER_REASON, startSqlServer, type StartedSqlServer } from './mssql-container.js';
 
 /** Probed once at load: SQL Server has no native build here, so these tests need a Docker engine. */
-const dockerAvailable = await getContainerRuntimeClient().then(
-  () => true,
-  () => false,
-);
+const dockerAvailable = await dockerEngineAnswers();
 
-const PASSWORD = 'Cdc-sync-Test-1!';
 const TABLES = [
   { schema: 'dbo', name: 'Item' },
   { schema: 'dbo', name: 'Location' },
 ];
 
-// The project's one deliberate skip (issue #4): SQL Server runs only in Docker, and without an engine these tests
-// report as skipped, with the reason in their title, rather than pass. Their logic is unit-tested in connectors/mssql.
+// One of the project's deliberate skips (issue #4, with mssql-debezium.test.ts): SQL Server runs only in Docker, and
+// without an engine these tests report as skipped, with the reason in their title, rather than pass. Their logic is
+// unit-tested in connectors/mssql.
 describe.skipIf(!dockerAvailable)(
-  `SQL Server CDC against mcr.microsoft.com/mssql/server:2022-latest${dockerAvailable ? '' : ' (skipped: no Docker engine answers; SQL Server cannot run natively here)'}`,
+  `SQL Server CDC against mcr.microsoft.com/mssql/server:2022-latest${dockerAvailable ? '' : NO_DOCKER_REASON}`,
   () => {
-    let container: StartedTestContainer;
+    let sqlServer: StartedSqlServer;
     let executor: QueryExecutor;
 
     beforeAll(async () => {
-      container = await new GenericContainer('mcr.microsoft.com/mssql/server:2022-latest')
-        .withEnvironment({
-          ACCEPT_EULA: 'Y',
-          MSSQL_SA_PASSWORD: PASSWORD,
-          MSSQL_AGENT_ENABLED: 'true',
-          MSSQL_PID: 'Developer',
-        })
-        .withExposedPorts(1433)
-        .withWaitStrategy(Wait.forLogMessage(/SQL Server is now ready for client connections/))
-        .withStartupTimeout(240_000)
-        .start();
-      const connection = {
-        host: container.getHost(),
-        port: container.getMappedPort(1433),
-        user: 'sa',
-        password: PASSWORD,
-        encrypt: false,
-        trustServerCertificate: true,
-      };
-      const master = await createMssqlExecutor({ ...connection, database: 'master' });
-      const schema = readFileSync(new URL('../../connectors/sql/sqlserver/erp-schema.sql', import.meta.url), 'utf8');
-      for (const [index, batch] of schema.split(/^\s*GO\s*$/im).entries()) {
-        if (batch.trim() !== '') await master.query({ id: `erp-schema[${index}]`, text: batch });
-      }
-      await master.close();
-      executor = await createMssqlExecutor({ ...connection, database: 'ErpDemo' });
+      sqlServer = await startSqlServer();
+      // The sample ERP's DDL and seed (connectors/sql/sqlserver), without CDC: enabling it is what these tests test.
+      executor = await createMssqlExecutor(await createSqlServerErpDatabase(sqlServer.login, 'ErpDemo'));
     });
 
     afterAll(async () => {
       await executor?.close();
-      await container?.stop();
+      await sqlServer?.stop();
     });
 
     const options = { database: 'ErpDemo', tables: TABLES, maxConsumerLagMinutes: 1440 };

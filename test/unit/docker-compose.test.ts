@@ -11,6 +11,13 @@ import {
   referencedPaths,
   type ServiceName,
 } from './compose-checks.js';
+import {
+  COMPOSE_FILE,
+  DEFAULT_SA_PASSWORD,
+  SA_PASSWORD_ENV,
+  SQLSERVER_PORT,
+  SQLSERVER_SERVICE,
+} from '../../cli/demo-sqlserver.js';
 
 // No Docker engine runs here, so the compose file is checked as data: what it
 // declares, not whether the containers start.
@@ -25,7 +32,7 @@ type Service = Record<string, unknown> & {
   environment?: Record<string, unknown>;
   command?: unknown;
 };
-type Compose = { services: Record<string, Service> };
+type Compose = { services: Record<string, Service> } & Record<string, unknown>;
 
 /** A fresh parse each time, so a test that mutates its copy cannot leak into another. */
 function loadCompose(): Compose {
@@ -122,6 +129,47 @@ describe('docker-compose.yml', () => {
     const dockerfile = readFileSync(join(repoRoot, 'connectors/docker/connect.Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM quay\.io\/debezium\/connect:/m);
     expect(dockerfile).toContain('kafka-connect-avro-converter');
+  });
+});
+
+// `npm start -- --docker` starts only the sqlserver service of this file and reaches it from the host; these checks
+// keep the names and values the demo relies on in step with the file.
+describe('docker-compose.yml as `cdc-sync demo --docker` uses it', () => {
+  it('is the file the demo starts SQL Server from', () => {
+    expect(COMPOSE_FILE).toBe(join(repoRoot, 'docker-compose.yml'));
+  });
+
+  it(`has the service the demo starts, ${SQLSERVER_SERVICE}, published where the demo and the native Connect worker connect`, () => {
+    const sqlserver = service(loadCompose(), SQLSERVER_SERVICE);
+    expect(sqlserver.image).toBe('mcr.microsoft.com/mssql/server:2022-latest');
+    expect(sqlserver.ports).toEqual([`127.0.0.1:${SQLSERVER_PORT}:1433`]);
+  });
+
+  it('starts SQL Server with nothing it waits for, so `up --wait sqlserver` starts it alone', () => {
+    expect(service(loadCompose(), SQLSERVER_SERVICE).depends_on).toBeUndefined();
+  });
+
+  it('reports healthy only once SQL Server answers queries, which `up --wait` waits for', () => {
+    const healthcheck = service(loadCompose(), SQLSERVER_SERVICE).healthcheck as Record<string, unknown>;
+    expect(JSON.stringify(healthcheck.test)).toContain('/opt/mssql-tools18/bin/sqlcmd -S localhost -U sa');
+    expect(healthcheck).toMatchObject({ interval: '10s', retries: 30, start_period: '60s' });
+  });
+
+  it(`takes the SA password from ${SA_PASSWORD_ENV} with the demo's default`, () => {
+    const doc = loadCompose();
+    expect(doc['x-mssql-sa-password']).toBe(`\${${SA_PASSWORD_ENV}:-${DEFAULT_SA_PASSWORD}}`);
+    expect(service(doc, SQLSERVER_SERVICE).environment).toMatchObject({
+      MSSQL_SA_PASSWORD: doc['x-mssql-sa-password'],
+      // sqlcmd inside the container (the demo's hint, `docker compose exec sqlserver … sqlcmd`) reads it from here.
+      SQLCMDPASSWORD: doc['x-mssql-sa-password'],
+      ACCEPT_EULA: 'Y',
+    });
+  });
+
+  it('has a default SA password SQL Server accepts: 8 or more characters from at least 3 of 4 classes', () => {
+    const classes = [/[A-Z]/, /[a-z]/, /\d/, /[^A-Za-z0-9]/].filter((pattern) => pattern.test(DEFAULT_SA_PASSWORD));
+    expect(DEFAULT_SA_PASSWORD.length).toBeGreaterThanOrEqual(8);
+    expect(classes.length).toBeGreaterThanOrEqual(3);
   });
 });
 

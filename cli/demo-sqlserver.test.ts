@@ -1,0 +1,315 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../core/errors.js';
+import { buildConnectorConfig } from '../connectors/kafka-connect/connector-config.js';
+import { createFakeExecutor } from '../connectors/mssql/testing.js';
+import { resolveCdcTarget } from './cdc-command.js';
+import {
+  COMPOSE_FILE,
+  type CommandResult,
+  type CommandRunner,
+  composeArgs,
+  createSqlServerErpDatabase,
+  DEFAULT_SA_PASSWORD,
+  dockerUnavailableMessage,
+  dropDatabaseStatement,
+  erpScripts,
+  probeDocker,
+  sqlBatches,
+  sqlcmdHint,
+  sqlServerDemoConfig,
+  sqlServerDemoLogin,
+  startComposeSqlServer,
+} from './demo-sqlserver.js';
+
+// `demo --docker` needs a Docker engine, which this machine lacks: what can be checked without one is checked here,
+// with a recording stand-in for the `docker` command and for SQL Server (canned answers, connectors/mssql/testing.ts).
+// The real run is test/integration/mssql-debezium.test.ts (testcontainers, skipped without Docker).
+
+/** Records each command and answers from `answers`, keyed by the arguments after `docker compose --file <file>`. */
+function fakeDocker(answers: Readonly<Record<string, Partial<CommandResult>>>) {
+  const calls: string[] = [];
+  const run: CommandRunner = async (command, args, options = {}) => {
+    const key = args[0] === 'compose' && args[1] === '--file' ? args.slice(3).join(' ') : args.join(' ');
+    calls.push(`${command} ${key}`);
+    const answer = answers[key];
+    if (answer === undefined) throw new Error(`Unexpected command ${command} ${args.join(' ')}`);
+    for (const line of (answer.stdout ?? '').split('\n')) if (line !== '') options.echo?.(line);
+    return { code: 0, stdout: '', stderr: '', ...answer };
+  };
+  return { run, calls };
+}
+
+const login = sqlServerDemoLogin({});
+
+describe('demo --docker without Docker', () => {
+  it.each([
+    [
+      { engine: false, compose: false },
+      'The SQL Server demo (--docker) needs a Docker engine for SQL Server 2022 (docker-compose.yml, service sqlserver), and none answers here (`docker info` failed). `npm start` without --docker runs the whole chain on the native PostgreSQL stand-in',
+    ],
+    [
+      { engine: true, compose: false },
+      'The SQL Server demo (--docker) needs Docker Compose v2 to start SQL Server from docker-compose.yml, and `docker compose version` failed: install the Compose plugin. `npm start` without --docker runs the whole chain on the native PostgreSQL stand-in',
+    ],
+    [{ engine: true, compose: true }, undefined],
+  ])('for %j says %j', (probe, message) => {
+    expect(dockerUnavailableMessage(probe)).toBe(message);
+  });
+
+  it.each<[string, Record<string, Partial<CommandResult>>, { engine: boolean; compose: boolean }, string[]]>([
+    [
+      'no engine',
+      { 'info --format {{.ServerVersion}}': { code: 1 } },
+      { engine: false, compose: false },
+      ['docker info --format {{.ServerVersion}}'],
+    ],
+    [
+      'no docker command at all',
+      { 'info --format {{.ServerVersion}}': { code: null, stderr: 'spawn docker ENOENT' } },
+      { engine: false, compose: false },
+      ['docker info --format {{.ServerVersion}}'],
+    ],
+    [
+      'an engine without Compose',
+      { 'info --format {{.ServerVersion}}': { stdout: '28.2.2' }, 'compose version --short': { code: 1 } },
+      { engine: true, compose: false },
+      ['docker info --format {{.ServerVersion}}', 'docker compose version --short'],
+    ],
+    [
+      'an engine with Compose',
+      { 'info --format {{.ServerVersion}}': { stdout: '28.2.2' }, 'compose version --short': { stdout: '2.36.2' } },
+      { engine: true, compose: true },
+      ['docker info --format {{.ServerVersion}}', 'docker compose version --short'],
+    ],
+  ])('probes %s', async (_case, answers, probe, calls) => {
+    const docker = fakeDocker(answers);
+    expect(await probeDocker(docker.run)).toEqual(probe);
+    expect(docker.calls).toEqual(calls);
+  });
+});
+
+describe('SQL Server through Docker Compose', () => {
+  it('names the repository compose file', () => {
+    expect(COMPOSE_FILE).toMatch(/\/docker-compose\.yml$/);
+    expect(composeArgs(['up', '--detach', '--wait', 'sqlserver'], '/repo/docker-compose.yml')).toEqual([
+      'compose',
+      '--file',
+      '/repo/docker-compose.yml',
+      'up',
+      '--detach',
+      '--wait',
+      'sqlserver',
+    ]);
+  });
+
+  it('starts the service when the project runs nothing, and stops it with down', async () => {
+    const docker = fakeDocker({
+      'ps --services --status running': { stdout: '' },
+      'up --detach --wait sqlserver': { stdout: 'Container cdc-sync-sqlserver-1  Healthy' },
+      down: {},
+    });
+    const said: string[] = [];
+    const sqlServer = await startComposeSqlServer(docker.run, (line) => said.push(line), '/repo/docker-compose.yml');
+    expect(sqlServer.startedHere).toBe(true);
+    expect(sqlServer.teardown).toEqual(['compose', '--file', '/repo/docker-compose.yml', 'down']);
+    expect(said).toEqual(['Container cdc-sync-sqlserver-1  Healthy']);
+    await sqlServer.stop();
+    expect(docker.calls).toEqual([
+      'docker ps --services --status running',
+      'docker up --detach --wait sqlserver',
+      'docker down',
+    ]);
+  });
+
+  it('removes only its own service when other services of the project run', async () => {
+    const docker = fakeDocker({
+      'ps --services --status running': { stdout: 'kafka\nmongodb\n' },
+      'up --detach --wait sqlserver': {},
+      'rm --stop --force sqlserver': {},
+    });
+    const sqlServer = await startComposeSqlServer(docker.run, () => undefined, '/repo/docker-compose.yml');
+    await sqlServer.stop();
+    expect(docker.calls.at(-1)).toBe('docker rm --stop --force sqlserver');
+  });
+
+  it('uses a running SQL Server and leaves it running', async () => {
+    const docker = fakeDocker({ 'ps --services --status running': { stdout: 'sqlserver\n' } });
+    const said: string[] = [];
+    const sqlServer = await startComposeSqlServer(docker.run, (line) => said.push(line), '/repo/docker-compose.yml');
+    await sqlServer.stop();
+    expect(sqlServer).toMatchObject({ startedHere: false, teardown: undefined });
+    expect(said).toEqual([
+      'SQL Server already runs (compose service sqlserver); the demo uses it and leaves it running',
+    ]);
+    expect(docker.calls).toEqual(['docker ps --services --status running']);
+  });
+
+  it('undoes a failed start and reports the command with the end of its output', async () => {
+    const docker = fakeDocker({
+      'ps --services --status running': { stdout: '' },
+      'up --detach --wait sqlserver': { code: 1, stderr: 'container cdc-sync-sqlserver-1 is unhealthy\n' },
+      down: {},
+    });
+    await expect(startComposeSqlServer(docker.run, () => undefined, '/repo/docker-compose.yml')).rejects.toThrow(
+      'Command docker compose --file /repo/docker-compose.yml up --detach --wait sqlserver exited with code 1:\ncontainer cdc-sync-sqlserver-1 is unhealthy',
+    );
+    expect(docker.calls).toEqual([
+      'docker ps --services --status running',
+      'docker up --detach --wait sqlserver',
+      'docker down',
+    ]);
+  });
+
+  it('prints how to open sqlcmd in the container, where the password is already set', () => {
+    expect(sqlcmdHint('ErpDemo_x1', '/repo/docker-compose.yml')).toBe(
+      'docker compose --file /repo/docker-compose.yml exec sqlserver /opt/mssql-tools18/bin/sqlcmd -S localhost -U sa -C -d ErpDemo_x1',
+    );
+  });
+
+  it('logs in as sa on loopback without TLS, with MSSQL_SA_PASSWORD or the compose default', () => {
+    expect(login).toEqual({
+      host: '127.0.0.1',
+      port: 1433,
+      user: 'sa',
+      password: DEFAULT_SA_PASSWORD,
+      encrypt: false,
+      trustServerCertificate: true,
+    });
+    expect(sqlServerDemoLogin({ MSSQL_SA_PASSWORD: 'Other!Pass-1' }).password).toBe('Other!Pass-1');
+  });
+});
+
+describe('the run’s ERP database', () => {
+  it('splits T-SQL scripts on GO lines only', () => {
+    expect(sqlBatches('SET NOCOUNT ON;\nGO\n\nUSE ErpDemo;\n  go  \n-- GOOD comment\nSELECT 1;\nGO\n')).toEqual([
+      'SET NOCOUNT ON;',
+      'USE ErpDemo;',
+      '-- GOOD comment\nSELECT 1;',
+    ]);
+  });
+
+  it('renames the sample database in the DDL and seed, and leaves CDC to cdc enable', () => {
+    const scripts = erpScripts('ErpDemo_m3x1');
+    expect(scripts.map((script) => script.file)).toEqual(['erp-schema.sql', 'seed.sql']);
+    const text = scripts.flatMap((script) => script.batches).join('\nGO\n');
+    expect(text).not.toMatch(/\bErpDemo\b/);
+    expect(text).toContain("IF DB_ID(N'ErpDemo_m3x1') IS NULL\n    CREATE DATABASE ErpDemo_m3x1;");
+    expect(scripts[1]!.batches).toContain('USE ErpDemo_m3x1;');
+    expect(text).not.toContain('sp_cdc_enable');
+    // 10 tables, plus the SET batch, the CREATE DATABASE and the USE.
+    expect(scripts[0]!.batches).toHaveLength(13);
+  });
+
+  it.each(['', 'Erp Demo', 'ErpDemo;DROP', '1Erp', 'x'.repeat(101)])('refuses the database name %j', (name) => {
+    expect(() => erpScripts(name)).toThrow(ConfigError);
+    expect(() => dropDatabaseStatement(name)).toThrow(`Database name ${JSON.stringify(name)} for the sample ERP`);
+  });
+
+  it('creates the database from master, then runs every batch in it', async () => {
+    const master = createFakeExecutor({ 'create database ErpDemo_t1': [] }, 'master');
+    const erp = createFakeExecutor({}, 'ErpDemo_t1');
+    const opened: string[] = [];
+    const connection = await createSqlServerErpDatabase(login, 'ErpDemo_t1', async (target) => {
+      opened.push(target.database);
+      return target.database === 'master' ? master : erp;
+    });
+    expect(connection).toEqual({ ...login, database: 'ErpDemo_t1' });
+    expect(opened).toEqual(['master', 'ErpDemo_t1']);
+    expect(master.calls.map((call) => call.text)).toEqual([
+      "IF DB_ID(N'ErpDemo_t1') IS NULL CREATE DATABASE [ErpDemo_t1];",
+    ]);
+    const scripts = erpScripts('ErpDemo_t1');
+    expect(erp.calls.map((call) => call.id)).toEqual(
+      scripts.flatMap(({ file, batches }) => batches.map((_, index) => `${file}[${index}]`)),
+    );
+    expect(erp.calls.map((call) => call.text)).toEqual(scripts.flatMap((script) => script.batches));
+  });
+
+  it('drops the database after disabling CDC and rolling back other sessions', () => {
+    expect(dropDatabaseStatement('ErpDemo_t1').split('\n')).toEqual([
+      "IF EXISTS (SELECT 1 FROM sys.databases WHERE name = N'ErpDemo_t1' AND is_cdc_enabled = 1)",
+      '    EXEC [ErpDemo_t1].sys.sp_cdc_disable_db;',
+      "IF DB_ID(N'ErpDemo_t1') IS NOT NULL",
+      'BEGIN',
+      '    ALTER DATABASE [ErpDemo_t1] SET SINGLE_USER WITH ROLLBACK IMMEDIATE;',
+      '    DROP DATABASE [ErpDemo_t1];',
+      'END;',
+    ]);
+  });
+});
+
+describe('the SQL Server demo config', () => {
+  const config = sqlServerDemoConfig({
+    run: 'demo_t1',
+    database: 'ErpDemo_t1',
+    login,
+    kafkaBrokers: '127.0.0.1:9092',
+    schemaRegistryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7',
+    mongodbUri: 'mongodb://127.0.0.1:27017/',
+    mongodbDatabase: 'cdc_sync_demo',
+    connectUrl: 'http://127.0.0.1:8083',
+  });
+
+  it('generates the Debezium SQL Server connector the native Connect worker runs', () => {
+    expect(buildConnectorConfig(config, 'secret')).toEqual({
+      'connector.class': 'io.debezium.connector.sqlserver.SqlServerConnector',
+      'tasks.max': '1',
+      'topic.prefix': 'demo_t1',
+      'database.hostname': '127.0.0.1',
+      'database.port': '1433',
+      'database.user': 'sa',
+      'database.password': 'secret',
+      'database.names': 'ErpDemo_t1',
+      'database.encrypt': 'false',
+      'table.include.list':
+        'dbo.InventoryBalance,dbo.SalesOrderHeader,dbo.SalesOrderLine,dbo.PaymentTransaction,dbo.Shipment,dbo.ReturnAuthorization,dbo.Refund',
+      'snapshot.mode': 'initial',
+      'provide.transaction.metadata': 'true',
+      'heartbeat.interval.ms': '1000',
+      'signal.data.collection': 'ErpDemo_t1.dbo.DebeziumSignal',
+      'tombstones.on.delete': 'true',
+      'decimal.handling.mode': 'precise',
+      'schema.history.internal.kafka.bootstrap.servers': '127.0.0.1:9092',
+      'schema.history.internal.kafka.topic': 'demo_t1.schema-history',
+      ...Object.fromEntries(
+        ['key.converter', 'value.converter'].flatMap((prefix) => [
+          [prefix, 'io.apicurio.registry.utils.converter.AvroConverter'],
+          [`${prefix}.apicurio.registry.url`, 'http://127.0.0.1:8081/apis/registry/v2'],
+          [`${prefix}.apicurio.registry.auto-register`, 'true'],
+          [`${prefix}.apicurio.registry.dereference-schema`, 'true'],
+          [`${prefix}.apicurio.registry.as-confluent`, 'true'],
+          [`${prefix}.apicurio.registry.id-handler`, 'io.apicurio.registry.serde.Legacy4ByteIdHandler'],
+          [`${prefix}.apicurio.registry.use-id`, 'contentId'],
+          [`${prefix}.apicurio.registry.headers.enabled`, 'false'],
+          [
+            `${prefix}.apicurio.registry.artifact-resolver-strategy`,
+            'io.apicurio.registry.serde.strategy.TopicIdStrategy',
+          ],
+        ]),
+      ),
+    });
+  });
+
+  it('reads topics, groups and the read models of the run’s own', () => {
+    expect(config).toMatchObject({
+      source: { connector: 'sqlserver', topicPrefix: 'demo_t1', database: 'ErpDemo_t1' },
+      topics: {
+        inventory: 'demo_t1.canonical.inventory.v1',
+        order: 'demo_t1.canonical.order.v1',
+        deadLetter: 'demo_t1.dlq',
+      },
+      transform: { groupId: 'demo_t1-transform', transactionalId: 'demo_t1-tx' },
+      sink: { groupId: 'demo_t1-sink' },
+      mongodb: { database: 'cdc_sync_demo' },
+    });
+  });
+
+  it('gives cdc enable the run’s server, login, database and captured tables, without TLS', () => {
+    const target = resolveCdcTarget({ trustServerCertificate: true }, config, { ERP_DB_PASSWORD: 'secret' });
+    expect(target).toEqual({
+      connection: { ...login, password: 'secret', database: 'ErpDemo_t1' },
+      tables: config.source.tables.map((table) => ({ schema: 'dbo', name: table.slice('dbo.'.length) })),
+      passwordEnv: 'ERP_DB_PASSWORD',
+    });
+  });
+});

@@ -1,0 +1,115 @@
+import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
+import { type SqlServerLogin } from '../../cli/demo-sqlserver.js';
+import { CONFLUENT_COMPAT_PATH } from '../../connectors/kafka-connect/converters.js';
+import { resolveStackPaths } from '../../stack/paths.js';
+import { createKafkaConnectService } from '../../stack/services/kafka-connect.js';
+import { createStack } from '../../stack/stack.js';
+import { services } from './services.js';
+
+// SQL Server for the integration tests that need it (mssql-cdc, mssql-debezium). It has no native build for this
+// project's machines, so it runs only where a Docker engine answers, through testcontainers; without one those tests
+// report as skipped with the reason in their title (issue #4), never as passed.
+
+/** The image docker-compose.yml runs, so both routes test the same server. */
+export const MSSQL_IMAGE = 'mcr.microsoft.com/mssql/server:2022-latest';
+
+/** The SA password of the test containers: 8+ characters from 3 classes, as SQL Server requires. */
+export const MSSQL_TEST_PASSWORD = 'Cdc-sync-Test-1!';
+
+/** Appended to a skipped suite's title, so the report says why it did not run. */
+export const NO_DOCKER_REASON = ' (skipped: no Docker engine answers; SQL Server cannot run natively here)';
+
+/** Whether a container runtime answers; probed by testcontainers the way it would start containers. */
+export async function dockerEngineAnswers(): Promise<boolean> {
+  return getContainerRuntimeClient().then(
+    () => true,
+    () => false,
+  );
+}
+
+/** A SQL Server container with SQL Server Agent running, and the SA login to it from this host. */
+export type StartedSqlServer = {
+  readonly container: StartedTestContainer;
+  /** SA on the mapped port, without TLS (the container's certificate is self-signed). */
+  readonly login: SqlServerLogin;
+  stop(): Promise<void>;
+};
+
+/**
+ * Starts SQL Server 2022 (Developer edition) with SQL Server Agent, which runs CDC's capture and cleanup jobs, and
+ * resolves once it accepts connections. The login's host is 127.0.0.1 when Docker publishes on this machine, so
+ * processes on the host (the native Kafka Connect worker) reach it at the same address as the tests.
+ */
+export async function startSqlServer(): Promise<StartedSqlServer> {
+  const container = await new GenericContainer(MSSQL_IMAGE)
+    .withEnvironment({
+      ACCEPT_EULA: 'Y',
+      MSSQL_SA_PASSWORD: MSSQL_TEST_PASSWORD,
+      MSSQL_AGENT_ENABLED: 'true',
+      MSSQL_PID: 'Developer',
+    })
+    .withExposedPorts(1433)
+    .withWaitStrategy(Wait.forLogMessage(/SQL Server is now ready for client connections/))
+    .withStartupTimeout(240_000)
+    .start();
+  const host = container.getHost();
+  return {
+    container,
+    login: {
+      host: host === 'localhost' ? '127.0.0.1' : host,
+      port: container.getMappedPort(1433),
+      user: 'sa',
+      password: MSSQL_TEST_PASSWORD,
+      encrypt: false,
+      trustServerCertificate: true,
+    },
+    stop: async () => {
+      await container.stop();
+    },
+  };
+}
+
+/**
+ * The native stack's Kafka Connect worker (Debezium 3.6 with the SQL Server plugin, Apicurio's Avro converter),
+ * pointed at the test Kafka and registry, as test/integration/debezium-stack.ts starts it but without PostgreSQL:
+ * a worker that already runs is used and left running, one started here is stopped by `down`.
+ *
+ * The worker has only Apicurio's converter, so the test registry must be the native stack's Apicurio registry (its
+ * Confluent API under /apis/ccompat/v7); `up` throws saying so otherwise, e.g. on the testcontainers route, whose
+ * registry is Confluent's (run with CDC_SYNC_TEST_SERVICES=native there).
+ */
+export function connectWorker() {
+  const { kafkaBrokers, schemaRegistryUrl } = services();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CDC_SYNC_KAFKA_PORT: String(localPort(kafkaBrokers[0]!, 'KAFKA_BROKERS')),
+    CDC_SYNC_SCHEMA_REGISTRY_PORT: String(localPort(new URL(schemaRegistryUrl).host, 'SCHEMA_REGISTRY_URL')),
+  };
+  const connect = createKafkaConnectService(env);
+  const stack = createStack([connect], resolveStackPaths(env));
+  let startedHere = false;
+  return {
+    connectUrl: connect.endpoint,
+    async up(): Promise<void> {
+      if (!schemaRegistryUrl.replace(/\/+$/, '').endsWith(CONFLUENT_COMPAT_PATH)) {
+        throw new Error(
+          `The native Kafka Connect worker writes Avro through Apicurio's converter and needs the Apicurio registry of the native stack, got SCHEMA_REGISTRY_URL ${schemaRegistryUrl}; run with CDC_SYNC_TEST_SERVICES=native`,
+        );
+      }
+      const [result] = await stack.up((line) => process.stderr.write(`${line}\n`));
+      startedHere = result !== undefined && !result.alreadyRunning;
+    },
+    /** Stops the worker only if `up` started it; a worker that was running before belongs to the user. */
+    async down(): Promise<void> {
+      if (startedHere) await stack.down();
+    },
+  };
+}
+
+function localPort(hostAndPort: string, name: string): number {
+  const match = /^(127\.0\.0\.1|localhost):(\d+)$/.exec(hostAndPort);
+  if (match === null) {
+    throw new Error(`${name} must point at 127.0.0.1 for the native Connect worker to reach it, got ${hostAndPort}`);
+  }
+  return Number(match[2]);
+}

@@ -1,0 +1,263 @@
+import { type Kafka } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveCdcTarget, runEnable } from '../../cli/cdc-command.js';
+import { applyConnector } from '../../cli/connectors-command.js';
+import { createSqlServerErpDatabase } from '../../cli/demo-sqlserver.js';
+import { demoTables, renderStatements } from '../../cli/demo-traffic.js';
+import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type PipelineConfig } from '../../core/config.js';
+import { createConnectClient } from '../../connectors/kafka-connect/client.js';
+import { createMssqlExecutor, type QueryExecutor } from '../../connectors/mssql/executor.js';
+import { waitFor } from './debezium-stack.js';
+import {
+  businessFields,
+  eventually,
+  EXPECTED_COUNTERS,
+  EXPECTED_INVENTORY,
+  INVENTORY_MOVES,
+  ORDER_LIFECYCLE,
+} from './erp-scenario.js';
+import {
+  connectWorker,
+  dockerEngineAnswers,
+  MSSQL_IMAGE,
+  NO_DOCKER_REASON,
+  startSqlServer,
+  type StartedSqlServer,
+} from './mssql-container.js';
+import { isolatedPipelineConfig, kafkaFor, readAvailability } from './pipeline-harness.js';
+
+// Real Debezium → pipeline → MongoDB on SQL Server, mirroring debezium-end-to-end.test.ts (PostgreSQL): SQL Server
+// 2022 with SQL Server Agent in a container, the sample ERP's DDL and seed, CDC enabled by `cdc-sync cdc enable`'s
+// code, the Debezium SQL Server connector registered by `cdc-sync connectors apply`'s code in the native stack's
+// Kafka Connect worker (which reaches the container's port on 127.0.0.1), the pipeline in-process, then real T-SQL
+// (the scenario of erp-scenario.ts) and the read models it must produce.
+//
+// One of the project's deliberate skips (issue #4, with mssql-cdc.test.ts): SQL Server runs only in Docker, so without
+// a Docker engine this suite reports as skipped, with the reason in its title. Where Docker runs, the test services
+// must be the native stack (CDC_SYNC_TEST_SERVICES=native), because the native Connect worker writes through
+// Apicurio's converter to the native Apicurio registry.
+
+const dockerAvailable = await dockerEngineAnswers();
+
+/** The sample database, in a container of this run's own. */
+const DATABASE = 'ErpDemo';
+
+describe.skipIf(!dockerAvailable)(
+  `real Debezium on SQL Server (${MSSQL_IMAGE}) → pipeline → MongoDB${dockerAvailable ? '' : NO_DOCKER_REASON}`,
+  () => {
+    let sqlServer: StartedSqlServer | undefined;
+    let worker: ReturnType<typeof connectWorker> | undefined;
+    let config: PipelineConfig;
+    let run: string;
+    let mongo: MongoClient | undefined;
+    let erp: QueryExecutor | undefined;
+    let pipeline: RunningPipeline | undefined;
+    const enableOutput: string[] = [];
+
+    beforeAll(async () => {
+      sqlServer = await startSqlServer();
+      worker = connectWorker();
+      await worker.up();
+      const { login } = sqlServer;
+      run = isolatedPipelineConfig().source.topicPrefix;
+      config = isolatedPipelineConfig({
+        source: { connector: 'sqlserver', topicPrefix: run, database: DATABASE, tables: demoTables('sqlserver') },
+        connector: {
+          name: run,
+          connectUrl: worker.connectUrl,
+          host: login.host,
+          port: login.port,
+          user: login.user,
+          encrypt: false,
+          converter: 'apicurio',
+          heartbeatIntervalMs: 1000,
+        },
+        mongodb: { database: run },
+      });
+      const env = { [config.connector.passwordEnv]: login.password };
+
+      erp = await createMssqlExecutor(await createSqlServerErpDatabase(login, DATABASE));
+      // `cdc-sync cdc enable --config …`: the same target resolution and the same statements, printed as run.
+      await runEnable(
+        resolveCdcTarget({ trustServerCertificate: true }, config, env),
+        { env, write: (line) => enableOutput.push(line), connect: createMssqlExecutor },
+        { roleName: 'cdc_reader', dryRun: false },
+      );
+
+      mongo = await new MongoClient(config.mongodb.uri).connect();
+      pipeline = await startPipeline(config, 'all', pino({ level: 'silent' }));
+      await applyConnector(config, { env, write: () => undefined });
+      await waitForSnapshotEnd(worker.connectUrl, run, kafkaFor(config));
+      await erp.query({ id: 'order lifecycle', text: renderStatements(ORDER_LIFECYCLE, 'sqlserver') });
+      await erp.query({ id: 'inventory moves', text: renderStatements(INVENTORY_MOVES, 'sqlserver') });
+      // Pulling the image, SQL Server's first start, Connect's first build and the snapshot can take minutes.
+    }, 600_000);
+
+    afterAll(async () => {
+      await pipeline?.stop();
+      if (worker !== undefined && run !== undefined) {
+        await createConnectClient({ url: worker.connectUrl })
+          .remove(run)
+          .catch(() => undefined);
+      }
+      await erp?.close();
+      await mongo
+        ?.db(config.mongodb.database)
+        .dropDatabase()
+        .catch(() => undefined);
+      await mongo?.close();
+      await worker?.down();
+      await sqlServer?.stop();
+    });
+
+    it("enables CDC through `cdc enable`'s code: the database, then each captured table under the cdc_reader role", () => {
+      const { host, port } = sqlServer!.login;
+      expect(enableOutput).toEqual([
+        `-- Ran on ${host}:${port} as sa:`,
+        'USE [ErpDemo];',
+        'EXEC sys.sp_cdc_enable_db;',
+        ...demoTables('sqlserver').map(
+          (table) =>
+            `EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'${table.slice('dbo.'.length)}', @role_name = N'cdc_reader', @supports_net_changes = 1;`,
+        ),
+      ]);
+    });
+
+    it('projects inventory availability from the snapshot, updates, a key change and a delete', async () => {
+      await eventually(async () =>
+        expect(await readAvailability(mongo!.db(config.mongodb.database))).toEqual(EXPECTED_INVENTORY),
+      );
+    });
+
+    it("projects the order's whole truth: DATETIMEOFFSET values with their offset, MONEY and DECIMAL at their scale", async () => {
+      const orders = mongo!.db(config.mongodb.database).collection('order_view');
+      await eventually(async () =>
+        expect(businessFields(await orders.findOne({ _id: 'SO-100234' as never }))).toEqual(expectedOrder),
+      );
+      expect(await orders.countDocuments()).toBe(1);
+    });
+
+    it('dead-letters nothing and turns every balance change, including the key change, into a stock event', () => {
+      const counters = pipeline!.counters.snapshot();
+      expect(Object.keys(counters).filter((name) => name.includes('dead_letter'))).toEqual([]);
+      expect(counters).toMatchObject(EXPECTED_COUNTERS);
+    });
+  },
+);
+
+/**
+ * Waits until the connector and a task run, then until Debezium's snapshot ended: it writes its first heartbeat
+ * (`__debezium-heartbeat.<topic.prefix>`) when the snapshot completes. Changes made after that are streamed from the
+ * change tables, never also read by the snapshot, so the counts the test expects are exact. Fails at once, with
+ * Connect's trace, when the connector or a task failed.
+ */
+async function waitForSnapshotEnd(connectUrl: string, name: string, kafka: Kafka): Promise<void> {
+  await waitFor(async () => {
+    const response = await fetch(`${connectUrl}/connectors/${name}/status`);
+    if (!response.ok) return false;
+    const status = (await response.json()) as {
+      connector: { state: string; trace?: string };
+      tasks: { state: string; trace?: string }[];
+    };
+    const failed = [status.connector, ...status.tasks].find((part) => part.state === 'FAILED');
+    if (failed !== undefined) throw new Error(`Connector ${name} failed: ${failed.trace ?? '(no trace)'}`);
+    return status.connector.state === 'RUNNING' && status.tasks.some((task) => task.state === 'RUNNING');
+  }, `connector ${name} to run`);
+  const topic = `__debezium-heartbeat.${name}`;
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await waitFor(
+      async () => {
+        const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+        return offsets.some((partition) => Number(partition.high) > 0);
+      },
+      `Debezium's first heartbeat on ${topic}, written when the snapshot completes`,
+      180_000,
+    );
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// Debezium's SQL Server connector writes DATETIMEOFFSET as io.debezium.time.ZonedTimestamp, an ISO-8601 string that
+// keeps the value's own offset; with zero fractional seconds it writes none (as checked against the 3.6.1 connector's
+// SqlServerValueConverters), unlike PostgreSQL's timestamptz, which arrives in UTC with six fraction digits.
+const expectedOrder = {
+  _id: 'SO-100234',
+  orderNumber: 'SO-100234',
+  customerId: 'CUST-0042',
+  status: 'SHIPPED',
+  deleted: false,
+  trackingNumbers: ['00340434161094042557'],
+  header: {
+    customerId: 'CUST-0042',
+    customerEmail: 'ada@example.com',
+    channel: 'WEB',
+    currency: 'EUR',
+    orderTotal: '64.7300',
+    placedAt: '2025-11-27T09:00:00+01:00',
+  },
+  statusInfo: { status: 'SHIPPED', erpStatus: 'SH' },
+  deletion: { deleted: false },
+  lines: {
+    '1': {
+      lineNo: 1,
+      sku: 'TSHIRT-ORG-BLK-M',
+      quantity: '2.000',
+      unitPrice: '19.9900',
+      lineStatus: 'NW',
+      location: null,
+      removed: false,
+    },
+    '2': {
+      lineNo: 2,
+      sku: 'MUG-STONE-350',
+      quantity: '3.000',
+      unitPrice: '8.2500',
+      lineStatus: 'NW',
+      location: null,
+      removed: false,
+    },
+  },
+  payments: {
+    '4200000000000000002': {
+      paymentId: '4200000000000000002',
+      amount: '64.7300',
+      currency: 'EUR',
+      pspReference: 'psp_cap_Q7m1Zt',
+      capturedAt: '2025-11-27T17:45:09+01:00',
+    },
+  },
+  shipments: {
+    '5001': {
+      shipmentId: '5001',
+      carrier: 'DHL',
+      trackingNumber: '00340434161094042557',
+      location: 'WH-EAST',
+      shippedAt: '2025-11-27T17:45:00+01:00',
+    },
+  },
+  returns: {
+    'RMA-000871': { rmaNumber: 'RMA-000871', reason: 'T-shirt too small', receivedAt: '2025-12-03T10:20:00+01:00' },
+  },
+  refunds: {
+    '8001': {
+      refundId: '8001',
+      rmaNumber: 'RMA-000871',
+      amount: '19.9900',
+      currency: 'EUR',
+      completedAt: '2025-12-03T12:02:00+01:00',
+    },
+  },
+  milestones: {
+    accepted: { at: '2025-11-27T09:00:00+01:00', ref: null },
+    shipped: { at: '2025-11-27T17:45:00+01:00', ref: '5001' },
+    paymentCaptured: { at: '2025-11-27T17:45:09+01:00', ref: '4200000000000000002' },
+    returnReceived: { at: '2025-12-03T10:20:00+01:00', ref: 'RMA-000871' },
+    refunded: { at: '2025-12-03T12:02:00+01:00', ref: '8001' },
+  },
+};
