@@ -9,6 +9,7 @@ type JsonSchema = {
   readonly properties?: Readonly<Record<string, JsonSchema>>;
   readonly additionalProperties?: JsonSchema | boolean;
   readonly items?: JsonSchema;
+  readonly anyOf?: readonly JsonSchema[];
 };
 
 /**
@@ -40,5 +41,6 @@ function typeLabel(schema: JsonSchema): string {
   if (schema.enum !== undefined) return schema.enum.map((value) => `\`${String(value)}\``).join(' \\| ');
   if (schema.type === 'array') return `list of ${schema.items?.type ?? 'values'}`;
   if (schema.type === 'object') return 'map by name';
+  if (schema.anyOf !== undefined) return schema.anyOf.map(typeLabel).join(' or ');
   return schema.type ?? 'any';
 }

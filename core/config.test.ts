@@ -43,6 +43,7 @@ describe('pipeline config', () => {
     ['90s', 90_000],
     ['30m', 1_800_000],
     ['7d', 604_800_000],
+    [5_000, 5_000],
   ])('reads the stall threshold %s as %i ms', (text, ms) => {
     expect(parsePipelineConfig({ stalled: { awaitingShipment: text } }, 'p.yaml', {}).stalled.awaitingShipment).toBe(
       ms,
@@ -78,7 +79,7 @@ describe('pipeline config', () => {
     ],
     [
       { stalled: { awaitingRefund: '3 days' } },
-      'Invalid config at stalled.awaitingRefund in p.yaml: expected a whole number and a unit s, m, h or d, e.g. 48h (got "3 days")',
+      'Invalid config at stalled.awaitingRefund in p.yaml: expected a whole number and a unit s, m, h or d, e.g. 48h, or a number of milliseconds (got "3 days")',
     ],
     [{ kafak: {} }, 'Invalid config at (root) in p.yaml: Unrecognized key: "kafak"'],
     [{ mongodb: { uri: '${NOPE}' } }, 'Environment variable NOPE is not set, referenced at mongodb.uri in p.yaml'],

@@ -19,11 +19,23 @@ export const SAMPLE_ERP_TABLES = [
 
 const DURATION_UNITS_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
 
-/** A duration such as `90s`, `30m`, `48h` or `7d`, parsed to milliseconds. */
-export const durationSchema = z
-  .string()
-  .regex(/^\d+[smhd]$/, 'expected a whole number and a unit s, m, h or d, e.g. 48h')
-  .transform((text) => Number(text.slice(0, -1)) * DURATION_UNITS_MS[text.at(-1) as keyof typeof DURATION_UNITS_MS]);
+/**
+ * A duration such as `90s`, `30m`, `48h` or `7d`, parsed to milliseconds; a
+ * plain number is taken as milliseconds, so a parsed config written back out
+ * loads again.
+ */
+export const durationSchema = z.union(
+  [
+    z.number().int().nonnegative(),
+    z
+      .string()
+      .regex(/^\d+[smhd]$/, 'expected a whole number and a unit s, m, h or d, e.g. 48h')
+      .transform(
+        (text) => Number(text.slice(0, -1)) * DURATION_UNITS_MS[text.at(-1) as keyof typeof DURATION_UNITS_MS],
+      ),
+  ],
+  { error: 'expected a whole number and a unit s, m, h or d, e.g. 48h, or a number of milliseconds' },
+);
 
 /**
  * The pipeline configuration, declared once: defaults, descriptions and the
