@@ -187,7 +187,11 @@ async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
     }
 
     await followUntilInSync(watcher, signal, options, () =>
-      say(whereToLookNext(config, [`psql ${postgresUrl(erp)} (tables: connectors/sql/postgres/erp-schema.sql)`])),
+      say(
+        whereToLookNext(config, pipeline.opsUrl, [
+          `psql ${postgresUrl(erp)} (tables: connectors/sql/postgres/erp-schema.sql)`,
+        ]),
+      ),
     );
   } finally {
     // Reverse order: the pipeline, then MongoDB, the connector (releasing the slot), the slot and database.
@@ -286,7 +290,7 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
     }
     await followUntilInSync(watcher, signal, options, () =>
       say(
-        whereToLookNext(config, [
+        whereToLookNext(config, pipeline.opsUrl, [
           `${sqlcmdHint(databaseName)} (tables: connectors/sql/sqlserver/erp-schema.sql)`,
           `CDC as a DBA sees it: ERP_DB_PASSWORD=… cdc-sync cdc status --server ${login.host}:${login.port} --user ${login.user} --no-encrypt --database ${databaseName} --tables ${config.source.tables.join(',')}`,
         ]),
@@ -487,7 +491,7 @@ async function runFixtureDemo(options: DemoOptions, say: Say): Promise<void> {
     await watcher.poll();
     if (!announced && watcher.unchangedFor() > SETTLED_AFTER_MS && pipeline.counters.get('batches.committed') > 0) {
       announced = true;
-      say(whereToLookNext(config));
+      say(whereToLookNext(config, pipeline.opsUrl));
       if (options.once === true) break;
     }
     await Promise.race([sleep(1000), signal.signalled]);
@@ -526,13 +530,17 @@ export function formatSnapshot(snapshot: ReadModelSnapshot): string {
   return `inventory_availability\n${availability}\n\norder_view\n${orders}`;
 }
 
-/** `erpAccess`: how to change the live ERP database (a command and where its tables are); none for recorded traffic. */
-function whereToLookNext(config: PipelineConfig, erpAccess?: readonly string[]): string {
+/**
+ * `opsUrl`: the pipeline's ops server (dashboard, metrics), if it serves one. `erpAccess`: how to change the live ERP
+ * database (a command and where its tables are); none for recorded traffic.
+ */
+function whereToLookNext(config: PipelineConfig, opsUrl: string | undefined, erpAccess?: readonly string[]): string {
   const { uri, database } = config.mongodb;
   return [
     '',
     'The read models are in sync. Where to look next:',
     `  - MongoDB ${uri}, database ${database}: inventory_availability, inventory_availability_by_sku, order_view`,
+    ...(opsUrl === undefined ? [] : [`  - the ops dashboard: ${opsUrl}/ (metrics: ${opsUrl}/metrics)`]),
     ...(erpAccess === undefined
       ? ['  - try your own ERP changes: cdc-sync produce-fixtures <file> (format: connectors/fixtures/README.md)']
       : [

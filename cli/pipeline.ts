@@ -1,20 +1,39 @@
+import { type Db, type MongoClient } from 'mongodb';
 import { pino, type Logger } from 'pino';
-import { type PipelineConfig, sourceTopic, transactionalIdOf } from '../core/config.js';
+import { parseWithSchema, type PipelineConfig, sourceTopic, transactionalIdOf } from '../core/config.js';
 import { createCounters, type Counters } from '../core/runner/counters.js';
 import { retryUntilAvailable } from '../core/runner/retry.js';
 import { createSinkBatchHandler } from '../core/runner/sink-runner.js';
 import { createTransformBatchHandler } from '../core/runner/transform-runner.js';
 import { PIPELINE_VERSION } from '../core/version.js';
-import { type OpsRoutes, startOpsServer } from '../core/observability/ops-server.js';
+import { buildTopology, createDashboardRoutes } from '../core/observability/dashboard.js';
+import { createHealthRoutes } from '../core/observability/health.js';
+import { createPipelineMetrics, type PipelineMetrics } from '../core/observability/metrics.js';
+import { combineOpsRoutes, type OpsRoutes, startOpsServer } from '../core/observability/ops-server.js';
+import {
+  createReadiness,
+  type DependencyProbe,
+  type Readiness,
+  type StatusCheck,
+} from '../core/observability/readiness.js';
 import { createConfluentDecoder } from '../connectors/avro/confluent-decoder.js';
+import { probeSchemaRegistry } from '../connectors/avro/registry-probe.js';
 import { createCanonicalRegistryCodec } from '../connectors/canonical/registry.js';
-import { createEnvelopeReader } from '../connectors/debezium/envelope.js';
+import { createEnvelopeReader, snakeToPascal } from '../connectors/debezium/envelope.js';
 import { createSourceDecoder } from '../connectors/debezium/source-decoder.js';
-import { createBatchConsumer } from '../connectors/kafka/batch-consumer.js';
+import { createBatchConsumer, type KafkaBatchConsumer } from '../connectors/kafka/batch-consumer.js';
 import { createKafkaClient } from '../connectors/kafka/client.js';
+import { type ConsumerGroupTopics, createConsumerLagReader } from '../connectors/kafka/consumer-lag.js';
+import { createOpsAdmin } from '../connectors/kafka/ops-admin.js';
 import { createPlainOutput, createTransactionalOutput } from '../connectors/kafka/outputs.js';
 import { ensureTopics } from '../connectors/kafka/topics.js';
 import { connectMongo } from '../sinks/mongo/connect.js';
+import { createMilestoneLatencyReader, MILESTONE_LATENCY_PAIRS } from '../sinks/mongo/milestone-latency.js';
+import { orderView, type OrderViewDocument } from '../sinks/mongo/order-view.js';
+import { createReadModelsSource } from '../sinks/mongo/ops-queries.js';
+import { pingMongo } from '../sinks/mongo/probe.js';
+import { sinks as sinkRegistry } from '../sinks/index.js';
+import { transforms as transformRegistry } from '../transforms/index.js';
 import { createSinks, createStages } from './components.js';
 
 /** Which workers a process runs; separate roles scale out as separate consumer groups. */
@@ -23,10 +42,38 @@ export type PipelineRole = 'all' | 'transform' | 'sink';
 /** A started pipeline. `stop` finishes in-flight batches, commits, and disconnects. */
 export type RunningPipeline = {
   readonly counters: Counters;
+  /** The pipeline's own Prometheus registry and the calls feeding it; `/metrics` serves `metrics.text()`. */
+  readonly metrics: PipelineMetrics;
+  /** What `/readyz` answers. */
+  readonly readiness: Readiness;
   /** Base URL of the ops server (metrics, health, dashboard); undefined when `ops.enabled` is false. */
   readonly opsUrl: string | undefined;
   stop(): Promise<void>;
 };
+
+/** Extras for {@link startPipeline}; every one is optional. */
+export type StartPipelineOptions = {
+  /** More ops routes, served beside the health routes (a path served twice fails start-up). */
+  readonly opsRoutes?: OpsRoutes;
+  /** Time between readiness probes of each dependency. Default 1 000 ms. */
+  readonly probeIntervalMs?: number;
+  /** Longest a readiness probe may take. Default 1 500 ms. */
+  readonly probeTimeoutMs?: number;
+};
+
+/** What the ops routes serve from; built before the workers start, so parts of it fill in as they do. */
+export type OpsContext = {
+  readonly config: PipelineConfig;
+  readonly role: PipelineRole;
+  readonly counters: Counters;
+  readonly metrics: PipelineMetrics;
+  readonly readiness: Readiness;
+  /** The read models' database once the sink workers connected; undefined before that and in the transform role. */
+  readonly db: () => Db | undefined;
+};
+
+/** How long one scrape may wait for consumer lag or milestone latencies before serving the last values. */
+const SCRAPE_READ_TIMEOUT_MS = 3_000;
 
 /** Creates the pipeline's root logger: JSON lines on stdout, with the role bound. */
 export function createPipelineLogger(config: PipelineConfig, role: PipelineRole): Logger {
@@ -34,26 +81,81 @@ export function createPipelineLogger(config: PipelineConfig, role: PipelineRole)
 }
 
 /**
- * The composition root: builds config, then logger, registry client,
- * consumers, stages and sinks, in that order, and starts the workers of the
- * given role. Resolves once every worker has joined its consumer group.
+ * The composition root: builds config, then logger, metrics, registry
+ * client, consumers, stages and sinks, in that order, and starts the workers
+ * of the given role. The ops server starts first, so health answers (not
+ * ready) while the workers still wait for their dependencies. Resolves once
+ * every worker has joined its consumer group.
  */
 export async function startPipeline(
   config: PipelineConfig,
   role: PipelineRole,
   logger: Logger,
   origin = 'the pipeline config',
+  options: StartPipelineOptions = {},
 ): Promise<RunningPipeline> {
+  const runsTransform = role === 'all' || role === 'transform';
+  const runsSink = role === 'all' || role === 'sink';
   const counters = createCounters();
+  const metrics = createPipelineMetrics({ logger: logger.child({ component: 'metrics' }) });
   const kafka = createKafkaClient(config.kafka, logger);
-  const codec = createCanonicalRegistryCodec({
-    registryUrl: config.schemaRegistry.url,
-    topics: { inventory: config.topics.inventory, order: config.topics.order },
+  const codec = createCanonicalRegistryCodec(
+    {
+      registryUrl: config.schemaRegistry.url,
+      topics: { inventory: config.topics.inventory, order: config.topics.order },
+    },
+    { onCacheLookup: metrics.registryCacheLookup },
+  );
+  const sourceTopics = config.source.tables.map((table) => sourceTopic(config.source, table));
+  const canonicalTopics = [config.topics.inventory, config.topics.order];
+  let transformConsumer: KafkaBatchConsumer | undefined;
+  let sinkConsumer: KafkaBatchConsumer | undefined;
+  let mongo: MongoClient | undefined;
+  let db: Db | undefined;
+
+  const probeAdmin = createOpsAdmin(config.kafka, 'readiness');
+  const dependencies: DependencyProbe[] = [
+    { dependency: 'kafka', probe: (timeoutMs) => probeAdmin.probe(timeoutMs) },
+    { dependency: 'schema_registry', probe: (timeoutMs) => probeSchemaRegistry(config.schemaRegistry.url, timeoutMs) },
+  ];
+  const checks: StatusCheck[] = [];
+  if (runsTransform) checks.push(consumerCheck('transform_consumer', () => transformConsumer));
+  if (runsSink) {
+    dependencies.push({
+      dependency: 'mongodb',
+      probe: (timeoutMs) =>
+        mongo === undefined
+          ? Promise.reject(new Error('MongoDB not connected yet; start-up is retrying'))
+          : pingMongo(mongo, timeoutMs).catch((error: unknown) => {
+              const reason = error instanceof Error ? error.message : String(error);
+              throw new Error(`MongoDB of mongodb.uri did not answer ping: ${reason}`, {
+                cause: error,
+              });
+            }),
+    });
+    checks.push(consumerCheck('sink_consumer', () => sinkConsumer));
+  }
+  const readiness = createReadiness({
+    dependencies,
+    checks,
+    metrics,
+    logger: logger.child({ component: 'readiness' }),
+    ...(options.probeIntervalMs === undefined ? {} : { intervalMs: options.probeIntervalMs }),
+    ...(options.probeTimeoutMs === undefined ? {} : { timeoutMs: options.probeTimeoutMs }),
   });
-  const stoppers: (() => Promise<void>)[] = [];
-  // Stops in reverse start order. Each step runs even when an earlier one failed: a connection that will not close
-  // cleanly must not keep the others open. Offsets were committed with each batch, so nothing is lost either way.
+
+  const lagGroups: ConsumerGroupTopics[] = [];
+  if (runsTransform) lagGroups.push({ groupId: config.transform.groupId, topics: sourceTopics });
+  if (runsSink) lagGroups.push({ groupId: config.sink.groupId, topics: canonicalTopics });
+  const lagAdmin = createOpsAdmin(config.kafka, 'lag');
+  metrics.readConsumerLagFrom(createConsumerLagReader(lagAdmin, lagGroups, SCRAPE_READ_TIMEOUT_MS));
+
+  const stoppers: (() => Promise<void>)[] = [() => lagAdmin.close(), () => probeAdmin.close()];
+  // Stops in reverse start order, readiness first so that nothing probes connections while they close. Each step
+  // runs even when an earlier one failed: a connection that will not close cleanly must not keep the others open.
+  // Offsets were committed with each batch, so nothing is lost either way.
   const stop = async (): Promise<void> => {
+    readiness.stop();
     for (const stopOne of stoppers.splice(0).reverse()) {
       await stopOne().catch((error: unknown) => logger.warn({ err: error }, 'A connection did not close cleanly'));
     }
@@ -63,10 +165,11 @@ export async function startPipeline(
   try {
     // First, so health answers while the workers still wait for their dependencies.
     if (config.ops.enabled) {
+      const context: OpsContext = { config, role, counters, metrics, readiness, db: () => db };
       const server = await startOpsServer({
         host: config.ops.host,
         port: config.ops.port,
-        routes: opsRoutes(),
+        routes: opsRoutes(context, options.opsRoutes),
         logger: logger.child({ component: 'ops-server' }),
       });
       stoppers.push(() => server.close());
@@ -75,8 +178,7 @@ export async function startPipeline(
     }
     const startup = (what: string) => (error: unknown, attempt: number, delayMs: number) =>
       logger.warn({ err: error, attempt, delayMs }, `${what} unavailable at start-up; retrying`);
-    const sourceTopics = config.source.tables.map((table) => sourceTopic(config.source, table));
-    const ownTopics = [config.topics.inventory, config.topics.order, config.topics.deadLetter];
+    const ownTopics = [...canonicalTopics, config.topics.deadLetter];
     const created = await retryUntilAvailable(
       () =>
         ensureTopics(
@@ -89,9 +191,12 @@ export async function startPipeline(
     );
     if (created.length > 0) logger.info({ topics: created }, 'Created missing topics');
 
-    if (role === 'all' || role === 'transform') {
+    if (runsTransform) {
       const stages = createStages(config, logger, origin);
-      const decoder = createConfluentDecoder({ registryUrl: config.schemaRegistry.url });
+      const decoder = createConfluentDecoder({
+        registryUrl: config.schemaRegistry.url,
+        onCacheLookup: metrics.registryCacheLookup,
+      });
       const reader = createEnvelopeReader({
         connector: config.source.connector,
         topicPrefix: config.source.topicPrefix,
@@ -103,7 +208,10 @@ export async function startPipeline(
         topics: sourceTopics,
         fromBeginning: true,
         maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+        observer: metrics,
+        logger: logger.child({ component: 'transform-consumer' }),
       });
+      transformConsumer = consumer;
       const output = createTransactionalOutput(kafka, {
         transactionalId: transactionalIdOf(config),
         consumerGroupId: config.transform.groupId,
@@ -125,27 +233,33 @@ export async function startPipeline(
         backoff: config.backoff,
         logger: logger.child({ component: 'transform-runner' }),
         counters,
+        telemetry: metrics,
       });
       await consumer.run(handler);
       stoppers.push(() => consumer.stop());
       logger.info({ groupId: config.transform.groupId, stages: [...stages.keys()] }, 'Transform workers running');
     }
 
-    if (role === 'all' || role === 'sink') {
-      const mongo = await retryUntilAvailable(
+    if (runsSink) {
+      const client = await retryUntilAvailable(
         () => connectMongo(config.mongodb.uri),
         config.backoff,
         startup('MongoDB'),
       );
-      stoppers.push(() => mongo.close());
-      const db = mongo.db(config.mongodb.database);
+      stoppers.push(() => client.close());
+      mongo = client;
+      db = client.db(config.mongodb.database);
+      watchMilestoneLatencies(config, db, metrics, logger, origin);
       const sinks = await createSinks(config, db, logger, origin);
       const consumer = createBatchConsumer(kafka, {
         groupId: config.sink.groupId,
-        topics: [config.topics.inventory, config.topics.order],
+        topics: canonicalTopics,
         fromBeginning: true,
         maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+        observer: metrics,
+        logger: logger.child({ component: 'sink-consumer' }),
       });
+      sinkConsumer = consumer;
       const output = createPlainOutput(kafka, consumer);
       await output.connect();
       stoppers.push(() => output.disconnect());
@@ -157,6 +271,7 @@ export async function startPipeline(
         backoff: config.backoff,
         logger: logger.child({ component: 'sink-runner' }),
         counters,
+        telemetry: metrics,
       });
       await consumer.run(handler);
       stoppers.push(() => consumer.stop());
@@ -166,14 +281,82 @@ export async function startPipeline(
     await stop().catch(() => {});
     throw error;
   }
-  return { counters, opsUrl, stop };
+  // Fresh probe results, so that a pipeline whose dependencies are up is ready the moment it has started.
+  await readiness.probeNow();
+  readiness.started();
+  return { counters, metrics, readiness, opsUrl, stop };
 }
 
-/** What the ops server serves. `/healthz` answers while the process runs (liveness). */
-function opsRoutes(): OpsRoutes {
+/**
+ * What the ops server serves: `/metrics`, `/healthz` and `/readyz` (see
+ * `core/observability/health.ts`), the dashboard at `/`, then `extra`.
+ * Another table of routes is one more argument to `combineOpsRoutes`,
+ * built from `context`.
+ */
+export function opsRoutes(context: OpsContext, extra: OpsRoutes = {}): OpsRoutes {
+  return combineOpsRoutes(createHealthRoutes(context), dashboardRoutes(context), extra);
+}
+
+/** The ops dashboard (`core/observability/dashboard.ts`): the flow from the registries, the read models once connected. */
+function dashboardRoutes({ config, role, db }: OpsContext): OpsRoutes {
+  const names = config.source.names ?? (config.source.connector === 'postgresql' ? 'snake-to-pascal' : 'as-is');
+  const topology = buildTopology({
+    config,
+    role,
+    transforms: transformRegistry,
+    sinks: sinkRegistry,
+    renameTable: names === 'snake-to-pascal' ? snakeToPascal : (name) => name,
+  });
+  return createDashboardRoutes({
+    topology,
+    readModels: role === 'transform' ? undefined : createReadModelsSource(db, config),
+  });
+}
+
+/** Ready while the consumer holds its group assignment. */
+function consumerCheck(name: string, consumer: () => KafkaBatchConsumer | undefined): StatusCheck {
   return {
-    '/healthz': (_request, response) => {
-      response.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end('ok\n');
+    name,
+    status() {
+      const current = consumer();
+      if (current === undefined) return { ok: false, detail: 'not started yet' };
+      const { groupId, state, assignment } = current.membership();
+      if (state !== 'joined') return { ok: false, detail: `group ${groupId}: ${state}` };
+      const partitions = Object.entries(assignment).flatMap(([topic, numbers]) =>
+        numbers.map((partition) => `${topic}[${partition}]`),
+      );
+      return {
+        ok: true,
+        detail: `group ${groupId}: ${partitions.length === 0 ? 'joined, no partitions assigned (more members than partitions)' : `assigned ${partitions.join(', ')}`}`,
+      };
     },
   };
+}
+
+/** Feeds `cdc_sync_order_milestone_latency_seconds` from the order view, unless the config disables that sink. */
+function watchMilestoneLatencies(
+  config: PipelineConfig,
+  db: Db,
+  metrics: PipelineMetrics,
+  logger: Logger,
+  origin: string,
+): void {
+  const settings = config.sinks[orderView.name];
+  if (settings === false) return;
+  const { collection } = parseWithSchema(orderView.configSchema, settings ?? {}, ['sinks', orderView.name], origin);
+  const read = createMilestoneLatencyReader(db.collection<OrderViewDocument>(collection), {
+    timeoutMs: SCRAPE_READ_TIMEOUT_MS,
+  });
+  let warned = false;
+  metrics.readMilestoneLatenciesFrom(async () => {
+    const result = await read();
+    if (result.truncated && !warned) {
+      warned = true;
+      logger.warn(
+        { collection, orders: result.orders },
+        'Order milestone latencies cover only the first orders read; the rest are left out to bound the cost',
+      );
+    }
+    return result.latencies;
+  }, MILESTONE_LATENCY_PAIRS);
 }

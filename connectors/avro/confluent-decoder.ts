@@ -30,9 +30,19 @@ export type ConfluentDecoderConfig = z.input<typeof confluentDecoderConfigSchema
 /** Fetches the schema text registered under an id; how a registry client other than plain HTTP plugs in. */
 export type SchemaLookup = (schemaId: number) => Promise<string>;
 
-/** Either registry settings (with an injectable `fetch`, for tests) or a lookup function of your own. */
-export type ConfluentDecoderOptions =
-  (ConfluentDecoderConfig & { readonly fetch?: typeof fetch }) | { readonly lookupSchema: SchemaLookup };
+/**
+ * Told of every schema lookup by id: `hit` when the id's schema is cached (or
+ * its lookup already under way), `miss` when it has to be fetched.
+ */
+export type SchemaCacheObserver = (result: 'hit' | 'miss') => void;
+
+/**
+ * Either registry settings (with an injectable `fetch`, for tests) or a lookup function of your own; either way an
+ * optional observer of the schema cache, for metrics.
+ */
+export type ConfluentDecoderOptions = (
+  (ConfluentDecoderConfig & { readonly fetch?: typeof fetch }) | { readonly lookupSchema: SchemaLookup }
+) & { readonly onCacheLookup?: SchemaCacheObserver };
 
 /** Where a Kafka record came from; every error names it. */
 export type KafkaLocation = {
@@ -80,7 +90,7 @@ export function createConfluentDecoder(options: ConfluentDecoderOptions): Conflu
     'lookupSchema' in options
       ? options.lookupSchema
       : httpSchemaLookup(createRegistryRequest(parseRegistrySettings(options), options.fetch));
-  const codecFor = cachedSchemaLookup(lookupSchema, compileSchema);
+  const codecFor = cachedSchemaLookup(lookupSchema, compileSchema, options.onCacheLookup);
 
   return {
     async decode(bytes, location) {
@@ -241,15 +251,19 @@ export function httpSchemaLookup(request: RegistryRequest): SchemaLookup {
  * retries. A failed lookup rejects with what `classifyRegistryError` makes
  * of it for the record at hand (or the original error when it is no registry
  * failure); `compile` is called once per id and throws what it throws,
- * typically a `DecodeError` naming the record.
+ * typically a `DecodeError` naming the record. `observe` hears `hit` for an
+ * id in the cache (also while its lookup is still under way) and `miss` for
+ * one that has to be looked up, so misses count registry requests.
  */
 export function cachedSchemaLookup<T>(
   lookup: SchemaLookup,
   compile: (text: string, schemaId: number, location: KafkaLocation) => T,
+  observe: SchemaCacheObserver = () => {},
 ): (schemaId: number, location: KafkaLocation) => Promise<T> {
   const cache = new Map<number, Promise<T>>();
   return (schemaId, location) => {
     let compiled = cache.get(schemaId);
+    observe(compiled === undefined ? 'miss' : 'hit');
     if (compiled === undefined) {
       compiled = lookup(schemaId).then(
         (text) => compile(text, schemaId, location),

@@ -12,6 +12,7 @@ import {
   type KafkaLocation,
   readConfluentFrame,
   recordDecodeError,
+  type SchemaCacheObserver,
 } from '../avro/confluent-decoder.js';
 import {
   type CanonicalCodec,
@@ -35,8 +36,15 @@ export const canonicalRegistryCodecConfigSchema = confluentDecoderConfigSchema.e
 
 export type CanonicalRegistryCodecConfig = z.input<typeof canonicalRegistryCodecConfigSchema>;
 
-/** An injectable `fetch` (for tests), and the codec's schema overrides (for tools that evolve a schema). */
-export type CanonicalRegistryCodecOptions = CanonicalCodecOverrides & { readonly fetch?: typeof fetch };
+/**
+ * An injectable `fetch` (for tests), the codec's schema overrides (for tools that evolve a schema), and an observer
+ * of the writer-schema cache (for metrics).
+ */
+export type CanonicalRegistryCodecOptions = CanonicalCodecOverrides & {
+  readonly fetch?: typeof fetch;
+  /** Hears `hit` for a writer schema id known already (registered by this process, or cached), `miss` otherwise. */
+  readonly onCacheLookup?: SchemaCacheObserver;
+};
 
 /** One registered schema. */
 export type RegisteredSubject = {
@@ -109,17 +117,22 @@ export function createCanonicalRegistryCodec(
   let registration: Promise<readonly RegisteredSubject[]> | undefined;
   const registeredIds = new Map<number, EventStream>();
   const idByStream = new Map<EventStream, number>();
-  const lookupReader = cachedSchemaLookup(httpSchemaLookup(request), (text, schemaId, location) => {
-    try {
-      return codec.readerFor(text);
-    } catch (error: unknown) {
-      const detail = error instanceof Error ? error.message : String(error);
-      throw new DecodeError(`Unusable schema id ${schemaId} (${detail}) for record ${describeRecord(location)}`, {
-        ...location,
-        cause: error,
-      });
-    }
-  });
+  const observeCache = options.onCacheLookup ?? (() => {});
+  const lookupReader = cachedSchemaLookup(
+    httpSchemaLookup(request),
+    (text, schemaId, location) => {
+      try {
+        return codec.readerFor(text);
+      } catch (error: unknown) {
+        const detail = error instanceof Error ? error.message : String(error);
+        throw new DecodeError(`Unusable schema id ${schemaId} (${detail}) for record ${describeRecord(location)}`, {
+          ...location,
+          cause: error,
+        });
+      }
+    },
+    observeCache,
+  );
 
   async function registerOne(stream: EventStream): Promise<RegisteredSubject> {
     const { topic, text } = codec.streams[stream];
@@ -185,6 +198,8 @@ export function createCanonicalRegistryCodec(
   function readerFor(schemaId: number, location: KafkaLocation): Promise<CanonicalReader> {
     const own = registeredIds.get(schemaId);
     if (own !== undefined) {
+      // Registered by this process: known without asking the registry, which is what a cache hit means.
+      observeCache('hit');
       const current = codec.streams[own];
       return Promise.resolve({ stream: own, decode: (body) => codec.decode(current.stream, body) });
     }

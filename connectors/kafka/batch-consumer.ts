@@ -1,4 +1,5 @@
 import { type Consumer, type Kafka } from 'kafkajs';
+import { type Logger } from 'pino';
 import { type BatchConsumer, type PartitionOffset, type SourceRecord } from '../../core/runner/ports.js';
 import { classifyKafkaError } from './classify-error.js';
 
@@ -10,11 +11,34 @@ export type BatchConsumerConfig = {
   readonly fromBeginning: boolean;
   /** Bounds one batch: the most bytes fetched per partition at once. */
   readonly maxBytesPerPartition: number;
+  /** Told when the runner pauses or resumes a partition; for the paused-partitions gauge. */
+  readonly observer?: BatchConsumerObserver;
+  /** Gets a debug line when committing past transaction markers fails (it is retried with the next marker). */
+  readonly logger?: Logger;
+};
+
+/** What a batch consumer reports as it runs. */
+export type BatchConsumerObserver = {
+  partitionPaused(groupId: string, topic: string, partition: number, paused: boolean): void;
+};
+
+/**
+ * Where a consumer stands in its group: `joined` once the group assigned it
+ * partitions (possibly none, when the group has more members than
+ * partitions), until a rebalance, a crash or a stop.
+ */
+export type ConsumerMembership = {
+  readonly groupId: string;
+  readonly state: 'not-started' | 'joined' | 'rebalancing' | 'crashed' | 'stopped';
+  /** Assigned partitions by topic while `joined`; empty otherwise. */
+  readonly assignment: Readonly<Record<string, readonly number[]>>;
 };
 
 /** A batch consumer plus a way to commit offsets outside a transaction (the sink role). */
 export type KafkaBatchConsumer = BatchConsumer & {
   commitOffset(offset: PartitionOffset): Promise<void>;
+  /** The consumer's group membership now; readiness reads it. */
+  membership(): ConsumerMembership;
 };
 
 /**
@@ -23,7 +47,20 @@ export type KafkaBatchConsumer = BatchConsumer & {
  * (in a transaction, or after a durable sink write). It reads committed data
  * only, so aborted transactions are never seen.
  *
+ * One exception keeps the committed offset honest for topics written in
+ * transactions (the canonical topics): a transaction's commit marker is a
+ * control record after its last record, which no handler ever sees, so the
+ * group would stay one offset short of the end for ever (a consumer lag of 1
+ * that means nothing). So once the handler of a batch returned (having
+ * committed its records), this consumer commits past the markers (or aborted
+ * records) that end the batch, and past a batch kafkajs reports as holding
+ * nothing else, as the Java consumer does by committing its position.
+ * Everything before those offsets is committed already, and the handler of
+ * the partition's next batch waits for such a commit, so offsets never move
+ * backwards.
+ *
  * @see https://kafka.js.org/docs/consuming#a-name-each-batch-a-eachbatch
+ * @see https://kafka.apache.org/documentation/#controlbatch
  */
 export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): KafkaBatchConsumer {
   const consumer: Consumer = kafka.consumer({
@@ -32,6 +69,46 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
     maxBytesPerPartition: config.maxBytesPerPartition,
   });
   let started = false;
+  let membership: ConsumerMembership = { groupId: config.groupId, state: 'not-started', assignment: {} };
+  const paused = new Set<string>();
+  const markerCommits = new Map<string, Promise<void>>();
+  const setState = (state: ConsumerMembership['state'], assignment: ConsumerMembership['assignment'] = {}) => {
+    membership = { groupId: config.groupId, state, assignment };
+  };
+  const setPaused = (topic: string, partition: number, isPaused: boolean) => {
+    const key = `${topic}\u0000${partition}`;
+    if (isPaused) paused.add(key);
+    else paused.delete(key);
+    config.observer?.partitionPaused(config.groupId, topic, partition, isPaused);
+  };
+
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => setState('joined', payload.memberAssignment));
+  consumer.on(consumer.events.REBALANCING, () => setState('rebalancing'));
+  consumer.on(consumer.events.CRASH, () => setState('crashed'));
+  consumer.on(consumer.events.STOP, () => setState('stopped'));
+  /**
+   * Commits `offset` for a partition after records no handler sees (transaction markers, aborted records),
+   * behind any such commit still under way, so that commits of one partition never overtake each other.
+   */
+  const commitPastFiltered = (topic: string, partition: number, offset: string): Promise<void> => {
+    const key = `${topic}\u0000${partition}`;
+    const commit = (markerCommits.get(key) ?? Promise.resolve())
+      .then(() => consumer.commitOffsets([{ topic, partition, offset }]))
+      .catch((error: unknown) =>
+        config.logger?.debug(
+          { err: error, topic, partition, offset },
+          'Could not commit past transaction markers; the next marker tries again',
+        ),
+      );
+    markerCommits.set(key, commit);
+    return commit;
+  };
+  // kafkajs hands no batch of only markers or aborted records to eachBatch; it reports it in this event, where
+  // batchSize is 0 and firstOffset is set (a batch that was really empty has none).
+  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+    if (payload.batchSize !== 0 || payload.firstOffset === null || payload.firstOffset === undefined) return;
+    void commitPastFiltered(payload.topic, payload.partition, (BigInt(payload.lastOffset) + 1n).toString());
+  });
 
   return {
     async run(handler) {
@@ -56,23 +133,43 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
             timestamp: message.timestamp,
           }));
           const partitions = [{ topic: batch.topic, partitions: [batch.partition] }];
+          await markerCommits.get(`${batch.topic}\u0000${batch.partition}`);
           await handler(
             { topic: batch.topic, partition: batch.partition, records },
             {
               heartbeat,
               isRunning: () => isRunning() && !isStale(),
-              pause: () => consumer.pause(partitions),
-              resume: () => consumer.resume(partitions),
+              pause: () => {
+                consumer.pause(partitions);
+                setPaused(batch.topic, batch.partition, true);
+              },
+              resume: () => {
+                consumer.resume(partitions);
+                setPaused(batch.topic, batch.partition, false);
+              },
             },
           );
           const last = records.at(-1);
-          if (last !== undefined) resolveOffset(last.offset);
+          if (last === undefined) return;
+          resolveOffset(last.offset);
+          // The handler committed up to its last record; markers after it (the batch's last offset counts them)
+          // are committed past here, once the handler is done, so the group's offset reaches the end.
+          const end = batch.lastOffset();
+          if (BigInt(end) > BigInt(last.offset) && isRunning() && !isStale()) {
+            await commitPastFiltered(batch.topic, batch.partition, (BigInt(end) + 1n).toString());
+          }
         },
       });
     },
     async stop() {
+      await Promise.all(markerCommits.values());
       // disconnect() lets the in-flight batch finish before leaving the group.
       if (started) await consumer.disconnect();
+      setState('stopped');
+      for (const key of [...paused]) {
+        const [topic, partition] = key.split('\u0000');
+        setPaused(topic!, Number(partition), false);
+      }
     },
     async commitOffset(offset) {
       try {
@@ -81,5 +178,6 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
         throw classifyKafkaError(error, { topic: offset.topic, partition: offset.partition });
       }
     },
+    membership: () => membership,
   };
 }

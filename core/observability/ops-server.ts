@@ -79,3 +79,19 @@ async function serve(options: OpsServerOptions, request: IncomingMessage, respon
     response.end(`${message}\n`);
   }
 }
+
+/**
+ * Combines route tables into one, e.g. the health routes and the
+ * dashboard's. Throws naming the path when two tables serve the same one,
+ * rather than letting one silently shadow the other.
+ */
+export function combineOpsRoutes(...tables: readonly OpsRoutes[]): OpsRoutes {
+  const combined: Record<string, OpsRoute> = {};
+  for (const table of tables) {
+    for (const [path, route] of Object.entries(table)) {
+      if (Object.hasOwn(combined, path)) throw new Error(`Ops route ${path} is defined twice`);
+      combined[path] = route;
+    }
+  }
+  return combined;
+}

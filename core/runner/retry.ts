@@ -16,9 +16,11 @@ const HEARTBEAT_EVERY_MS = 3000;
 /**
  * Runs `work` until it succeeds. A retriable {@link PipelineError} pauses the
  * partition and backs off with jitter, heartbeating meanwhile, then tries
- * again; the partition resumes once the work succeeds. Anything else
- * (non-retriable pipeline errors, programming errors) is thrown at once and
- * never retried.
+ * again. Anything else (non-retriable pipeline errors, programming errors) is
+ * thrown at once and never retried. The pause lasts only as long as this
+ * call: the partition resumes once the work succeeds, and also when the
+ * retrying ends by an error (shutdown, a non-retriable failure), so a
+ * partition is never left paused by a batch nobody retries any more.
  */
 export async function retryTransient<T>(
   work: () => Promise<T>,
@@ -27,33 +29,33 @@ export async function retryTransient<T>(
   onRetry: RetryObserver,
 ): Promise<T> {
   let paused = false;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const result = await work();
-      if (paused) control.resume();
-      return result;
-    } catch (error: unknown) {
-      if (!isRetriable(error)) throw error;
-      if (!paused) {
-        control.pause();
-        paused = true;
-      }
-      const delayMs = backoffDelay(config, attempt);
-      onRetry(error as PipelineError, attempt, delayMs);
-      const until = Date.now() + delayMs;
-      while (Date.now() < until) {
-        if (!control.isRunning()) {
-          throw new ShutdownDuringRetryError(
-            'Worker stopped while waiting to retry a batch; its offsets stay uncommitted',
-            {
-              cause: error,
-            },
-          );
+  try {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await work();
+      } catch (error: unknown) {
+        if (!isRetriable(error)) throw error;
+        if (!paused) {
+          control.pause();
+          paused = true;
         }
-        await sleep(Math.min(HEARTBEAT_EVERY_MS, until - Date.now()));
-        await control.heartbeat();
+        const delayMs = backoffDelay(config, attempt);
+        onRetry(error as PipelineError, attempt, delayMs);
+        const until = Date.now() + delayMs;
+        while (Date.now() < until) {
+          if (!control.isRunning()) {
+            throw new ShutdownDuringRetryError(
+              'Worker stopped while waiting to retry a batch; its offsets stay uncommitted',
+              { cause: error },
+            );
+          }
+          await sleep(Math.min(HEARTBEAT_EVERY_MS, until - Date.now()));
+          await control.heartbeat();
+        }
       }
     }
+  } finally {
+    if (paused) control.resume();
   }
 }
 

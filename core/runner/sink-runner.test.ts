@@ -1,13 +1,14 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent } from '../canonical.js';
-import { ConfigError, DecodeError, SinkWriteError } from '../errors.js';
+import { ConfigError, DecodeError, SinkWriteError, SourceUnavailableError } from '../errors.js';
 import { type Sink } from '../sink.js';
 import { backoffDelay } from './backoff.js';
 import { createCounters } from './counters.js';
 import { DEAD_LETTER_HEADERS } from './dead-letter.js';
 import { type BatchControl, type OutputRecord, type PartitionOffset, type SourceRecord } from './ports.js';
 import { createSinkBatchHandler } from './sink-runner.js';
+import { recordingTelemetry } from './telemetry-testing.js';
 
 const control: BatchControl = { heartbeat: async () => {}, isRunning: () => true, pause: () => {}, resume: () => {} };
 
@@ -162,6 +163,133 @@ describe('the sink batch handler', () => {
     ).toThrow(
       new ConfigError('Sink append_only is not idempotent; the runner retries whole batches and needs it to be'),
     );
+  });
+});
+
+describe('the sink batch handler reports to telemetry', () => {
+  const NOW = new Date('2026-11-27T08:00:00.000Z');
+  /** An event with the version and commit time freshness needs; "e1" is at position p-1, committed at second 1. */
+  const versioned = (id: string, eventType: CanonicalEvent['meta']['eventType']): CanonicalEvent =>
+    ({
+      meta: {
+        eventId: id,
+        eventType,
+        sourcePosition: `p-${id.slice(1)}`,
+        sourceCommittedAt: Number(id.slice(1)) * 1000,
+      },
+    }) as unknown as CanonicalEvent;
+  const decode = async (r: SourceRecord) => {
+    const text = r.value!.toString();
+    if (text === 'bad') throw new DecodeError(`Bad magic byte 0x62 in record ${r.topic}[${r.partition}]@${r.offset}`);
+    const [id, type] = text.split(':');
+    return versioned(id!, type as CanonicalEvent['meta']['eventType']);
+  };
+
+  it('per sink: events handed, applied, stale and rejected, the write, the applied events, dead letters and records', async () => {
+    const { telemetry, calls } = recordingTelemetry();
+    const orderView: Sink = {
+      name: 'order_view',
+      input: ['OrderAccepted', 'PaymentCaptured'],
+      requirements: { idempotent: true, keyed: true },
+      write: async (events) => ({
+        applied: 1,
+        stale: 1,
+        rejected: [
+          {
+            event: events.find((e) => e.meta.eventId === 'e4')!,
+            error: new SinkWriteError('Too large', { retriable: false }),
+          },
+        ],
+      }),
+    };
+    const inventory: Sink = { ...orderView, name: 'inventory', input: ['StockLevelChanged'] };
+    const handler = createSinkBatchHandler({
+      decode,
+      sinks: [orderView, inventory],
+      output: { send: async () => {}, commitOffset: async () => {} },
+      deadLetterTopic: 'cdc-sync.dlq',
+      backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+      logger: pino({ level: 'silent' }),
+      counters: createCounters(),
+      telemetry,
+      now: () => NOW,
+    });
+    await handler(
+      {
+        topic: 'canonical.order.v1',
+        partition: 1,
+        records: [
+          record(40, 'e1:OrderAccepted'),
+          record(41, 'bad'),
+          record(42, 'e3:PaymentCaptured'),
+          record(43, 'e4:PaymentCaptured'),
+        ],
+      },
+      control,
+    );
+    expect(calls).toEqual([
+      ['deadLetter', 'canonical.order.v1', 'decode', 'DecodeError'],
+      ['stageRecords', 'order_view', 'in', 3],
+      ['stageRecords', 'order_view', 'out', 1],
+      ['stageRecords', 'order_view', 'skipped', 1],
+      ['stageRecords', 'order_view', 'failed', 1],
+      ['sinkWrite', 'order_view', expect.any(Number)],
+      [
+        'sinkApplied',
+        'order_view',
+        [
+          expect.objectContaining({ sourcePosition: 'p-1', sourceCommittedAt: 1000 }),
+          expect.objectContaining({ sourcePosition: 'p-3', sourceCommittedAt: 3000 }),
+        ],
+        NOW,
+      ],
+      ['deadLetter', 'canonical.order.v1', 'order_view', 'SinkWriteError'],
+      ['sourceRecords', 'sink', 'canonical.order.v1', 4],
+    ]);
+    const seconds = calls[5]![2] as number;
+    expect(seconds).toBeGreaterThanOrEqual(0);
+    expect(seconds).toBeLessThan(1);
+  });
+
+  it('a batch whose offset commit failed once only for the attempt that committed', async () => {
+    const { telemetry, calls } = recordingTelemetry();
+    let writes = 0;
+    let commitFailures = 1;
+    const sink: Sink = {
+      name: 'order_view',
+      input: ['OrderAccepted'],
+      requirements: { idempotent: true, keyed: true },
+      // The first write applies the event; the retried batch finds it applied already.
+      write: async () =>
+        writes++ === 0 ? { applied: 1, stale: 0, rejected: [] } : { applied: 0, stale: 1, rejected: [] },
+    };
+    const handler = createSinkBatchHandler({
+      decode,
+      sinks: [sink],
+      output: {
+        send: async () => {},
+        commitOffset: async () => {
+          if (commitFailures-- > 0) throw new SourceUnavailableError('Kafka is unavailable: connection refused');
+        },
+      },
+      deadLetterTopic: 'cdc-sync.dlq',
+      backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+      logger: pino({ level: 'silent' }),
+      counters: createCounters(),
+      telemetry,
+      now: () => NOW,
+    });
+    await handler({ topic: 'canonical.order.v1', partition: 0, records: [record(7, 'e7:OrderAccepted')] }, control);
+    expect(writes).toBe(2);
+    expect(calls.filter(([method]) => method !== 'sinkWrite')).toEqual([
+      ['stageRecords', 'order_view', 'in', 1],
+      ['stageRecords', 'order_view', 'out', 0],
+      ['stageRecords', 'order_view', 'skipped', 1],
+      ['stageRecords', 'order_view', 'failed', 0],
+      ['sinkApplied', 'order_view', [expect.objectContaining({ sourcePosition: 'p-7' })], NOW],
+      ['sourceRecords', 'sink', 'canonical.order.v1', 1],
+    ]);
+    expect(calls.filter(([method]) => method === 'sinkWrite')).toHaveLength(1);
   });
 });
 

@@ -12,7 +12,9 @@ import {
   type RecordBatch,
   type SourceRecord,
 } from './ports.js';
+import { batchLocation } from './log-fields.js';
 import { retryTransient } from './retry.js';
+import { createTelemetryTally, NO_TELEMETRY, type RunnerTelemetry, type TelemetryTally } from './telemetry.js';
 
 /** What the sink runner is built from; the composition root wires these. */
 export type SinkRunnerDeps = {
@@ -23,8 +25,13 @@ export type SinkRunnerDeps = {
   readonly backoff: BackoffConfig;
   readonly logger: Logger;
   readonly counters: Counters;
+  /** Where committed batches are reported for metrics; nowhere by default. */
+  readonly telemetry?: RunnerTelemetry;
   readonly now?: () => Date;
 };
+
+/** What one batch attempt tallies; published only when the attempt commits. */
+type AttemptTally = { readonly counters: Counters; readonly telemetry: TelemetryTally };
 
 /**
  * Handles one batch of canonical events: decode, hand each sink the events it
@@ -38,43 +45,67 @@ export type SinkRunnerDeps = {
  */
 export function createSinkBatchHandler(deps: SinkRunnerDeps) {
   const now = deps.now ?? (() => new Date());
+  const telemetry = deps.telemetry ?? NO_TELEMETRY;
   for (const sink of deps.sinks) {
     if (!sink.requirements.idempotent) {
       throw new ConfigError(`Sink ${sink.name} is not idempotent; the runner retries whole batches and needs it to be`);
     }
   }
 
-  async function attempt(batch: RecordBatch, tally: Counters): Promise<void> {
+  async function attempt(batch: RecordBatch, tally: AttemptTally): Promise<void> {
     const deadLetters: OutputRecord[] = [];
+    const deadLetter = (record: SourceRecord, stage: string, error: Error) => {
+      tally.counters.add(`records.dead_lettered.${stage}`);
+      tally.telemetry.deadLetter(record.topic, stage, error.name);
+      deadLetters.push(deadLetterFor(record, deps.deadLetterTopic, stage, error, now()));
+    };
     const decoded: { event: CanonicalEvent; record: SourceRecord }[] = [];
     for (const record of batch.records) {
       try {
         decoded.push({ event: await deps.decode(record), record });
       } catch (error: unknown) {
         if (!(error instanceof DecodeError)) throw error;
-        tally.add('records.dead_lettered.decode');
         deps.logger.warn(
           { topic: record.topic, partition: record.partition, offset: record.offset, stage: 'decode', err: error },
           'Dead-lettering a canonical record that cannot be decoded',
         );
-        deadLetters.push(deadLetterFor(record, deps.deadLetterTopic, 'decode', error, now()));
+        deadLetter(record, 'decode', error);
       }
     }
     for (const sink of deps.sinks) {
       const mine = decoded.filter(({ event }) => sink.input.includes(event.meta.eventType));
       if (mine.length === 0) continue;
-      const started = Date.now();
+      const started = performance.now();
       const outcome = await sink.write(mine.map(({ event }) => event));
-      tally.add(`sink.${sink.name}.applied`, outcome.applied);
-      tally.add(`sink.${sink.name}.stale`, outcome.stale);
+      const seconds = (performance.now() - started) / 1000;
+      const acknowledgedAt = now();
+      tally.counters.add(`sink.${sink.name}.applied`, outcome.applied);
+      tally.counters.add(`sink.${sink.name}.stale`, outcome.stale);
+      tally.telemetry.stageRecords(sink.name, 'in', mine.length);
+      tally.telemetry.stageRecords(sink.name, 'out', outcome.applied);
+      tally.telemetry.stageRecords(sink.name, 'skipped', outcome.stale);
+      tally.telemetry.stageRecords(sink.name, 'failed', outcome.rejected.length);
+      tally.telemetry.sinkWrite(sink.name, seconds);
       deps.logger.debug(
-        { stage: sink.name, topic: batch.topic, partition: batch.partition, ms: Date.now() - started, ...outcome },
+        {
+          stage: sink.name,
+          ...batchLocation(batch),
+          ms: Math.round(seconds * 1000),
+          applied: outcome.applied,
+          stale: outcome.stale,
+          rejected: outcome.rejected.length,
+        },
         'Sink batch acknowledged',
+      );
+      const rejected = new Set(outcome.rejected.map(({ event }) => event));
+      tally.telemetry.sinkApplied(
+        sink.name,
+        mine.filter(({ event }) => !rejected.has(event)).map(({ event }) => event.meta),
+        acknowledgedAt,
       );
       for (const { event, error } of outcome.rejected) {
         const record = mine.find((entry) => entry.event === event)!.record;
-        tally.add(`sink.${sink.name}.rejected`);
-        tally.add(`records.dead_lettered.${sink.name}`);
+        tally.counters.add(`sink.${sink.name}.rejected`);
         deps.logger.warn(
           {
             topic: record.topic,
@@ -82,11 +113,12 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
             offset: record.offset,
             stage: sink.name,
             eventId: event.meta.eventId,
+            eventType: event.meta.eventType,
             err: error,
           },
           'Dead-lettering an event the sink can never apply',
         );
-        deadLetters.push(deadLetterFor(record, deps.deadLetterTopic, sink.name, error, now()));
+        deadLetter(record, sink.name, error);
       }
     }
     if (deadLetters.length > 0) await deps.output.send(deadLetters);
@@ -101,18 +133,21 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
     if (batch.records.length === 0) return;
     await retryTransient(
       async () => {
-        const tally = createCounters();
+        // Counted only once the attempt commits, so retried batches are not counted twice.
+        const tally: AttemptTally = { counters: createCounters(), telemetry: createTelemetryTally() };
         await attempt(batch, tally);
-        deps.counters.merge(tally);
+        deps.counters.merge(tally.counters);
         deps.counters.add('records.in', batch.records.length);
         deps.counters.add('batches.committed');
+        tally.telemetry.sourceRecords('sink', batch.topic, batch.records.length);
+        tally.telemetry.commitTo(telemetry);
       },
       control,
       deps.backoff,
       (error, attemptNo, delayMs) => {
         deps.counters.add('batches.retried');
         deps.logger.warn(
-          { topic: batch.topic, partition: batch.partition, err: error, attempt: attemptNo, delayMs },
+          { ...batchLocation(batch), err: error, attempt: attemptNo, delayMs },
           'Transient failure; partition paused, retrying the batch after backoff',
         );
       },

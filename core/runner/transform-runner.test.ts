@@ -14,6 +14,8 @@ import {
   type SourceRecord,
 } from './ports.js';
 import { ShutdownDuringRetryError } from './retry.js';
+import { type RunnerTelemetry } from './telemetry.js';
+import { recordingTelemetry } from './telemetry-testing.js';
 import { createTransformBatchHandler } from './transform-runner.js';
 
 const NOW = new Date('2026-11-27T08:00:00.000Z');
@@ -74,7 +76,7 @@ const stockStage: Stage = {
         : emit(eventFor(c)),
 };
 
-function harness(options: { outages?: number; running?: () => boolean } = {}) {
+function harness(options: { outages?: number; running?: () => boolean; telemetry?: RunnerTelemetry } = {}) {
   const commits: { records: readonly OutputRecord[]; offset: PartitionOffset }[] = [];
   const control = { paused: 0, resumed: 0, heartbeats: 0 };
   const counters = createCounters();
@@ -95,6 +97,7 @@ function harness(options: { outages?: number; running?: () => boolean } = {}) {
     backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
     logger: pino({ level: 'silent' }),
     counters,
+    ...(options.telemetry === undefined ? {} : { telemetry: options.telemetry }),
     now: () => NOW,
   });
   const batchControl: BatchControl = {
@@ -215,6 +218,68 @@ describe('the transform batch handler', () => {
       [DEAD_LETTER_HEADERS.errorClass]: 'TransformError',
       [DEAD_LETTER_HEADERS.errorMessage]: "Stage buggy threw: Cannot read properties of undefined (reading 'x')",
     });
+  });
+});
+
+describe('the transform batch handler reports to telemetry', () => {
+  const topic = 'erp.ErpDemo.dbo.InventoryBalance';
+
+  it('every stage outcome, canonical event, dead letter and consumed record of a committed batch', async () => {
+    const { telemetry, calls } = recordingTelemetry();
+    const { handler, batchControl } = harness({ telemetry });
+    const records = [
+      record(10, 'change:InventoryBalance:SKU-1'),
+      record(11, 'bad'),
+      record(12, 'change:InventoryBalance:SKU-SKIP'),
+      record(13, 'change:InventoryBalance:SKU-BAD'),
+      record(14, 'ignore'),
+      record(15, null),
+      record(16, 'change:Item:SKU-9'),
+      record(17, 'change:InventoryBalance:SKU-2'),
+    ];
+    await handler({ topic, partition: 3, records }, batchControl);
+    expect(calls).toEqual([
+      ['stageRecords', 'stock_level', 'in', 1],
+      ['canonicalEvents', 'canonical.inventory.v1', 'StockLevelChanged', 1],
+      ['stageRecords', 'stock_level', 'out', 1],
+      ['deadLetter', topic, 'decode', 'DecodeError'],
+      ['stageRecords', 'stock_level', 'in', 1],
+      ['stageRecords', 'stock_level', 'skipped', 1],
+      ['stageRecords', 'stock_level', 'in', 1],
+      ['stageRecords', 'stock_level', 'failed', 1],
+      ['deadLetter', topic, 'stock_level', 'TransformError'],
+      ['stageRecords', 'stock_level', 'in', 1],
+      ['canonicalEvents', 'canonical.inventory.v1', 'StockLevelChanged', 1],
+      ['stageRecords', 'stock_level', 'out', 1],
+      ['sourceRecords', 'transform', topic, 8],
+    ]);
+  });
+
+  it('a batch retried after transient failures once, for the attempt that committed', async () => {
+    const { telemetry, calls } = recordingTelemetry();
+    const { handler, counters, batchControl } = harness({ outages: 2, telemetry });
+    const records = [record(0, 'change:InventoryBalance:SKU-1'), record(1, 'unavailable')];
+    await handler({ topic, partition: 3, records }, batchControl);
+    expect(counters.get('batches.retried')).toBe(2);
+    expect(calls).toEqual([
+      ['stageRecords', 'stock_level', 'in', 1],
+      ['canonicalEvents', 'canonical.inventory.v1', 'StockLevelChanged', 1],
+      ['stageRecords', 'stock_level', 'out', 1],
+      ['sourceRecords', 'transform', topic, 2],
+    ]);
+  });
+
+  it('nothing for a batch that never commits', async () => {
+    const { telemetry, calls } = recordingTelemetry();
+    let running = true;
+    const { handler, batchControl } = harness({ outages: 100, running: () => running, telemetry });
+    const pending = handler(
+      { topic, partition: 0, records: [record(0, 'change:InventoryBalance:SKU-1'), record(1, 'unavailable')] },
+      batchControl,
+    );
+    running = false;
+    await expect(pending).rejects.toBeInstanceOf(ShutdownDuringRetryError);
+    expect(calls).toEqual([]);
   });
 });
 

@@ -5,6 +5,7 @@ import { type Stage } from '../stage.js';
 import { type BackoffConfig } from './backoff.js';
 import { createCounters, type Counters } from './counters.js';
 import { deadLetterFor, nextOffset } from './dead-letter.js';
+import { batchLocation } from './log-fields.js';
 import {
   type BatchControl,
   type DecodedSourceRecord,
@@ -14,6 +15,13 @@ import {
   type TransactionalOutput,
 } from './ports.js';
 import { retryTransient } from './retry.js';
+import {
+  createTelemetryTally,
+  NO_TELEMETRY,
+  type RunnerTelemetry,
+  type StageOutcome,
+  type TelemetryTally,
+} from './telemetry.js';
 
 /** What the transform runner is built from; the composition root wires these. */
 export type TransformRunnerDeps = {
@@ -26,8 +34,13 @@ export type TransformRunnerDeps = {
   readonly backoff: BackoffConfig;
   readonly logger: Logger;
   readonly counters: Counters;
+  /** Where committed batches are reported for metrics; nowhere by default. */
+  readonly telemetry?: RunnerTelemetry;
   readonly now?: () => Date;
 };
+
+/** What one batch attempt tallies; published only when the attempt commits. */
+type AttemptTally = { readonly counters: Counters; readonly telemetry: TelemetryTally };
 
 /**
  * Handles one batch of Debezium records: decode, route to stages, encode the
@@ -39,77 +52,88 @@ export type TransformRunnerDeps = {
  */
 export function createTransformBatchHandler(deps: TransformRunnerDeps) {
   const now = deps.now ?? (() => new Date());
+  const telemetry = deps.telemetry ?? NO_TELEMETRY;
 
-  async function outputsFor(record: SourceRecord, tally: Counters): Promise<OutputRecord[]> {
+  /** The dead letter of `record` for `stage`, tallied as such. */
+  function deadLetter(record: SourceRecord, stage: string, error: Error, tally: AttemptTally): OutputRecord {
+    tally.counters.add(`records.dead_lettered.${stage}`);
+    tally.telemetry.deadLetter(record.topic, stage, error.name);
+    return deadLetterFor(record, deps.deadLetterTopic, stage, error, now());
+  }
+
+  async function outputsFor(record: SourceRecord, tally: AttemptTally): Promise<OutputRecord[]> {
     const log = deps.logger.child({ topic: record.topic, partition: record.partition, offset: record.offset });
     let decoded: DecodedSourceRecord;
     try {
       decoded = await deps.decode(record);
     } catch (error: unknown) {
       if (error instanceof DecodeError) {
-        tally.add('records.dead_lettered.decode');
         log.warn({ stage: 'decode', err: error }, 'Dead-lettering a record that cannot be decoded');
-        return [deadLetterFor(record, deps.deadLetterTopic, 'decode', error, now())];
+        return [deadLetter(record, 'decode', error, tally)];
       }
       throw error;
     }
     if (decoded.kind === 'ignored') {
-      tally.add(`records.ignored.${decoded.reason}`);
-      log.debug({ reason: decoded.reason }, decoded.detail);
+      tally.counters.add(`records.ignored.${decoded.reason}`);
+      log.debug({ stage: 'decode', reason: decoded.reason }, decoded.detail);
       return [];
     }
     if (decoded.kind === 'tombstone') {
       // Debezium follows every delete with a tombstone for log compaction; the delete itself carried the change.
-      tally.add('records.tombstones');
+      tally.counters.add('records.tombstones');
       return [];
     }
     const stages = deps.stagesFor(decoded.event.table.table);
-    if (stages.length === 0) tally.add('records.unrouted');
+    if (stages.length === 0) tally.counters.add('records.unrouted');
     const outputs: OutputRecord[] = [];
     for (const stage of stages) {
       const stageLog = log.child({ stage: stage.name });
       const result = applyStage(stage, decoded.event);
-      tally.add(`stage.${stage.name}.in`);
+      countStage(tally, stage.name, 'in');
       if (result.kind === 'emit') {
         const encoded = await encodeAll(result.events);
-        if (encoded instanceof PipelineError) {
+        if ('refused' in encoded) {
           // An event its schema refuses is the stage's fault for this record: dead-letter the record, keep going.
-          tally.add(`stage.${stage.name}.failed`);
-          tally.add(`records.dead_lettered.${stage.name}`);
-          stageLog.warn({ err: encoded }, 'Dead-lettering a change whose events do not fit their schema');
-          outputs.push(deadLetterFor(record, deps.deadLetterTopic, stage.name, encoded, now()));
+          countStage(tally, stage.name, 'failed');
+          stageLog.warn(
+            { eventId: encoded.refused.meta.eventId, eventType: encoded.refused.meta.eventType, err: encoded.error },
+            'Dead-lettering a change whose events do not fit their schema',
+          );
+          outputs.push(deadLetter(record, stage.name, encoded.error, tally));
           continue;
         }
-        outputs.push(...encoded);
-        for (const event of result.events) {
+        outputs.push(...encoded.records);
+        for (const [index, event] of result.events.entries()) {
+          tally.telemetry.canonicalEvents(encoded.records[index]!.topic, event.meta.eventType, 1);
           stageLog.debug({ eventId: event.meta.eventId, eventType: event.meta.eventType }, 'Emitted canonical event');
         }
-        tally.add(`stage.${stage.name}.out`, result.events.length);
+        countStage(tally, stage.name, 'out', result.events.length);
       } else if (result.kind === 'skip') {
-        tally.add(`stage.${stage.name}.skipped`);
+        countStage(tally, stage.name, 'skipped');
         stageLog.debug({ reason: result.reason }, 'Stage skipped the change');
       } else {
-        tally.add(`stage.${stage.name}.failed`);
-        tally.add(`records.dead_lettered.${stage.name}`);
+        countStage(tally, stage.name, 'failed');
         stageLog.warn({ err: result.error }, 'Dead-lettering a change the stage rejected');
-        outputs.push(deadLetterFor(record, deps.deadLetterTopic, stage.name, result.error, now()));
+        outputs.push(deadLetter(record, stage.name, result.error, tally));
       }
     }
     return outputs;
   }
 
-  /** Encodes all events of one stage result, or returns the non-retriable error that refused one of them. */
-  async function encodeAll(events: readonly CanonicalEvent[]): Promise<OutputRecord[] | PipelineError> {
-    const encoded: OutputRecord[] = [];
+  /** Encodes all events of one stage result, or names the event a non-retriable error refused, and the error. */
+  async function encodeAll(
+    events: readonly CanonicalEvent[],
+  ): Promise<{ records: OutputRecord[] } | { refused: CanonicalEvent; error: PipelineError }> {
+    const records: OutputRecord[] = [];
     for (const event of events) {
       try {
-        encoded.push(await deps.encode(event));
+        records.push(await deps.encode(event));
       } catch (error: unknown) {
-        if (error instanceof PipelineError && !error.retriable) return error;
+        if (error instanceof PipelineError && !error.retriable) return { refused: event, error };
         throw error;
       }
     }
-    return encoded;
+    return { records };
   }
 
   return async function handleBatch(batch: RecordBatch, control: BatchControl): Promise<void> {
@@ -118,25 +142,33 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
     await retryTransient(
       async () => {
         // Counted only once the attempt commits, so retried batches are not counted twice.
-        const tally = createCounters();
+        const tally: AttemptTally = { counters: createCounters(), telemetry: createTelemetryTally() };
         const outputs: OutputRecord[] = [];
         for (const record of batch.records) outputs.push(...(await outputsFor(record, tally)));
         await deps.output.commit(outputs, offset);
-        deps.counters.merge(tally);
+        deps.counters.merge(tally.counters);
         deps.counters.add('records.in', batch.records.length);
         deps.counters.add('batches.committed');
+        tally.telemetry.sourceRecords('transform', batch.topic, batch.records.length);
+        tally.telemetry.commitTo(telemetry);
       },
       control,
       deps.backoff,
       (error, attempt, delayMs) => {
         deps.counters.add('batches.retried');
         deps.logger.warn(
-          { topic: batch.topic, partition: batch.partition, err: error, attempt, delayMs },
+          { ...batchLocation(batch), err: error, attempt, delayMs },
           'Transient failure; partition paused, retrying the batch after backoff',
         );
       },
     );
   };
+}
+
+/** Counts a stage outcome in both the counters (`stage.<name>.<outcome>`) and the telemetry. */
+function countStage(tally: AttemptTally, stage: string, outcome: StageOutcome, count = 1): void {
+  tally.counters.add(`stage.${stage}.${outcome}`, count);
+  tally.telemetry.stageRecords(stage, outcome, count);
 }
 
 /** A stage that throws (a bug) fails only the record: it is dead-lettered, never retried. */
