@@ -1,0 +1,43 @@
+import { InvalidArgumentError } from 'commander';
+import { loadPipelineConfig, parsePipelineConfig, type PipelineConfig } from '../core/config.js';
+
+/** A command's pipeline config and where it came from, for error messages and component origins. */
+export type CommandConfig = { readonly config: PipelineConfig; readonly origin: string };
+
+/**
+ * The pipeline config of a command whose `--config` is optional: the file
+ * when given (validated, `${VAR}` read from `env`), else every default, which
+ * points at the local stack. Throws a `ConfigError` naming the key path.
+ */
+export function loadCommandConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): CommandConfig {
+  if (path !== undefined) return { config: loadPipelineConfig(path, env), origin: path };
+  const origin = 'the default config (no --config given)';
+  return { config: parsePipelineConfig({}, origin, env), origin };
+}
+
+/** Commander parser for an ISO-8601 instant such as `2025-12-01T08:00:00Z`. */
+export function parseInstant(text: string): Date {
+  const ms = Date.parse(text);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(text) || Number.isNaN(ms)) {
+    throw new InvalidArgumentError(
+      `expected an ISO-8601 time such as 2025-12-01T08:00:00Z, got ${JSON.stringify(text)}`,
+    );
+  }
+  return new Date(ms);
+}
+
+/** Commander parser for a whole number ≥ 1. */
+export function parsePositiveInteger(text: string): number {
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(`expected a positive whole number, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** Commander parser for a Kafka offset (a whole number ≥ 0), kept as a decimal string. */
+export function parseOffset(text: string): string {
+  if (!/^\d+$/.test(text))
+    throw new InvalidArgumentError(`expected an offset (a whole number), got ${JSON.stringify(text)}`);
+  return BigInt(text).toString();
+}

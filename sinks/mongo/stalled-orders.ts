@@ -1,0 +1,256 @@
+import { type Db, type Filter } from 'mongodb';
+import { ORDER_STATUS } from '../../core/canonical.js';
+import { DecodeError } from '../../core/errors.js';
+import { classifyMongoError } from './classify-error.js';
+import { type OrderViewDocument } from './order-view.js';
+
+/**
+ * Stalled orders: orders of the `order_view` read model that wait in one
+ * state longer than its threshold. Read by `cdc-sync stalled` and the ops
+ * dashboard.
+ */
+
+/** The waiting states, named as the `stalled` config keys are. */
+export const STALLED_STATES = ['awaitingPayment', 'awaitingShipment', 'awaitingRefund'] as const;
+
+export type StalledState = (typeof STALLED_STATES)[number];
+
+/** Milliseconds an order may wait in each state before it counts as stalled; `config.stalled` has this shape. */
+export type StalledThresholds = Readonly<Record<StalledState, number>>;
+
+/** One order (or one return of an order) stuck in a waiting state. */
+export type StalledOrder = {
+  readonly orderNumber: string;
+  readonly state: StalledState;
+  /** The ERP business timestamp the wait started at, exactly as the view holds it (placedAt, capturedAt, receivedAt). */
+  readonly since: string;
+  /** `now − since`, always greater than `thresholdMs`. */
+  readonly ageMs: number;
+  readonly thresholdMs: number;
+  /** What waits: the payment id (awaitingShipment), the RMA number (awaitingRefund); null for awaitingPayment. */
+  readonly ref: string | null;
+};
+
+/** The fields of an order view document the classification reads. */
+export type StalledOrderSource = Pick<
+  OrderViewDocument,
+  'orderNumber' | 'status' | 'deleted' | 'milestones' | 'returns' | 'refunds'
+>;
+
+/** What {@link findStalledOrders} reads and how. */
+export type FindStalledOrdersOptions = {
+  /** The order view collection, `sinks.order_view.collection` (default `order_view`). */
+  readonly collection: string;
+  readonly thresholds: StalledThresholds;
+  readonly now: Date;
+  /** Keep only the `limit` oldest; memory stays bounded by it. Default: all. */
+  readonly limit?: number;
+  /** Documents fetched per round trip. Default 500. */
+  readonly batchSize?: number;
+};
+
+const FINISHED_STATUSES: readonly string[] = [ORDER_STATUS.cancelled, ORDER_STATUS.closed];
+
+/**
+ * The server-side part of the query: live orders (not deleted, cancelled or
+ * closed) that reached a milestone something waits on. Ages are judged in
+ * code, because business timestamps carry their own offsets and do not
+ * compare as strings.
+ */
+export const STALLED_CANDIDATES: Filter<OrderViewDocument> = {
+  deleted: { $ne: true },
+  status: { $nin: [...FINISHED_STATUSES] as OrderViewDocument['status'][] },
+  $or: [
+    { 'milestones.accepted': { $exists: true } },
+    { 'milestones.paymentCaptured': { $exists: true } },
+    { 'milestones.returnReceived': { $exists: true } },
+  ],
+};
+
+const PROJECTION = { orderNumber: 1, status: 1, deleted: 1, milestones: 1, returns: 1, refunds: 1 } as const;
+
+/**
+ * Lists the stalled orders of the order view at `now`, oldest wait first
+ * (ties by order number, state and ref). Reads the collection with a cursor
+ * and keeps only stalled rows (at most `limit` of them), so memory does not
+ * grow with the collection. The result does not depend on document order.
+ *
+ * Throws a `DecodeError` naming the order and field for a business timestamp
+ * that is not a date, and a `SinkWriteError` (retriable when MongoDB is
+ * unreachable) for a failed read.
+ */
+export async function findStalledOrders(db: Db, options: FindStalledOrdersOptions): Promise<StalledOrder[]> {
+  const limit = options.limit ?? Number.POSITIVE_INFINITY;
+  if (!(limit >= 1)) throw new RangeError(`Invalid limit ${options.limit}; expected a positive whole number`);
+  const nowMs = options.now.getTime();
+  const kept: StalledOrder[] = [];
+  const cursor = db
+    .collection<OrderViewDocument>(options.collection)
+    .find(STALLED_CANDIDATES, { projection: PROJECTION, batchSize: options.batchSize ?? 500 });
+  try {
+    for await (const document of cursor) {
+      for (const row of classifyStalledOrder(
+        document as StalledOrderSource,
+        options.thresholds,
+        nowMs,
+        options.collection,
+      )) {
+        insertSorted(kept, row, limit);
+      }
+    }
+  } catch (error: unknown) {
+    throw classifyMongoError(error, { operation: 'find', collection: options.collection }) ?? error;
+  } finally {
+    await cursor.close();
+  }
+  return kept;
+}
+
+/**
+ * Classifies one order view document; pure. An order is stalled
+ *
+ * - `awaitingPayment` when it was accepted, no payment was captured and
+ *   nothing was shipped yet, for longer than the threshold since `placedAt`
+ *   (an order shipped before payment waits for nothing this tool tracks);
+ * - `awaitingShipment` when a payment was captured and nothing was shipped,
+ *   since the first capture (`capturedAt`), `ref` the payment id;
+ * - `awaitingRefund` per return received and not refunded, since its
+ *   `receivedAt`, `ref` the RMA number. A refund that names an RMA number
+ *   refunds that return. Refunds without one (the ERP leaves `RmaNumber`
+ *   empty) are matched by time: each covers the earliest return still
+ *   unrefunded that was received at or before the refund completed. A
+ *   document without return and refund entries falls back to its
+ *   `returnReceived` and `refunded` milestones.
+ *
+ * Deleted, cancelled and closed orders are never stalled. A wait counts
+ * only when strictly longer than its threshold. `collection` only names
+ * where the document came from in errors.
+ */
+export function classifyStalledOrder(
+  order: StalledOrderSource,
+  thresholds: StalledThresholds,
+  nowMs: number,
+  collection = 'the order view',
+): StalledOrder[] {
+  if (order.deleted === true || (order.status !== null && FINISHED_STATUSES.includes(order.status))) return [];
+  const milestones = order.milestones ?? {};
+  const time = (text: string, field: string) => businessTime(text, field, order.orderNumber, collection);
+  const waits: { state: StalledState; since: string; sinceMs: number; ref: string | null }[] = [];
+
+  const { accepted, paymentCaptured, shipped } = milestones;
+  if (accepted !== undefined && paymentCaptured === undefined && shipped === undefined) {
+    waits.push({
+      state: 'awaitingPayment',
+      since: accepted.at,
+      sinceMs: time(accepted.at, 'milestones.accepted.at'),
+      ref: null,
+    });
+  }
+  if (paymentCaptured !== undefined && shipped === undefined) {
+    waits.push({
+      state: 'awaitingShipment',
+      since: paymentCaptured.at,
+      sinceMs: time(paymentCaptured.at, 'milestones.paymentCaptured.at'),
+      ref: paymentCaptured.ref,
+    });
+  }
+  for (const open of unrefundedReturns(order, time)) {
+    waits.push({ state: 'awaitingRefund', since: open.receivedAt, sinceMs: open.receivedMs, ref: open.rmaNumber });
+  }
+
+  return waits
+    .map((wait) => ({
+      orderNumber: order.orderNumber,
+      state: wait.state,
+      since: wait.since,
+      ageMs: nowMs - wait.sinceMs,
+      thresholdMs: thresholds[wait.state],
+      ref: wait.ref,
+    }))
+    .filter((row) => row.ageMs > row.thresholdMs);
+}
+
+/** Oldest wait first; then order number, state (in {@link STALLED_STATES} order) and ref. */
+export function compareStalledOrders(a: StalledOrder, b: StalledOrder): number {
+  return (
+    b.ageMs - a.ageMs ||
+    compareText(a.orderNumber, b.orderNumber) ||
+    STALLED_STATES.indexOf(a.state) - STALLED_STATES.indexOf(b.state) ||
+    compareText(a.ref ?? '', b.ref ?? '')
+  );
+}
+
+type OpenReturn = { readonly rmaNumber: string | null; readonly receivedAt: string; readonly receivedMs: number };
+
+function unrefundedReturns(order: StalledOrderSource, time: (text: string, field: string) => number): OpenReturn[] {
+  const { returnReceived, refunded } = order.milestones ?? {};
+  const returnEntries = Object.entries(order.returns ?? {});
+  const refundEntries = Object.entries(order.refunds ?? {});
+  const returns: OpenReturn[] =
+    returnEntries.length > 0
+      ? returnEntries.map(([key, entry]) => ({
+          rmaNumber: entry.rmaNumber,
+          receivedAt: entry.receivedAt,
+          receivedMs: time(entry.receivedAt, `returns.${key}.receivedAt`),
+        }))
+      : returnReceived === undefined
+        ? []
+        : [
+            {
+              rmaNumber: returnReceived.ref,
+              receivedAt: returnReceived.at,
+              receivedMs: time(returnReceived.at, 'milestones.returnReceived.at'),
+            },
+          ];
+  const refunds: { rmaNumber: string | null; completedMs: number }[] =
+    refundEntries.length > 0
+      ? refundEntries.map(([key, entry]) => ({
+          rmaNumber: entry.rmaNumber,
+          completedMs: time(entry.completedAt, `refunds.${key}.completedAt`),
+        }))
+      : refunded === undefined
+        ? []
+        : [{ rmaNumber: null, completedMs: time(refunded.at, 'milestones.refunded.at') }];
+
+  const refundedRmas = new Set(refunds.flatMap((refund) => (refund.rmaNumber === null ? [] : [refund.rmaNumber])));
+  const open = returns
+    .filter((entry) => entry.rmaNumber === null || !refundedRmas.has(entry.rmaNumber))
+    .sort((a, b) => a.receivedMs - b.receivedMs || compareText(a.rmaNumber ?? '', b.rmaNumber ?? ''));
+  const withoutRma = refunds
+    .filter((refund) => refund.rmaNumber === null)
+    .sort((a, b) => a.completedMs - b.completedMs);
+  for (const refund of withoutRma) {
+    const covered = open.findIndex((entry) => entry.receivedMs <= refund.completedMs);
+    if (covered >= 0) open.splice(covered, 1);
+  }
+  return open;
+}
+
+/** Epoch milliseconds of an ISO-8601 business timestamp; a `DecodeError` naming order and field otherwise. */
+function businessTime(text: unknown, field: string, orderNumber: string, collection: string): number {
+  const ms = typeof text === 'string' ? Date.parse(text) : Number.NaN;
+  if (Number.isNaN(ms)) {
+    throw new DecodeError(
+      `Invalid business timestamp ${JSON.stringify(text)} at ${field} of order ${orderNumber} in ${collection}`,
+    );
+  }
+  return ms;
+}
+
+/** Inserts `row` in sorted position and drops whatever falls beyond `limit`. */
+function insertSorted(rows: StalledOrder[], row: StalledOrder, limit: number): void {
+  let low = 0;
+  let high = rows.length;
+  while (low < high) {
+    const middle = (low + high) >>> 1;
+    if (compareStalledOrders(rows[middle]!, row) <= 0) low = middle + 1;
+    else high = middle;
+  }
+  if (low >= limit) return;
+  rows.splice(low, 0, row);
+  if (rows.length > limit) rows.pop();
+}
+
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,21 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type PipelineConfig } from '../../core/config.js';
+
+/**
+ * Writes a parsed pipeline config back to a JSON file a command's `--config`
+ * reads, so commands can be tested as users run them. The `stalled`
+ * thresholds, parsed to milliseconds, are written back in seconds.
+ */
+export function writeConfigFile(config: PipelineConfig, name = 'pipeline.json'): string {
+  const stalled = Object.fromEntries(
+    Object.entries(config.stalled).map(([state, ms]) => {
+      if (ms % 1000 !== 0) throw new RangeError(`Threshold stalled.${state} of ${ms} ms is not whole seconds`);
+      return [state, `${ms / 1000}s`];
+    }),
+  );
+  const path = join(mkdtempSync(join(tmpdir(), 'cdc-sync-config-')), name);
+  writeFileSync(path, JSON.stringify({ ...config, stalled }, null, 2));
+  return path;
+}
