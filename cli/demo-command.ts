@@ -20,13 +20,13 @@ import { type StackService } from '../stack/service.js';
 import { createKafkaConnectService } from '../stack/services/kafka-connect.js';
 import { createPostgresService, postgresUrl } from '../stack/services/postgres.js';
 import { createStack, defaultServices, missingPrerequisites } from '../stack/stack.js';
+import { createSqlServerErpDatabase, dropSqlServerErpDatabase } from '../connectors/mssql/erp-database.js';
 import { createMssqlExecutor } from '../connectors/mssql/executor.js';
 import { resolveCdcTarget, runEnable } from './cdc-command.js';
 import { applyConnector } from './connectors-command.js';
+import { type DemoEndpoints, demoPipelineConfig } from './demo-config.js';
 import {
-  createSqlServerErpDatabase,
   dockerUnavailableMessage,
-  dropSqlServerErpDatabase,
   probeDocker,
   runCommand,
   sqlcmdHint,
@@ -35,8 +35,8 @@ import {
   startComposeSqlServer,
   type ComposeSqlServer,
 } from './demo-sqlserver.js';
-import { DEMO_LAST_EFFECT, DEMO_TABLES, DEMO_TRAFFIC, demoTraffic } from './demo-traffic.js';
-import { startPipeline } from './pipeline.js';
+import { DEMO_LAST_EFFECT, DEMO_TABLES, DEMO_TRAFFIC, demoTraffic, type ErpTrafficStep } from './demo-traffic.js';
+import { type RunningPipeline, startPipeline } from './pipeline.js';
 import { formatTable } from './table.js';
 import { listenForStopSignal, type StopSignal } from './stop-signal.js';
 
@@ -58,6 +58,8 @@ const DEMO_MONGO_DATABASE = 'cdc_sync_demo';
 
 type DemoOptions = { readonly once?: boolean; readonly fixtures?: boolean; readonly docker?: boolean };
 type Say = (line: string) => void;
+/** Something the demo set up and undoes when it stops, in reverse order of setting up. */
+type Cleanup = { readonly what: string; readonly run: () => Promise<unknown> };
 
 /**
  * `cdc-sync demo`: the quick start's main job, the real chain. Brings up the
@@ -121,6 +123,16 @@ function demoServices(chain: 'postgresql' | 'sqlserver' | 'fixtures', env: NodeJ
   return { services, needed: services.filter((service) => !env[service.endpointEnv]), endpoint };
 }
 
+/** The endpoints a live chain's config names; `endpoint` is {@link demoServices}' for a chain with Kafka Connect. */
+function liveEndpoints(endpoint: (name: string) => string): DemoEndpoints {
+  return {
+    kafkaBrokers: endpoint('kafka'),
+    schemaRegistryUrl: endpoint('schema-registry'),
+    mongodbUri: endpoint('mongo-wire'),
+    connectUrl: endpoint('kafka-connect'),
+  };
+}
+
 /** Brings up what is needed; resolves with the names the demo started, to stop exactly those. */
 async function bringUp(needed: readonly StackService[], say: Say): Promise<readonly string[]> {
   const results = await createStack(needed).up(say);
@@ -140,13 +152,13 @@ async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
     '1/5 Bringing up the local stack with PostgreSQL and Kafka Connect (first run downloads and builds; later runs take seconds)',
   );
   const started = await bringUp(needed, say);
-  const cleanups: { what: string; run: () => Promise<unknown> }[] = [];
+  const cleanups: Cleanup[] = [];
   try {
     if (signal.stopping()) return;
     const admin = connectionFromUrl(endpoint('postgres'));
     const run = `demo_${Date.now().toString(36)}`;
     const databaseName = `erp_${run}`;
-    const config = liveConfig(run, databaseName, admin, endpoint);
+    const config = liveConfig(run, databaseName, admin, liveEndpoints(endpoint));
 
     say(`2/5 Creating and seeding the sample ERP database ${databaseName} (connectors/sql/postgres)`);
     cleanups.push({
@@ -164,24 +176,13 @@ async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
     if (signal.stopping()) return;
 
     say('4/5 Starting the pipeline: Debezium topics → transforms → canonical topics → sinks → MongoDB');
-    const mongo = await connectMongo(config.mongodb.uri);
-    cleanups.push({ what: 'MongoDB connection', run: () => mongo.close() });
-    const db = mongo.db(config.mongodb.database);
-    await db.dropDatabase();
-    const pipeline = await startPipeline(config, 'all', pino({ level: 'error' }, pino.destination(2)), 'the demo');
-    cleanups.push({ what: 'pipeline', run: () => pipeline.stop() });
+    const { db, pipeline } = await startDemoPipeline(config, cleanups);
 
     say('5/5 Live ERP traffic, and the read models as they change (Ctrl-C stops everything the demo started)');
     const watcher = watchReadModels(db);
     const session = await openErpSession(erp);
     try {
-      for (const step of DEMO_TRAFFIC) {
-        if (signal.stopping()) break;
-        await watcher.poll();
-        say(`ERP: ${step.says}`);
-        await session.query(step.sql);
-        await Promise.race([sleep(STEP_GAP_MS), signal.signalled]);
-      }
+      await playTraffic(DEMO_TRAFFIC, (sql) => session.query(sql), watcher, signal, say);
     } finally {
       await session.close();
     }
@@ -194,10 +195,8 @@ async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
       ),
     );
   } finally {
-    // Reverse order: the pipeline, then MongoDB, the connector (releasing the slot), the slot and database.
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup.run().catch((error: unknown) => say(`Could not clean up the ${cleanup.what}: ${messageOf(error)}`));
-    }
+    // The pipeline, then MongoDB, the connector (releasing the slot), the slot and database.
+    await runCleanups(cleanups, say);
     await bringDown(needed, started, say);
   }
 }
@@ -223,11 +222,8 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
     run,
     database: databaseName,
     login,
-    kafkaBrokers: endpoint('kafka'),
-    schemaRegistryUrl: endpoint('schema-registry'),
-    mongodbUri: endpoint('mongo-wire'),
+    endpoints: liveEndpoints(endpoint),
     mongodbDatabase: DEMO_MONGO_DATABASE,
-    connectUrl: endpoint('kafka-connect'),
   });
   const env = { [config.connector.passwordEnv]: login.password };
 
@@ -236,7 +232,7 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
   );
   const sqlServer: ComposeSqlServer = await startComposeSqlServer(runCommand, say);
   let started: readonly string[] = [];
-  const cleanups: { what: string; run: () => Promise<unknown> }[] = [];
+  const cleanups: Cleanup[] = [];
   try {
     if (signal.stopping()) return;
     say(
@@ -262,12 +258,7 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
     await applyConnector(config, { env, write: say });
 
     say('5/6 Starting the pipeline: Debezium topics → transforms → canonical topics → sinks → MongoDB');
-    const mongo = await connectMongo(config.mongodb.uri);
-    cleanups.push({ what: 'MongoDB connection', run: () => mongo.close() });
-    const db = mongo.db(config.mongodb.database);
-    await db.dropDatabase();
-    const pipeline = await startPipeline(config, 'all', pino({ level: 'error' }, pino.destination(2)), 'the demo');
-    cleanups.push({ what: 'pipeline', run: () => pipeline.stop() });
+    const { db, pipeline } = await startDemoPipeline(config, cleanups);
     const watcher = watchReadModels(db);
     const session = await createMssqlExecutor(erp);
     cleanups.push({ what: `session on ${databaseName}`, run: () => session.close() });
@@ -281,13 +272,13 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
     if (signal.stopping()) return;
 
     say('6/6 Live ERP traffic, and the read models as they change (Ctrl-C stops everything the demo started)');
-    for (const [index, step] of demoTraffic('sqlserver').entries()) {
-      if (signal.stopping()) break;
-      await watcher.poll();
-      say(`ERP: ${step.says}`);
-      await session.query({ id: `traffic[${index}]`, text: step.sql });
-      await Promise.race([sleep(STEP_GAP_MS), signal.signalled]);
-    }
+    await playTraffic(
+      demoTraffic('sqlserver'),
+      (sql, index) => session.query({ id: `traffic[${index}]`, text: sql }),
+      watcher,
+      signal,
+      say,
+    );
     await followUntilInSync(watcher, signal, options, () =>
       say(
         whereToLookNext(config, pipeline.opsUrl, [
@@ -297,10 +288,8 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
       ),
     );
   } finally {
-    // Reverse order: the session, pipeline, MongoDB, the connector (closing its sessions), then the database.
-    for (const cleanup of cleanups.reverse()) {
-      await cleanup.run().catch((error: unknown) => say(`Could not clean up the ${cleanup.what}: ${messageOf(error)}`));
-    }
+    // The session, pipeline, MongoDB, the connector (closing its sessions), then the database.
+    await runCleanups(cleanups, say);
     await bringDown(needed, started, say);
     if (sqlServer.teardown !== undefined) {
       say(`Stopping SQL Server, which the demo started: docker ${sqlServer.teardown.join(' ')}`);
@@ -318,13 +307,7 @@ async function waitForSnapshot(
 ): Promise<void> {
   const deadline = Date.now() + SNAPSHOT_TIMEOUT_MS;
   while (!signal.stopping()) {
-    const status = await connect.status(name).catch(() => undefined);
-    if (status !== undefined) {
-      const failed = [status.connector, ...status.tasks].find((part) => part.state === 'FAILED');
-      if (failed !== undefined) throw new Error(`Connector ${name} failed: ${failed.trace ?? '(no trace)'}`);
-      const running = status.connector.state === 'RUNNING' && status.tasks.some((task) => task.state === 'RUNNING');
-      if (running && (await snapshotArrived())) return;
-    }
+    if ((await connectorRunning(connect, name)) && (await snapshotArrived())) return;
     if (Date.now() > deadline) {
       throw new Error(
         `Connector ${name}'s snapshot of the seeded balances did not reach the read models within ${SNAPSHOT_TIMEOUT_MS / 1000} s`,
@@ -339,37 +322,30 @@ function liveConfig(
   run: string,
   databaseName: string,
   admin: ErpDatabaseConnection,
-  endpoint: (name: string) => string,
+  endpoints: DemoEndpoints,
 ): PipelineConfig {
-  return parsePipelineConfig(
+  return demoPipelineConfig(
     {
-      logLevel: 'error',
-      kafka: { brokers: endpoint('kafka').split(',') },
-      schemaRegistry: { url: endpoint('schema-registry') },
-      mongodb: { uri: endpoint('mongo-wire'), database: DEMO_MONGO_DATABASE },
-      source: { connector: 'postgresql', topicPrefix: run, database: databaseName, tables: [...DEMO_TABLES] },
-      connector: {
-        name: run,
-        connectUrl: endpoint('kafka-connect'),
-        host: admin.host,
-        port: admin.port,
-        user: admin.user,
-        slotName: run,
-        heartbeatIntervalMs: 1000,
-      },
-      // Canonical topics of the run's own: an earlier run's events would otherwise reach this run's read models.
-      topics: {
-        inventory: `${run}.canonical.inventory.v1`,
-        order: `${run}.canonical.order.v1`,
-        deadLetter: `${run}.dlq`,
-      },
-      transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
-      sink: { groupId: `${run}-sink` },
-      backoff: { initialMs: 200, maxMs: 2000 },
+      run,
+      endpoints,
+      mongodbDatabase: DEMO_MONGO_DATABASE,
+      source: { connector: 'postgresql', database: databaseName, tables: [...DEMO_TABLES] },
+      connector: { host: admin.host, port: admin.port, user: admin.user, slotName: run },
     },
     'the demo',
-    {},
   );
+}
+
+/**
+ * Whether the connector and a task of it run; false while Connect does not know it yet. Throws, with Connect's
+ * trace, when the connector or a task failed: waiting longer would not help.
+ */
+async function connectorRunning(connect: ConnectClient, name: string): Promise<boolean> {
+  const status = await connect.status(name).catch(() => undefined);
+  if (status === undefined) return false;
+  const failed = [status.connector, ...status.tasks].find((part) => part.state === 'FAILED');
+  if (failed !== undefined) throw new Error(`Connector ${name} failed: ${failed.trace ?? '(no trace)'}`);
+  return status.connector.state === 'RUNNING' && status.tasks.some((task) => task.state === 'RUNNING');
 }
 
 /** Waits until the connector and a task run and the slot streams; fails at once, with Connect's trace, on FAILED. */
@@ -383,15 +359,53 @@ async function waitForStreaming(
   const deadline = Date.now() + 90_000;
   for (;;) {
     if (stopping()) return;
-    const status = await connect.status(name).catch(() => undefined);
-    if (status !== undefined) {
-      const failed = [status.connector, ...status.tasks].find((part) => part.state === 'FAILED');
-      if (failed !== undefined) throw new Error(`Connector ${name} failed: ${failed.trace ?? '(no trace)'}`);
-      const running = status.connector.state === 'RUNNING' && status.tasks.some((task) => task.state === 'RUNNING');
-      if (running && (await replicationSlotState(database, slot)) === 'active') return;
-    }
+    if ((await connectorRunning(connect, name)) && (await replicationSlotState(database, slot)) === 'active') return;
     if (Date.now() > deadline) throw new Error(`Connector ${name} did not start streaming within 90 s`);
     await sleep(250);
+  }
+}
+
+/**
+ * Connects to MongoDB, empties the demo's read model database and starts the whole pipeline, logging errors only to
+ * stderr; both are added to `cleanups`.
+ */
+async function startDemoPipeline(
+  config: PipelineConfig,
+  cleanups: Cleanup[],
+): Promise<{ readonly db: Db; readonly pipeline: RunningPipeline }> {
+  const mongo = await connectMongo(config.mongodb.uri);
+  cleanups.push({ what: 'MongoDB connection', run: () => mongo.close() });
+  const db = mongo.db(config.mongodb.database);
+  await db.dropDatabase();
+  const pipeline = await startPipeline(config, 'all', pino({ level: 'error' }, pino.destination(2)), 'the demo');
+  cleanups.push({ what: 'pipeline', run: () => pipeline.stop() });
+  return { db, pipeline };
+}
+
+/**
+ * Runs the traffic's steps one after the other, each announced after printing the read models as they are, with a
+ * pause after each so its effect can be watched; stops early on a stop signal.
+ */
+async function playTraffic(
+  steps: readonly ErpTrafficStep[],
+  execute: (sql: string, index: number) => Promise<unknown>,
+  watcher: ReturnType<typeof watchReadModels>,
+  signal: StopSignal,
+  say: Say,
+): Promise<void> {
+  for (const [index, step] of steps.entries()) {
+    if (signal.stopping()) return;
+    await watcher.poll();
+    say(`ERP: ${step.says}`);
+    await execute(step.sql, index);
+    await Promise.race([sleep(STEP_GAP_MS), signal.signalled]);
+  }
+}
+
+/** Undoes `cleanups` newest first; a failing one is reported and the rest still run. */
+async function runCleanups(cleanups: readonly Cleanup[], say: Say): Promise<void> {
+  for (const cleanup of [...cleanups].reverse()) {
+    await cleanup.run().catch((error: unknown) => say(`Could not clean up the ${cleanup.what}: ${messageOf(error)}`));
   }
 }
 

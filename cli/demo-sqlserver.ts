@@ -1,14 +1,13 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parsePipelineConfig, SAMPLE_ERP_TABLES, type PipelineConfig } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
-import { createMssqlExecutor, type QueryExecutor, type SqlServerConnection } from '../connectors/mssql/executor.js';
-import { quoteLiteral, quoteName } from '../connectors/mssql/tsql.js';
+import { SAMPLE_ERP_TABLES, type PipelineConfig } from '../core/config.js';
+import { type SqlServerLogin } from '../connectors/mssql/erp-database.js';
+import { type DemoEndpoints, demoPipelineConfig } from './demo-config.js';
 
 // The SQL Server side of `cdc-sync demo --docker`: SQL Server 2022 from docker-compose.yml's `sqlserver` service, an
-// ERP database of the run's own made from connectors/sql/sqlserver, and the run's pipeline config. The rest of the
-// chain (Kafka, registry, MongoDB-wire, Kafka Connect with Debezium) is the native stack, as on the PostgreSQL path.
+// ERP database of the run's own made from connectors/sql/sqlserver (connectors/mssql/erp-database.ts), and the run's
+// pipeline config. The rest of the chain (Kafka, registry, MongoDB-wire, Kafka Connect with Debezium) is the native
+// stack, as on the PostgreSQL path.
 
 /** The compose file whose `sqlserver` service the demo starts. */
 export const COMPOSE_FILE = fileURLToPath(new URL('../docker-compose.yml', import.meta.url));
@@ -20,11 +19,6 @@ export const SQLSERVER_PORT = 1433;
 export const DEFAULT_SA_PASSWORD = 'CdcSync!Dev-2025';
 /** The environment variable both docker-compose.yml and the demo read the SA password from. */
 export const SA_PASSWORD_ENV = 'MSSQL_SA_PASSWORD';
-
-/** The sample ERP scripts, in the order they run; enable-cdc.sql is not among them: the demo enables CDC itself. */
-const ERP_SCRIPTS = ['erp-schema.sql', 'seed.sql'] as const;
-/** The database name the sample scripts use; replaced by the run's. */
-const SAMPLE_DATABASE = 'ErpDemo';
 
 /** What a finished command printed and how it ended; `code` is null when it could not start or was killed. */
 export type CommandResult = { readonly code: number | null; readonly stdout: string; readonly stderr: string };
@@ -41,9 +35,6 @@ export type CommandRunner = (
 
 /** Whether a Docker engine answers (`docker info`) and whether Docker Compose v2 is installed (`docker compose version`). */
 export type DockerProbe = { readonly engine: boolean; readonly compose: boolean };
-
-/** SQL Server's address and login, without a database. The password is only handed to the driver. */
-export type SqlServerLogin = Omit<SqlServerConnection, 'database'>;
 
 /** SQL Server started (or found running) through Docker Compose, and how to undo exactly what the demo did. */
 export type ComposeSqlServer = {
@@ -148,96 +139,13 @@ export function sqlServerDemoLogin(env: NodeJS.ProcessEnv): SqlServerLogin {
   };
 }
 
-/** A T-SQL script's batches: the text between `GO` lines (sqlcmd's batch separator), blank batches left out. */
-export function sqlBatches(script: string): string[] {
-  return script
-    .split(/^[ \t]*GO[ \t]*$/im)
-    .map((batch) => batch.trim())
-    .filter((batch) => batch !== '');
-}
-
-/**
- * The sample ERP's scripts (connectors/sql/sqlserver: erp-schema.sql, then seed.sql) for the database `name`, as
- * batches. Throws `ConfigError` for a name that is not a letter followed by letters, digits and underscores.
- */
-export function erpScripts(name: string): { readonly file: string; readonly batches: readonly string[] }[] {
-  checkDatabaseName(name);
-  return ERP_SCRIPTS.map((file) => {
-    const text = readFileSync(fileURLToPath(new URL(`../connectors/sql/sqlserver/${file}`, import.meta.url)), 'utf8');
-    return { file, batches: sqlBatches(text.replace(new RegExp(`\\b${SAMPLE_DATABASE}\\b`, 'g'), name)) };
-  });
-}
-
-/**
- * Creates the database `name` on the server of `login` unless it exists, applies the sample ERP's DDL and seed to it
- * (both idempotent, so an existing database is completed, not failed) and resolves with the connection to it. CDC is
- * left to `cdc-sync cdc enable`. The scripts run on a connection opened on the new database, so their `USE` is a no-op
- * and nothing depends on a session keeping its database between batches.
- */
-export async function createSqlServerErpDatabase(
-  login: SqlServerLogin,
-  name: string,
-  connect: (connection: SqlServerConnection) => Promise<QueryExecutor> = createMssqlExecutor,
-): Promise<SqlServerConnection> {
-  const scripts = erpScripts(name);
-  await withExecutor(connect, { ...login, database: 'master' }, (master) =>
-    master.query({
-      id: `create database ${name}`,
-      text: `IF DB_ID(${quoteLiteral(name)}) IS NULL CREATE DATABASE ${quoteName(name)};`,
-    }),
-  );
-  const database = { ...login, database: name };
-  await withExecutor(connect, database, async (erp) => {
-    for (const { file, batches } of scripts) {
-      for (const [index, text] of batches.entries()) await erp.query({ id: `${file}[${index}]`, text });
-    }
-  });
-  return database;
-}
-
-/**
- * The T-SQL that removes the database `name` if it exists: CDC disabled first (which removes its capture and cleanup
- * Agent jobs), then other sessions rolled back and the database dropped.
- *
- * @see https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sys-sp-cdc-disable-db-transact-sql
- */
-export function dropDatabaseStatement(name: string): string {
-  checkDatabaseName(name);
-  const literal = quoteLiteral(name);
-  const quoted = quoteName(name);
-  return [
-    `IF EXISTS (SELECT 1 FROM sys.databases WHERE name = ${literal} AND is_cdc_enabled = 1)`,
-    `    EXEC ${quoted}.sys.sp_cdc_disable_db;`,
-    `IF DB_ID(${literal}) IS NOT NULL`,
-    'BEGIN',
-    `    ALTER DATABASE ${quoted} SET SINGLE_USER WITH ROLLBACK IMMEDIATE;`,
-    `    DROP DATABASE ${quoted};`,
-    'END;',
-  ].join('\n');
-}
-
-/** Removes the run's database (see {@link dropDatabaseStatement}). */
-export async function dropSqlServerErpDatabase(
-  login: SqlServerLogin,
-  name: string,
-  connect: (connection: SqlServerConnection) => Promise<QueryExecutor> = createMssqlExecutor,
-): Promise<void> {
-  const text = dropDatabaseStatement(name);
-  await withExecutor(connect, { ...login, database: 'master' }, (master) =>
-    master.query({ id: `drop database ${name}`, text }),
-  );
-}
-
 /** Everything one `demo --docker` run names: its connector, topics, groups and database. */
 export type SqlServerDemoRun = {
   readonly run: string;
   readonly database: string;
   readonly login: SqlServerLogin;
-  readonly kafkaBrokers: string;
-  readonly schemaRegistryUrl: string;
-  readonly mongodbUri: string;
+  readonly endpoints: DemoEndpoints;
   readonly mongodbDatabase: string;
-  readonly connectUrl: string;
 };
 
 /**
@@ -247,63 +155,28 @@ export type SqlServerDemoRun = {
  * a connector of the run's own.
  */
 export function sqlServerDemoConfig(input: SqlServerDemoRun): PipelineConfig {
-  const { run } = input;
-  return parsePipelineConfig(
+  const { login } = input;
+  return demoPipelineConfig(
     {
-      logLevel: 'error',
-      kafka: { brokers: input.kafkaBrokers.split(',') },
-      schemaRegistry: { url: input.schemaRegistryUrl },
-      mongodb: { uri: input.mongodbUri, database: input.mongodbDatabase },
-      source: { connector: 'sqlserver', topicPrefix: run, database: input.database, tables: [...SAMPLE_ERP_TABLES] },
+      run: input.run,
+      endpoints: input.endpoints,
+      mongodbDatabase: input.mongodbDatabase,
+      source: { connector: 'sqlserver', database: input.database, tables: [...SAMPLE_ERP_TABLES] },
       connector: {
-        name: run,
-        connectUrl: input.connectUrl,
-        host: input.login.host,
-        port: input.login.port,
-        user: input.login.user,
-        encrypt: input.login.encrypt,
+        host: login.host,
+        port: login.port,
+        user: login.user,
+        encrypt: login.encrypt,
         converter: 'apicurio',
-        heartbeatIntervalMs: 1000,
       },
-      // Canonical topics of the run's own: an earlier run's events would otherwise reach this run's read models.
-      topics: {
-        inventory: `${run}.canonical.inventory.v1`,
-        order: `${run}.canonical.order.v1`,
-        deadLetter: `${run}.dlq`,
-      },
-      transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
-      sink: { groupId: `${run}-sink` },
-      backoff: { initialMs: 200, maxMs: 2000 },
     },
     'the SQL Server demo',
-    {},
   );
 }
 
 /** How to reach the run's database with sqlcmd inside the container, where SQLCMDPASSWORD already holds the password. */
 export function sqlcmdHint(database: string, file: string = COMPOSE_FILE): string {
   return `docker ${composeArgs(['exec', SQLSERVER_SERVICE, '/opt/mssql-tools18/bin/sqlcmd', '-S', 'localhost', '-U', 'sa', '-C', '-d', database], file).join(' ')}`;
-}
-
-function checkDatabaseName(name: string): void {
-  if (!/^[A-Za-z][A-Za-z0-9_]{0,99}$/.test(name)) {
-    throw new ConfigError(
-      `Database name ${JSON.stringify(name)} for the sample ERP must be a letter followed by up to 99 letters, digits and underscores`,
-    );
-  }
-}
-
-async function withExecutor<T>(
-  connect: (connection: SqlServerConnection) => Promise<QueryExecutor>,
-  connection: SqlServerConnection,
-  use: (executor: QueryExecutor) => Promise<T>,
-): Promise<T> {
-  const executor = await connect(connection);
-  try {
-    return await use(executor);
-  } finally {
-    await executor.close();
-  }
 }
 
 /** `Command docker compose … exited with code 1: <last lines of its output>`. */

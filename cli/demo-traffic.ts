@@ -189,47 +189,23 @@ function isAdd(value: ErpValue): value is { readonly add: number } {
 export const DEMO_TRAFFIC_SCRIPT: readonly ErpTrafficScript[] = [
   {
     says: 'order SO-200101 placed on the web shop: 2 × TSHIRT-ORG-BLK-M, 1 × MUG-STONE-350 from WH-EAST',
-    operations: [
-      insert('SalesOrderHeader', {
-        OrderNumber: 'SO-200101',
-        CustomerId: 'CUST-0042',
-        CustomerEmail: 'ada@example.com',
-        Channel: 'WEB',
-        StatusCode: 'NW',
-        CurrencyCode: 'EUR',
-        OrderTotal: 48.23,
-        PlacedAt: NOW,
-      }),
-      insert(
-        'SalesOrderLine',
-        orderLine('SO-200101', 1, 1001, 'TSHIRT-ORG-BLK-M', 2, 19.99, 'WH-EAST'),
-        orderLine('SO-200101', 2, 1003, 'MUG-STONE-350', 1, 8.25, 'WH-EAST'),
-      ),
-      move('TSHIRT-ORG-BLK-M', 'WH-EAST', 0, 2),
-      move('MUG-STONE-350', 'WH-EAST', 0, 1),
-    ],
+    operations: placeOrder(
+      { orderNumber: 'SO-200101', customerId: 'CUST-0042', email: 'ada@example.com', channel: 'WEB', total: 48.23 },
+      [
+        { itemId: 1001, sku: 'TSHIRT-ORG-BLK-M', qty: 2, unitPrice: 19.99, location: 'WH-EAST' },
+        { itemId: 1003, sku: 'MUG-STONE-350', qty: 1, unitPrice: 8.25, location: 'WH-EAST' },
+      ],
+    ),
   },
   {
     says: 'order SO-200102 placed for store pickup: 1 × HOODIE-GRY-L, 1.5 kg COFFEE-ESP-BULK at ST-DOWNTOWN',
-    operations: [
-      insert('SalesOrderHeader', {
-        OrderNumber: 'SO-200102',
-        CustomerId: 'CUST-0107',
-        CustomerEmail: 'grace@example.com',
-        Channel: 'STORE',
-        StatusCode: 'NW',
-        CurrencyCode: 'EUR',
-        OrderTotal: 90.2,
-        PlacedAt: NOW,
-      }),
-      insert(
-        'SalesOrderLine',
-        orderLine('SO-200102', 1, 1002, 'HOODIE-GRY-L', 1, 54.5, 'ST-DOWNTOWN'),
-        orderLine('SO-200102', 2, 1004, 'COFFEE-ESP-BULK', 1.5, 23.8, 'ST-DOWNTOWN'),
-      ),
-      move('HOODIE-GRY-L', 'ST-DOWNTOWN', 0, 1),
-      move('COFFEE-ESP-BULK', 'ST-DOWNTOWN', 0, 1.5),
-    ],
+    operations: placeOrder(
+      { orderNumber: 'SO-200102', customerId: 'CUST-0107', email: 'grace@example.com', channel: 'STORE', total: 90.2 },
+      [
+        { itemId: 1002, sku: 'HOODIE-GRY-L', qty: 1, unitPrice: 54.5, location: 'ST-DOWNTOWN' },
+        { itemId: 1004, sku: 'COFFEE-ESP-BULK', qty: 1.5, unitPrice: 23.8, location: 'ST-DOWNTOWN' },
+      ],
+    ),
   },
   {
     says: 'payment captured for SO-200101 (EUR 48.23), order accepted',
@@ -252,20 +228,10 @@ export const DEMO_TRAFFIC_SCRIPT: readonly ErpTrafficScript[] = [
   },
   {
     says: 'order SO-200103 placed by the sales desk: 30 m ROPE-DYN-10MM from WH-EAST',
-    operations: [
-      insert('SalesOrderHeader', {
-        OrderNumber: 'SO-200103',
-        CustomerId: 'CUST-0311',
-        CustomerEmail: 'alan@example.com',
-        Channel: 'PHONE',
-        StatusCode: 'NW',
-        CurrencyCode: 'EUR',
-        OrderTotal: 112.35,
-        PlacedAt: NOW,
-      }),
-      insert('SalesOrderLine', orderLine('SO-200103', 1, 1005, 'ROPE-DYN-10MM', 30, 3.745, 'WH-EAST')),
-      move('ROPE-DYN-10MM', 'WH-EAST', 0, 30),
-    ],
+    operations: placeOrder(
+      { orderNumber: 'SO-200103', customerId: 'CUST-0311', email: 'alan@example.com', channel: 'PHONE', total: 112.35 },
+      [{ itemId: 1005, sku: 'ROPE-DYN-10MM', qty: 30, unitPrice: 3.745, location: 'WH-EAST' }],
+    ),
   },
   {
     says: 'stock moves: 240 × MUG-STONE-350 received at WH-EAST, 20 × TSHIRT-ORG-BLK-M moved WH-EAST → ST-AIRPORT',
@@ -331,23 +297,53 @@ export const DEMO_TRAFFIC: readonly ErpTrafficStep[] = demoTraffic('postgresql')
 /** The order whose refund is the traffic's last effect: once its view shows it, the traffic has arrived. */
 export const DEMO_LAST_EFFECT = { orderNumber: 'SO-200101', milestone: 'refunded' } as const;
 
-function orderLine(
-  orderNumber: string,
-  lineNo: number,
-  itemId: number,
-  sku: string,
-  qty: number,
-  unitPrice: number,
-  location: string,
-): ErpRow {
-  return {
-    OrderNumber: orderNumber,
-    LineNo: lineNo,
-    ItemId: itemId,
-    Sku: sku,
-    Qty: qty,
-    UnitPrice: unitPrice,
-    LineStatus: 'NW',
-    LocationCode: location,
-  };
+/** A new order of the demo traffic: who placed it (id and e-mail), through which channel, for what total in EUR. */
+type NewOrder = {
+  readonly orderNumber: string;
+  readonly customerId: string;
+  readonly email: string;
+  readonly channel: string;
+  readonly total: number;
+};
+
+/** A line of a new order, allocated at `location`. */
+type NewOrderLine = {
+  readonly itemId: number;
+  readonly sku: string;
+  readonly qty: number;
+  readonly unitPrice: number;
+  readonly location: string;
+};
+
+/**
+ * An order as the ERP places it: the header (status NW, in EUR, placed now), its lines numbered from 1, and each
+ * line's quantity allocated at its location.
+ */
+function placeOrder(order: NewOrder, lines: readonly NewOrderLine[]): ErpOperation[] {
+  return [
+    insert('SalesOrderHeader', {
+      OrderNumber: order.orderNumber,
+      CustomerId: order.customerId,
+      CustomerEmail: order.email,
+      Channel: order.channel,
+      StatusCode: 'NW',
+      CurrencyCode: 'EUR',
+      OrderTotal: order.total,
+      PlacedAt: NOW,
+    }),
+    insert(
+      'SalesOrderLine',
+      ...lines.map((line, index) => ({
+        OrderNumber: order.orderNumber,
+        LineNo: index + 1,
+        ItemId: line.itemId,
+        Sku: line.sku,
+        Qty: line.qty,
+        UnitPrice: line.unitPrice,
+        LineStatus: 'NW',
+        LocationCode: line.location,
+      })),
+    ),
+    ...lines.map((line) => move(line.sku, line.location, 0, line.qty)),
+  ];
 }

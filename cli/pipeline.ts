@@ -19,7 +19,7 @@ import {
 import { createConfluentDecoder } from '../connectors/avro/confluent-decoder.js';
 import { probeSchemaRegistry } from '../connectors/avro/registry-probe.js';
 import { createCanonicalRegistryCodec } from '../connectors/canonical/registry.js';
-import { createEnvelopeReader, snakeToPascal } from '../connectors/debezium/envelope.js';
+import { createEnvelopeReader, sourceRenamer } from '../connectors/debezium/envelope.js';
 import { createSourceDecoder } from '../connectors/debezium/source-decoder.js';
 import { createBatchConsumer, type KafkaBatchConsumer } from '../connectors/kafka/batch-consumer.js';
 import { createKafkaClient } from '../connectors/kafka/client.js';
@@ -299,13 +299,12 @@ export function opsRoutes(context: OpsContext, extra: OpsRoutes = {}): OpsRoutes
 
 /** The ops dashboard (`core/observability/dashboard.ts`): the flow from the registries, the read models once connected. */
 function dashboardRoutes({ config, role, db }: OpsContext): OpsRoutes {
-  const names = config.source.names ?? (config.source.connector === 'postgresql' ? 'snake-to-pascal' : 'as-is');
   const topology = buildTopology({
     config,
     role,
     transforms: transformRegistry,
     sinks: sinkRegistry,
-    renameTable: names === 'snake-to-pascal' ? snakeToPascal : (name) => name,
+    renameTable: sourceRenamer(config.source.connector, config.source.names) ?? ((name) => name),
   });
   return createDashboardRoutes({
     topology,

@@ -100,10 +100,7 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
   }
   const settings = parsed.data;
   const { topicPrefix, connector } = settings;
-  const rename =
-    (settings.names ?? (connector === 'postgresql' ? 'snake-to-pascal' : 'as-is')) === 'snake-to-pascal'
-      ? snakeToPascal
-      : undefined;
+  const rename = sourceRenamer(connector, settings.names);
   function names(row: Row): Row;
   function names(row: Row | null): Row | null;
   function names(row: Row | null): Row | null {
@@ -260,6 +257,23 @@ export function snakeToPascal(name: string): string {
     .filter((part) => part !== '')
     .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
     .join('');
+}
+
+/** How a source's table and column names map onto the names transforms expect (`source.names`). */
+export type SourceNaming = 'as-is' | 'snake-to-pascal';
+
+/**
+ * The renaming of a source's table and column names for `names`, or, when unset, the connector's default:
+ * snake-to-pascal for postgresql (the sample ERP's snake_case names), as-is for the others. Undefined for as-is, so
+ * callers can skip renaming.
+ */
+export function sourceRenamer(
+  connector: EnvelopeReaderConfig['connector'],
+  names: SourceNaming | undefined,
+): ((name: string) => string) | undefined {
+  return (names ?? (connector === 'postgresql' ? 'snake-to-pascal' : 'as-is')) === 'snake-to-pascal'
+    ? snakeToPascal
+    : undefined;
 }
 
 /** The row with its column names renamed, values and column order kept. */

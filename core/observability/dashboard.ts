@@ -127,6 +127,13 @@ export function buildTopology(input: TopologyInput): Topology {
   const groups = { transform: config.transform.groupId, sink: config.sink.groupId };
   const topicOf: Record<EventStream, string> = { inventory: config.topics.inventory, order: config.topics.order };
   const select = (metric: string, labels: MetricSelector['labels']): MetricSelector => ({ metric, labels });
+  /** An arrow between two node ids; its id is `<from>-><to>`. */
+  const edge = (from: string, to: string, figures: readonly TopologyFigure[]): TopologyEdge => ({
+    id: `${from}->${to}`,
+    from,
+    to,
+    figures,
+  });
   const runsHere = (side: 'transform' | 'sink') => input.role === 'all' || input.role === side;
   /** A counter the workers of `side` report. */
   const counter =
@@ -214,17 +221,14 @@ export function buildTopology(input: TopologyInput): Topology {
   for (const { table, topic, logical } of tables) {
     for (const [name, stage] of stages) {
       if (!stage.input.tables.includes(logical)) continue;
-      edges.push({
-        id: `table:${table}->stage:${name}`,
-        from: `table:${table}`,
-        to: `stage:${name}`,
-        figures: [
+      edges.push(
+        edge(`table:${table}`, `stage:${name}`, [
           transformCount('throughput', 'records', select(METRIC.sourceRecords, { role: 'transform', topic })),
           lag(groups.transform, topic),
           // Undecodable records never reach a stage: they are this arrow's losses.
           transformCount('errors', 'dead letters', select(METRIC.deadLetters, { topic, stage: 'decode' })),
-        ],
-      });
+        ]),
+      );
     }
   }
   for (const [name, stage] of stages) {
@@ -232,11 +236,8 @@ export function buildTopology(input: TopologyInput): Topology {
     for (const stream of streams) {
       const types = stage.output.filter((type) => EVENT_STREAM[type] === stream);
       if (types.length === 0) continue;
-      edges.push({
-        id: `stage:${name}->topic:${topicOf[stream]}`,
-        from: `stage:${name}`,
-        to: `topic:${topicOf[stream]}`,
-        figures: [
+      edges.push(
+        edge(`stage:${name}`, `topic:${topicOf[stream]}`, [
           transformCount(
             'throughput',
             'events',
@@ -244,24 +245,21 @@ export function buildTopology(input: TopologyInput): Topology {
           ),
           // Records the stage rejected are dead-lettered instead of published.
           transformCount('errors', 'dead letters', select(METRIC.deadLetters, { topic: inputTopics, stage: name })),
-        ],
-      });
+        ]),
+      );
     }
   }
   for (const stream of streams) {
     const topic = topicOf[stream];
     for (const [name, sink] of sinks) {
       if (!sink.input.some((type) => EVENT_STREAM[type] === stream)) continue;
-      edges.push({
-        id: `topic:${topic}->read_model:${name}`,
-        from: `topic:${topic}`,
-        to: `read_model:${name}`,
-        figures: [
+      edges.push(
+        edge(`topic:${topic}`, `read_model:${name}`, [
           sinkCount('throughput', 'records', select(METRIC.sourceRecords, { role: 'sink', topic })),
           lag(groups.sink, topic),
           sinkCount('errors', 'dead letters', select(METRIC.deadLetters, { topic, stage: ['decode', name] })),
-        ],
-      });
+        ]),
+      );
     }
   }
   return {

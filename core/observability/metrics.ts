@@ -106,130 +106,133 @@ export type PipelineMetricsOptions = {
 /** Creates a pipeline's registry with every metric of the contract, empty. */
 export function createPipelineMetrics(options: PipelineMetricsOptions = {}): PipelineMetrics {
   const registry = new Registry();
-  const registers = [registry];
   if (options.processMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: DEFAULT_METRICS_PREFIX });
+  const { counter, gauge, histogram } = metricFactories(registry);
   let lagReader: (() => Promise<readonly ConsumerLagSample[]>) | undefined;
   let latencyReader: (() => Promise<readonly MilestoneLatencySample[]>) | undefined;
   let latencyPairs: readonly { readonly from: string; readonly to: string }[] = [];
 
-  const sourceRecords = new Counter({
-    name: METRIC.sourceRecords,
-    help: 'Records consumed and committed per input topic: source topics for the transform role, canonical topics for the sink role',
-    labelNames: ['role', 'topic'] as const,
-    registers,
-  });
-  const stageRecords = new Counter({
-    name: METRIC.stageRecords,
-    help: 'Records per transform stage (in, out = events emitted, skipped, failed) and events per sink (in = handed to the sink, out = applied, skipped = stale, failed = rejected)',
-    labelNames: ['stage', 'outcome'] as const,
-    registers,
-  });
-  const canonicalEvents = new Counter({
-    name: METRIC.canonicalEvents,
-    help: 'Canonical events published by the transform role, per canonical topic and event type',
-    labelNames: ['topic', 'event_type'] as const,
-    registers,
-  });
-  const deadLetters = new Counter({
-    name: METRIC.deadLetters,
-    help: 'Dead-lettered records per topic of the record, stage (decode, a transform stage or a sink) and error class',
-    labelNames: ['topic', 'stage', 'reason'] as const,
-    registers,
-  });
-  const sinkWriteSeconds = new Histogram({
-    name: METRIC.sinkWriteSeconds,
-    help: 'Duration of each acknowledged sink batch write',
-    labelNames: ['read_model'] as const,
-    buckets: SINK_WRITE_BUCKETS,
-    registers,
-  });
-  const freshnessSeconds = new Histogram({
-    name: METRIC.freshnessSeconds,
-    help: 'Per applied event: time from its source commit to the acknowledged read model write',
-    labelNames: ['read_model'] as const,
-    buckets: FRESHNESS_BUCKETS,
-    registers,
-  });
-  const readModelFreshness = new Gauge({
-    name: METRIC.readModelFreshnessSeconds,
-    help: 'Freshness of the newest write: time from the source commit of the newest event of the last acknowledged batch to its acknowledgement',
-    labelNames: ['read_model'] as const,
-    registers,
-  });
-  const asOfTimestamp = new Gauge({
-    name: METRIC.readModelAsOfTimestampSeconds,
-    help: 'Source commit time (epoch seconds) of the newest event applied to the read model',
-    labelNames: ['read_model'] as const,
-    registers,
-  });
-  const asOfPosition = new Gauge({
-    name: METRIC.readModelAsOfPositionInfo,
-    help: 'Always 1; the position label is the newest source position applied to the read model',
-    labelNames: ['read_model', 'position'] as const,
-    registers,
-  });
-  const consumerLag = new Gauge({
-    name: METRIC.consumerLag,
-    help: 'High watermark minus committed offset, per consumer group and partition; read when scraped',
-    labelNames: ['group', 'topic', 'partition'] as const,
-    registers,
-    collect: () => refreshLag(),
-  });
-  const pausedPartitions = new Gauge({
-    name: METRIC.pausedPartitions,
-    help: '1 while the runner has paused the partition to back off from a transient failure, 0 otherwise',
-    labelNames: ['group', 'topic', 'partition'] as const,
-    registers,
-  });
-  const registryCacheRequests = new Counter({
-    name: METRIC.registryCacheRequests,
-    help: 'Schema lookups by id in the source decoder and the canonical codec: hit = known already, miss = asked the registry',
-    labelNames: ['result'] as const,
-    registers,
-  });
-  const milestoneLatency = new Histogram({
-    name: METRIC.orderMilestoneLatencySeconds,
-    help: 'Business time between two order milestones, over every order in the order view; recomputed when scraped',
-    labelNames: ['from', 'to'] as const,
-    buckets: MILESTONE_LATENCY_BUCKETS,
-    registers,
-    collect: () => refreshLatencies(),
-  });
-  const dependencyUp = new Gauge({
-    name: METRIC.dependencyUp,
-    help: '1 while the last readiness probe of the dependency succeeded, 0 otherwise',
-    labelNames: ['dependency'] as const,
-    registers,
-  });
-  const ready = new Gauge({ name: METRIC.ready, help: '1 while /readyz answers 200, 0 otherwise', registers });
+  const sourceRecords = counter(
+    METRIC.sourceRecords,
+    'Records consumed and committed per input topic: source topics for the transform role, canonical topics for the sink role',
+    ['role', 'topic'],
+  );
+  const stageRecords = counter(
+    METRIC.stageRecords,
+    'Records per transform stage (in, out = events emitted, skipped, failed) and events per sink (in = handed to the sink, out = applied, skipped = stale, failed = rejected)',
+    ['stage', 'outcome'],
+  );
+  const canonicalEvents = counter(
+    METRIC.canonicalEvents,
+    'Canonical events published by the transform role, per canonical topic and event type',
+    ['topic', 'event_type'],
+  );
+  const deadLetters = counter(
+    METRIC.deadLetters,
+    'Dead-lettered records per topic of the record, stage (decode, a transform stage or a sink) and error class',
+    ['topic', 'stage', 'reason'],
+  );
+  const sinkWriteSeconds = histogram(
+    METRIC.sinkWriteSeconds,
+    'Duration of each acknowledged sink batch write',
+    ['read_model'],
+    SINK_WRITE_BUCKETS,
+  );
+  const freshnessSeconds = histogram(
+    METRIC.freshnessSeconds,
+    'Per applied event: time from its source commit to the acknowledged read model write',
+    ['read_model'],
+    FRESHNESS_BUCKETS,
+  );
+  const readModelFreshness = gauge(
+    METRIC.readModelFreshnessSeconds,
+    'Freshness of the newest write: time from the source commit of the newest event of the last acknowledged batch to its acknowledgement',
+    ['read_model'],
+  );
+  const asOfTimestamp = gauge(
+    METRIC.readModelAsOfTimestampSeconds,
+    'Source commit time (epoch seconds) of the newest event applied to the read model',
+    ['read_model'],
+  );
+  const asOfPosition = gauge(
+    METRIC.readModelAsOfPositionInfo,
+    'Always 1; the position label is the newest source position applied to the read model',
+    ['read_model', 'position'],
+  );
+  const consumerLag = gauge(
+    METRIC.consumerLag,
+    'High watermark minus committed offset, per consumer group and partition; read when scraped',
+    ['group', 'topic', 'partition'],
+    () => refreshLag(),
+  );
+  const pausedPartitions = gauge(
+    METRIC.pausedPartitions,
+    '1 while the runner has paused the partition to back off from a transient failure, 0 otherwise',
+    ['group', 'topic', 'partition'],
+  );
+  const registryCacheRequests = counter(
+    METRIC.registryCacheRequests,
+    'Schema lookups by id in the source decoder and the canonical codec: hit = known already, miss = asked the registry',
+    ['result'],
+  );
+  const milestoneLatency = histogram(
+    METRIC.orderMilestoneLatencySeconds,
+    'Business time between two order milestones, over every order in the order view; recomputed when scraped',
+    ['from', 'to'],
+    MILESTONE_LATENCY_BUCKETS,
+    () => refreshLatencies(),
+  );
+  const dependencyUp = gauge(
+    METRIC.dependencyUp,
+    '1 while the last readiness probe of the dependency succeeded, 0 otherwise',
+    ['dependency'],
+  );
+  const ready = gauge(METRIC.ready, '1 while /readyz answers 200, 0 otherwise', []);
   ready.set(0);
 
   /** The newest applied position and commit time per read model; they only move forward. */
   const newest = new Map<string, { position: string; committedAt: number }>();
 
-  async function refreshLag(): Promise<void> {
-    if (lagReader === undefined) return;
+  /**
+   * Replaces a scrape-time metric's values with what `reader` answers; a reader that fails keeps the last values,
+   * logged at debug (the dependency behind it shows in `cdc_sync_dependency_up`).
+   */
+  async function refreshFrom<T>(
+    reader: (() => Promise<T>) | undefined,
+    replace: (samples: T) => void,
+    what: string,
+  ): Promise<void> {
+    if (reader === undefined) return;
     try {
-      const samples = await lagReader();
-      consumerLag.reset();
-      for (const { group, topic, partition, lag } of samples) {
-        consumerLag.set({ group, topic, partition: String(partition) }, lag);
-      }
+      replace(await reader());
     } catch (error: unknown) {
-      options.logger?.debug({ err: error }, 'Could not read consumer lag; keeping the last values');
+      options.logger?.debug({ err: error }, `Could not read ${what}; keeping the last values`);
     }
   }
 
-  async function refreshLatencies(): Promise<void> {
-    if (latencyReader === undefined) return;
-    try {
-      const samples = await latencyReader();
-      milestoneLatency.reset();
-      for (const { from, to } of latencyPairs) milestoneLatency.zero({ from, to });
-      for (const { from, to, seconds } of samples) milestoneLatency.observe({ from, to }, seconds);
-    } catch (error: unknown) {
-      options.logger?.debug({ err: error }, 'Could not read order milestone latencies; keeping the last values');
-    }
+  function refreshLag(): Promise<void> {
+    return refreshFrom(
+      lagReader,
+      (samples) => {
+        consumerLag.reset();
+        for (const { group, topic, partition, lag } of samples) {
+          consumerLag.set({ group, topic, partition: String(partition) }, lag);
+        }
+      },
+      'consumer lag',
+    );
+  }
+
+  function refreshLatencies(): Promise<void> {
+    return refreshFrom(
+      latencyReader,
+      (samples) => {
+        milestoneLatency.reset();
+        for (const { from, to } of latencyPairs) milestoneLatency.zero({ from, to });
+        for (const { from, to, seconds } of samples) milestoneLatency.observe({ from, to }, seconds);
+      },
+      'order milestone latencies',
+    );
   }
 
   function sinkApplied(readModel: string, events: readonly AcknowledgedEvent[], acknowledgedAt: Date): void {
@@ -276,5 +279,34 @@ export function createPipelineMetrics(options: PipelineMetricsOptions = {}): Pip
       latencyPairs = pairs;
     },
     text: () => registry.metrics(),
+  };
+}
+
+/**
+ * Counters, gauges and histograms registered in `registry` only. `collect` runs before each scrape reads the metric
+ * (prom-client awaits it), for values read when scraped.
+ */
+function metricFactories(registry: Registry) {
+  const registers = [registry];
+  return {
+    counter: <L extends string>(name: string, help: string, labelNames: readonly L[]) =>
+      new Counter<L>({ name, help, labelNames, registers }),
+    gauge: <L extends string>(name: string, help: string, labelNames: readonly L[], collect?: () => Promise<void>) =>
+      new Gauge<L>({ name, help, labelNames, registers, ...(collect === undefined ? {} : { collect }) }),
+    histogram: <L extends string>(
+      name: string,
+      help: string,
+      labelNames: readonly L[],
+      buckets: readonly number[],
+      collect?: () => Promise<void>,
+    ) =>
+      new Histogram<L>({
+        name,
+        help,
+        labelNames,
+        buckets: [...buckets],
+        registers,
+        ...(collect === undefined ? {} : { collect }),
+      }),
   };
 }

@@ -1,5 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { replicationSlotState } from '../../connectors/postgres/erp-database.js';
+import { type Db, MongoClient } from 'mongodb';
+import { pino } from 'pino';
+import { applyConnector } from '../../cli/connectors-command.js';
+import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type PipelineConfig } from '../../core/config.js';
+import { createConnectClient } from '../../connectors/kafka-connect/client.js';
+import { createErpDatabase, dropErpDatabase, replicationSlotState } from '../../connectors/postgres/erp-database.js';
 import { resolveStackPaths } from '../../stack/paths.js';
 import { createStack } from '../../stack/stack.js';
 import { createKafkaConnectService } from '../../stack/services/kafka-connect.js';
@@ -9,20 +15,29 @@ import {
   createPostgresService,
   type PostgresConnection,
 } from '../../stack/services/postgres.js';
+import { isolatedPipelineConfig } from './pipeline-harness.js';
 import { services } from './services.js';
 
 // PostgreSQL and Kafka Connect of the native stack for tests that run real Debezium captures, as
 // stack-debezium.test.ts starts them: already running services are used and left running, others are started and
 // stopped afterwards. Each test works in an ERP database of its own, made from connectors/sql/postgres.
 
-/** The test stack's PostgreSQL and Connect, pointed at the test Kafka and registry. */
-export function debeziumStack() {
+/**
+ * The environment for the native stack's services with Kafka Connect pointed at the test Kafka and registry. Throws
+ * when either is not on 127.0.0.1, which the native Connect worker could not reach.
+ */
+export function connectWorkerEnv(): NodeJS.ProcessEnv {
   const { kafkaBrokers, schemaRegistryUrl } = services();
-  const env: NodeJS.ProcessEnv = {
+  return {
     ...process.env,
     CDC_SYNC_KAFKA_PORT: String(localPort(kafkaBrokers[0]!, 'KAFKA_BROKERS')),
     CDC_SYNC_SCHEMA_REGISTRY_PORT: String(localPort(new URL(schemaRegistryUrl).host, 'SCHEMA_REGISTRY_URL')),
   };
+}
+
+/** The test stack's PostgreSQL and Connect, pointed at the test Kafka and registry. */
+export function debeziumStack() {
+  const env = connectWorkerEnv();
   const postgres = createPostgresService(env);
   const connect = createKafkaConnectService(env);
   const stack = createStack([postgres, connect], resolveStackPaths(env));
@@ -60,13 +75,8 @@ export async function waitFor(condition: () => Promise<boolean>, what: string, t
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
 }
 
-/** Waits until the connector and a task run and the slot streams; fails at once, with Connect's trace, when either failed. */
-export async function waitForStreaming(
-  connectUrl: string,
-  name: string,
-  database: PostgresConnection,
-  slot: string,
-): Promise<void> {
+/** Waits until the connector and a task of it run; fails at once, with Connect's trace, when either failed. */
+export async function waitForConnectorRunning(connectUrl: string, name: string): Promise<void> {
   await waitFor(async () => {
     const response = await fetch(`${connectUrl}/connectors/${name}/status`);
     if (!response.ok) return false;
@@ -78,10 +88,101 @@ export async function waitForStreaming(
     if (failed !== undefined) throw new Error(`Connector ${name} failed: ${failed.trace ?? '(no trace)'}`);
     return status.connector.state === 'RUNNING' && status.tasks.some((task) => task.state === 'RUNNING');
   }, `connector ${name} to run`);
+}
+
+/** Waits until the connector and a task run and the slot streams; fails at once, with Connect's trace, when either failed. */
+export async function waitForStreaming(
+  connectUrl: string,
+  name: string,
+  database: PostgresConnection,
+  slot: string,
+): Promise<void> {
+  await waitForConnectorRunning(connectUrl, name);
   await waitFor(
     async () => (await replicationSlotState(database, slot)) === 'active',
     `replication slot ${slot} to become active`,
   );
+}
+
+/**
+ * A real Debezium capture of PostgreSQL for one test file: an ERP database of the run's own (`<prefix>_<run>`, the
+ * sample ERP's DDL and seed) whose `tables` (in `public`) a connector and slot named after the run capture, registered
+ * by `cdc-sync connectors apply`'s code, and the whole pipeline in-process writing to a MongoDB database of the run's
+ * own. `start` brings it all up and resolves once the slot streams; `stop` removes it all again.
+ */
+export function postgresCapture(prefix: string, tables: readonly string[]) {
+  const stack = debeziumStack();
+  const run = isolatedPipelineConfig().source.topicPrefix;
+  const databaseName = `${prefix}_${run}`;
+  const config: PipelineConfig = isolatedPipelineConfig({
+    source: {
+      connector: 'postgresql',
+      topicPrefix: run,
+      database: databaseName,
+      tables: tables.map((table) => `public.${table}`),
+    },
+    connector: {
+      name: run,
+      connectUrl: stack.connectUrl,
+      port: stack.admin.port,
+      slotName: run,
+      heartbeatIntervalMs: 1000,
+    },
+    mongodb: { database: run },
+  });
+  /** The connector's password variable, as `cdc-sync connectors apply` and `reconcile` read it. */
+  const env = { [config.connector.passwordEnv]: stack.admin.password };
+  const mongo = new MongoClient(config.mongodb.uri);
+  let database: PostgresConnection | undefined;
+  let pipeline: RunningPipeline | undefined;
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`The capture ${run} has no ${what} before start()`);
+    return value;
+  };
+
+  return {
+    stack,
+    run,
+    databaseName,
+    config,
+    env,
+    /** The run's ERP database. */
+    database: () => started(database, 'database'),
+    /** The running pipeline. */
+    pipeline: () => started(pipeline, 'pipeline'),
+    /** The run's read models. */
+    readModels: (): Db => mongo.db(config.mongodb.database),
+    /**
+     * Starts PostgreSQL and Connect (unless running), creates and seeds the ERP database, runs `beforeSnapshot` on it
+     * (changes the snapshot is to read), starts the pipeline, registers the connector and waits until the slot streams.
+     */
+    async start(beforeSnapshot?: (erp: PostgresConnection) => Promise<unknown>): Promise<PostgresConnection> {
+      await stack.up();
+      database = await createErpDatabase(stack.admin, databaseName);
+      await beforeSnapshot?.(database);
+      await mongo.connect();
+      pipeline = await startPipeline(config, 'all', pino({ level: 'silent' }));
+      await applyConnector(config, { env, write: () => undefined });
+      await waitForStreaming(stack.connectUrl, run, database, run);
+      return database;
+    },
+    /** Stops the pipeline, removes the connector, slot, ERP database and read models, and what `start` started. */
+    async stop(): Promise<void> {
+      await pipeline?.stop();
+      await createConnectClient({ url: stack.connectUrl })
+        .remove(run)
+        .catch(() => undefined);
+      await dropErpDatabase(stack.admin, databaseName, run).catch((error: unknown) =>
+        process.stderr.write(`Could not drop ${databaseName}: ${error}\n`),
+      );
+      await mongo
+        .db(config.mongodb.database)
+        .dropDatabase()
+        .catch(() => undefined);
+      await mongo.close();
+      await stack.down();
+    },
+  };
 }
 
 function localPort(hostAndPort: string, name: string): number {

@@ -1,11 +1,13 @@
+import { type Db } from 'mongodb';
+import { expect } from 'vitest';
 import { type ErpOperation, insert, remove, update } from '../../cli/demo-traffic.js';
-import { expectedBalance } from './pipeline-harness.js';
+import { expectedBalance, readAvailability } from './pipeline-harness.js';
 
 // The ERP traffic of the real-Debezium end-to-end tests, written once in the sample ERP's names and rendered for each
 // source database by cli/demo-traffic.ts (`renderStatements(…, 'sqlserver' | 'postgresql')`): one order from
 // placement to refund, then stock moves with a primary-key change and a delete. Each statement is a transaction of
-// its own when run without BEGIN. test/integration/debezium-end-to-end.test.ts writes the same traffic as PostgreSQL
-// text; timestamps here are ISO-8601 with offset, which both databases read.
+// its own when run without BEGIN. Timestamps here are ISO-8601 with offset, which both databases read; each source's
+// connector writes them back its own way, so the expected order view takes them as arguments.
 
 /** The order SO-100234: placed, a line changed, accepted, picked, shipped with tracking, paid, returned, refunded. */
 export const ORDER_LIFECYCLE: readonly ErpOperation[] = [
@@ -121,6 +123,115 @@ export const EXPECTED_COUNTERS = {
   'records.tombstones': 2,
   'stage.order_header.out': 5,
 } as const;
+
+/** The scenario's times as the source's connector writes them into the order view. */
+export type ScenarioTimes = {
+  /** `PlacedAt`, also the `accepted` milestone. */
+  readonly placed: string;
+  readonly shipped: string;
+  readonly paymentCaptured: string;
+  readonly returnReceived: string;
+  readonly refunded: string;
+};
+
+/** SO-100234's `order_view` document after {@link ORDER_LIFECYCLE}, without guards and `_meta` ({@link businessFields}). */
+export function expectedOrder(at: ScenarioTimes) {
+  return {
+    _id: 'SO-100234',
+    orderNumber: 'SO-100234',
+    customerId: 'CUST-0042',
+    status: 'SHIPPED',
+    deleted: false,
+    trackingNumbers: ['00340434161094042557'],
+    header: {
+      customerId: 'CUST-0042',
+      customerEmail: 'ada@example.com',
+      channel: 'WEB',
+      currency: 'EUR',
+      orderTotal: '64.7300',
+      placedAt: at.placed,
+    },
+    statusInfo: { status: 'SHIPPED', erpStatus: 'SH' },
+    deletion: { deleted: false },
+    lines: {
+      '1': {
+        lineNo: 1,
+        sku: 'TSHIRT-ORG-BLK-M',
+        quantity: '2.000',
+        unitPrice: '19.9900',
+        lineStatus: 'NW',
+        location: null,
+        removed: false,
+      },
+      '2': {
+        lineNo: 2,
+        sku: 'MUG-STONE-350',
+        quantity: '3.000',
+        unitPrice: '8.2500',
+        lineStatus: 'NW',
+        location: null,
+        removed: false,
+      },
+    },
+    payments: {
+      '4200000000000000002': {
+        paymentId: '4200000000000000002',
+        amount: '64.7300',
+        currency: 'EUR',
+        pspReference: 'psp_cap_Q7m1Zt',
+        capturedAt: at.paymentCaptured,
+      },
+    },
+    shipments: {
+      '5001': {
+        shipmentId: '5001',
+        carrier: 'DHL',
+        trackingNumber: '00340434161094042557',
+        location: 'WH-EAST',
+        shippedAt: at.shipped,
+      },
+    },
+    returns: {
+      'RMA-000871': { rmaNumber: 'RMA-000871', reason: 'T-shirt too small', receivedAt: at.returnReceived },
+    },
+    refunds: {
+      '8001': {
+        refundId: '8001',
+        rmaNumber: 'RMA-000871',
+        amount: '19.9900',
+        currency: 'EUR',
+        completedAt: at.refunded,
+      },
+    },
+    milestones: {
+      accepted: { at: at.placed, ref: null },
+      shipped: { at: at.shipped, ref: '5001' },
+      paymentCaptured: { at: at.paymentCaptured, ref: '4200000000000000002' },
+      returnReceived: { at: at.returnReceived, ref: 'RMA-000871' },
+      refunded: { at: at.refunded, ref: '8001' },
+    },
+  };
+}
+
+/** Waits until `inventory_availability` in `readModels` is exactly {@link EXPECTED_INVENTORY}; fails with the diff. */
+export async function expectScenarioInventory(readModels: Db): Promise<void> {
+  await eventually(async () => expect(await readAvailability(readModels)).toEqual(EXPECTED_INVENTORY));
+}
+
+/** Waits until SO-100234's view is exactly `expected` (see {@link expectedOrder}), then checks it is the only order. */
+export async function expectScenarioOrder(readModels: Db, expected: unknown): Promise<void> {
+  const orders = readModels.collection('order_view');
+  await eventually(async () =>
+    expect(businessFields(await orders.findOne({ _id: 'SO-100234' as never }))).toEqual(expected),
+  );
+  expect(await orders.countDocuments()).toBe(1);
+}
+
+/** No counter names a dead letter, and the counters hold {@link EXPECTED_COUNTERS}. */
+export function expectScenarioCounters(counters: Readonly<Record<string, number>>): void {
+  expect(Object.keys(counters).filter((name) => name.includes('dead_letter'))).toEqual([]);
+  expect(counters).toMatchObject(EXPECTED_COUNTERS);
+}
 
 /** Polls until `check` stops throwing; then throws its last assertion error, with its diff, if it never did. */
 export async function eventually(check: () => Promise<void>, timeoutMs = 90_000): Promise<void> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqlServerErpDatabase } from '../../cli/demo-sqlserver.js';
+import { createSqlServerErpDatabase } from '../../connectors/mssql/erp-database.js';
 import { detectDrift } from '../../connectors/mssql/drift.js';
 import { enableCdc } from '../../connectors/mssql/enable.js';
 import { createMssqlExecutor, type QueryExecutor } from '../../connectors/mssql/executor.js';

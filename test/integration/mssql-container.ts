@@ -1,9 +1,10 @@
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
-import { type SqlServerLogin } from '../../cli/demo-sqlserver.js';
+import { type SqlServerLogin } from '../../connectors/mssql/erp-database.js';
 import { CONFLUENT_COMPAT_PATH } from '../../connectors/kafka-connect/converters.js';
 import { resolveStackPaths } from '../../stack/paths.js';
 import { createKafkaConnectService } from '../../stack/services/kafka-connect.js';
 import { createStack } from '../../stack/stack.js';
+import { connectWorkerEnv } from './debezium-stack.js';
 import { services } from './services.js';
 
 // SQL Server for the integration tests that need it (mssql-cdc, mssql-debezium). It has no native build for this
@@ -79,12 +80,8 @@ export async function startSqlServer(): Promise<StartedSqlServer> {
  * registry is Confluent's (run with CDC_SYNC_TEST_SERVICES=native there).
  */
 export function connectWorker() {
-  const { kafkaBrokers, schemaRegistryUrl } = services();
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    CDC_SYNC_KAFKA_PORT: String(localPort(kafkaBrokers[0]!, 'KAFKA_BROKERS')),
-    CDC_SYNC_SCHEMA_REGISTRY_PORT: String(localPort(new URL(schemaRegistryUrl).host, 'SCHEMA_REGISTRY_URL')),
-  };
+  const { schemaRegistryUrl } = services();
+  const env = connectWorkerEnv();
   const connect = createKafkaConnectService(env);
   const stack = createStack([connect], resolveStackPaths(env));
   let startedHere = false;
@@ -104,12 +101,4 @@ export function connectWorker() {
       if (startedHere) await stack.down();
     },
   };
-}
-
-function localPort(hostAndPort: string, name: string): number {
-  const match = /^(127\.0\.0\.1|localhost):(\d+)$/.exec(hostAndPort);
-  if (match === null) {
-    throw new Error(`${name} must point at 127.0.0.1 for the native Connect worker to reach it, got ${hostAndPort}`);
-  }
-  return Number(match[2]);
 }

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { pino } from 'pino';
@@ -13,11 +13,12 @@ import {
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { type ProduceResult } from '../../connectors/fixtures/producer.js';
 import {
+  ERP_FIXTURES,
   isolatedPipelineConfig,
   kafkaFor,
+  orderHeaderCreated,
   produceFixtures,
-  waitCaughtUp,
-  waitCaughtUpTransactional,
+  waitPipelineCaughtUp,
 } from './pipeline-harness.js';
 
 /**
@@ -28,12 +29,6 @@ import {
 
 const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'test-artifacts/ops-dashboard.png';
-
-const headerRow = (
-  JSON.parse(readFileSync('test/fixtures/erp/order-lifecycle.json', 'utf8')) as {
-    changes: { after: Record<string, unknown> }[];
-  }
-).changes[0]!.after;
 
 /** An `InventoryBalance` row of the sample ERP. */
 function balance(sku: string, location: string, onHand: string, allocated: string, safety: string) {
@@ -70,21 +65,12 @@ const firstChanges = {
         op: 'c',
         after: balance('HELMET-CLIMB-L', 'WH-EAST', '2.000', '3.000', '1.000'),
       },
-      {
-        table: 'dbo.SalesOrderHeader',
-        op: 'c',
-        after: { ...headerRow, OrderNumber: 'SO-STALLED-1', RowGuid: '3F2504E0-4F89-41D3-9A0C-0305E82C3401' },
-      },
-      {
-        table: 'dbo.SalesOrderHeader',
-        op: 'c',
-        after: {
-          ...headerRow,
-          OrderNumber: 'SO-BAD-1',
-          StatusCode: 'ZZ',
-          RowGuid: '3F2504E0-4F89-41D3-9A0C-0305E82C3402',
-        },
-      },
+      orderHeaderCreated({ OrderNumber: 'SO-STALLED-1', RowGuid: '3F2504E0-4F89-41D3-9A0C-0305E82C3401' }),
+      orderHeaderCreated({
+        OrderNumber: 'SO-BAD-1',
+        StatusCode: 'ZZ',
+        RowGuid: '3F2504E0-4F89-41D3-9A0C-0305E82C3402',
+      }),
     ],
   },
 };
@@ -111,8 +97,6 @@ const laterChanges = {
 
 const config = isolatedPipelineConfig();
 const kafka = kafkaFor(config);
-const sourceTopics = config.source.tables.map((table) => sourceTopic(config.source, table));
-const canonicalTopics = [config.topics.inventory, config.topics.order];
 const inventoryTopic = sourceTopic(config.source, 'dbo.InventoryBalance');
 const headerTopic = sourceTopic(config.source, 'dbo.SalesOrderHeader');
 const produced: ProduceResult[] = [];
@@ -126,14 +110,10 @@ describe('the ops dashboard in a headless browser', () => {
       throw new Error(`No Chromium at ${CHROMIUM}; install it with apt-get install -y chromium (.ci/run does)`);
     }
     produced.push(
-      ...(await produceFixtures(config, [
-        'test/fixtures/erp/order-lifecycle.json',
-        'test/fixtures/erp/inventory-burst.json',
-        firstChanges,
-      ])),
+      ...(await produceFixtures(config, [ERP_FIXTURES.orderLifecycle, ERP_FIXTURES.inventoryBurst, firstChanges])),
     );
     pipeline = await startPipeline(config, 'all', pino({ level: 'silent' }));
-    await caughtUp();
+    await waitPipelineCaughtUp(kafka, config);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -253,7 +233,7 @@ describe('the ops dashboard in a headless browser', () => {
 
   it('follows new ERP changes live, without a reload', async () => {
     produced.push(...(await produceFixtures(config, [laterChanges])));
-    await caughtUp();
+    await waitPipelineCaughtUp(kafka, config);
     const metrics = await expectMetrics({
       stockOut: 26,
       inventoryRecords: producedTo(inventoryTopic),
@@ -279,11 +259,6 @@ describe('the ops dashboard in a headless browser', () => {
     expect(existsSync(SCREENSHOT)).toBe(true);
   });
 });
-
-async function caughtUp(): Promise<void> {
-  await waitCaughtUp(kafka, config.transform.groupId, sourceTopics);
-  await waitCaughtUpTransactional(kafka, config.sink.groupId, canonicalTopics);
-}
 
 /** Records produced to a topic so far. */
 function producedTo(topic: string): number {

@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,42 +17,23 @@ import { createMilestoneLatencyReader } from '../../sinks/mongo/milestone-latenc
 import { type OrderViewDocument } from '../../sinks/mongo/order-view.js';
 import { inventoryAvailability } from '../../sinks/mongo/inventory-availability.js';
 import { orderView } from '../../sinks/mongo/order-view.js';
-import { isolatedPipelineConfig, kafkaFor, produceFixtures, readTopic, waitCaughtUp } from './pipeline-harness.js';
+import {
+  badRecordsFixture,
+  ERP_FIXTURES,
+  isolatedPipelineConfig,
+  kafkaFor,
+  pipelineTopics,
+  produceFixtures,
+  readTopic,
+  waitCaughtUp,
+} from './pipeline-harness.js';
 
 // The fixtures of pipeline-end-to-end.test.ts: an order's whole lifecycle, a burst of stock changes, and two records
 // no stage can turn into events (bytes that are not Avro, an order in a status the ERP map lacks).
-const headerRow = (
-  JSON.parse(readFileSync('test/fixtures/erp/order-lifecycle.json', 'utf8')) as {
-    changes: { after: Record<string, unknown> }[];
-  }
-).changes[0]!.after;
-const badRecords = {
-  name: 'the bad-records fixture',
-  raw: {
-    server: 'erp',
-    database: 'ErpDemo',
-    startLsn: '00000030:00000100:0001',
-    changes: [
-      { table: 'dbo.InventoryBalance', rawValueBase64: Buffer.from('not avro').toString('base64') },
-      {
-        table: 'dbo.SalesOrderHeader',
-        op: 'c',
-        after: {
-          ...headerRow,
-          OrderNumber: 'SO-BAD-1',
-          StatusCode: 'ZZ',
-          RowGuid: '3F2504E0-4F89-41D3-9A0C-0305E82C3399',
-        },
-      },
-    ],
-  },
-};
-
 const config = isolatedPipelineConfig();
 const kafka = kafkaFor(config);
 const mongo = new MongoClient(config.mongodb.uri);
-const sourceTopics = config.source.tables.map((table) => sourceTopic(config.source, table));
-const canonicalTopics = [config.topics.inventory, config.topics.order];
+const { source: sourceTopics, canonical: canonicalTopics } = pipelineTopics(config);
 const topicOf = (table: string) => sourceTopic(config.source, `dbo.${table}`);
 let produced: ProduceResult[] = [];
 let transform: RunningPipeline | undefined;
@@ -111,9 +91,9 @@ function framedSchemaIds(records: readonly RawRecord[], parts: readonly ('key' |
 describe('the ops server /metrics of a real pipeline over a known fixture run', () => {
   beforeAll(async () => {
     produced = await produceFixtures(config, [
-      'test/fixtures/erp/order-lifecycle.json',
-      'test/fixtures/erp/inventory-burst.json',
-      badRecords,
+      ERP_FIXTURES.orderLifecycle,
+      ERP_FIXTURES.inventoryBurst,
+      badRecordsFixture(),
     ]);
     // The transform role first, the sink role once every canonical event is committed: the sink then reads each
     // canonical topic in one batch, so its applied and stale counts are exact, not a matter of timing.

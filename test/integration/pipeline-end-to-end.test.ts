@@ -1,67 +1,41 @@
-import { readFileSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceTopic } from '../../core/config.js';
 import { DEAD_LETTER_HEADERS } from '../../core/runner/dead-letter.js';
 import { PIPELINE_VERSION } from '../../core/version.js';
 import { type ProduceResult } from '../../connectors/fixtures/producer.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import {
+  badRecordsFixture,
+  ERP_FIXTURES,
   expectedBalance,
   isolatedPipelineConfig,
   kafkaFor,
+  pipelineTopics,
   produceFixtures,
   readAvailability,
   readTopic,
   waitCaughtUp,
-  waitCaughtUpTransactional,
+  waitPipelineCaughtUp,
 } from './pipeline-harness.js';
-
-const orderLifecycle = 'test/fixtures/erp/order-lifecycle.json';
-const inventoryBurst = 'test/fixtures/erp/inventory-burst.json';
-const headerRow = (
-  JSON.parse(readFileSync('test/fixtures/erp/order-lifecycle.json', 'utf8')) as {
-    changes: { after: Record<string, unknown> }[];
-  }
-).changes[0]!.after;
-// Two records no stage can turn into events: bytes that are not Avro, and an order in a status the ERP map lacks.
-const badRecords = {
-  name: 'the bad-records fixture',
-  raw: {
-    server: 'erp',
-    database: 'ErpDemo',
-    startLsn: '00000030:00000100:0001',
-    changes: [
-      { table: 'dbo.InventoryBalance', rawValueBase64: Buffer.from('not avro').toString('base64') },
-      {
-        table: 'dbo.SalesOrderHeader',
-        op: 'c',
-        after: {
-          ...headerRow,
-          OrderNumber: 'SO-BAD-1',
-          StatusCode: 'ZZ',
-          RowGuid: '3F2504E0-4F89-41D3-9A0C-0305E82C3399',
-        },
-      },
-    ],
-  },
-};
 
 const config = isolatedPipelineConfig();
 const kafka = kafkaFor(config);
 const mongo = new MongoClient(config.mongodb.uri);
-const sourceTopics = config.source.tables.map((table) => sourceTopic(config.source, table));
+const sourceTopics = pipelineTopics(config).source;
 let produced: ProduceResult[] = [];
 let pipeline: RunningPipeline | undefined;
 
 describe('the pipeline end to end: fixture producer → Kafka → transforms → canonical topics → sinks → MongoDB', () => {
   beforeAll(async () => {
-    produced = await produceFixtures(config, [orderLifecycle, inventoryBurst, badRecords]);
+    produced = await produceFixtures(config, [
+      ERP_FIXTURES.orderLifecycle,
+      ERP_FIXTURES.inventoryBurst,
+      badRecordsFixture(),
+    ]);
     pipeline = await startPipeline(config, 'all', pino({ level: 'silent' }));
-    await waitCaughtUp(kafka, config.transform.groupId, sourceTopics);
-    await waitCaughtUpTransactional(kafka, config.sink.groupId, [config.topics.inventory, config.topics.order]);
+    await waitPipelineCaughtUp(kafka, config);
     await mongo.connect();
   });
 

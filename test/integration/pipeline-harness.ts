@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { type Db } from 'mongodb';
-import { parsePipelineConfig, type PipelineConfig } from '../../core/config.js';
+import { runScopedSettings } from '../../cli/demo-config.js';
+import { parsePipelineConfig, type PipelineConfig, sourceTopic } from '../../core/config.js';
 import { readFixtureFile, validateFixture } from '../../connectors/fixtures/fixture-file.js';
 import { createFixtureProducer, type ProduceResult } from '../../connectors/fixtures/producer.js';
 import { services, uniqueName } from './services.js';
@@ -16,13 +18,7 @@ export function isolatedPipelineConfig(overrides: Record<string, unknown> = {}):
     schemaRegistry: { url: schemaRegistryUrl },
     mongodb: { uri: mongodbUri, database: run },
     source: { topicPrefix: run },
-    topics: {
-      inventory: `${run}.canonical.inventory.v1`,
-      order: `${run}.canonical.order.v1`,
-      deadLetter: `${run}.dlq`,
-    },
-    transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
-    sink: { groupId: `${run}-sink` },
+    ...runScopedSettings(run),
     backoff: { initialMs: 200, maxMs: 2000 },
     // Tests run pipelines side by side; each takes a free port.
     ops: { port: 0 },
@@ -67,6 +63,68 @@ export async function produceFixtures(
   } finally {
     await producer.disconnect();
   }
+}
+
+/** The recorded ERP traffic in test/fixtures/erp: one order's whole lifecycle and a burst of stock changes. */
+export const ERP_FIXTURES = {
+  orderLifecycle: 'test/fixtures/erp/order-lifecycle.json',
+  inventoryBurst: 'test/fixtures/erp/inventory-burst.json',
+} as const;
+
+/**
+ * A fixture change that creates a `SalesOrderHeader` row: order-lifecycle.json's first header row (SO-100234) with
+ * `overrides`, e.g. another `OrderNumber` and `RowGuid`.
+ */
+export function orderHeaderCreated(overrides: Readonly<Record<string, unknown>>) {
+  const fixture = JSON.parse(readFileSync(ERP_FIXTURES.orderLifecycle, 'utf8')) as {
+    changes: { table: string; after?: Record<string, unknown> }[];
+  };
+  const header = fixture.changes.find((change) => change.table === 'dbo.SalesOrderHeader')?.after;
+  if (header === undefined) throw new Error(`${ERP_FIXTURES.orderLifecycle} has no SalesOrderHeader row`);
+  return { table: 'dbo.SalesOrderHeader', op: 'c', after: { ...header, ...overrides } };
+}
+
+/**
+ * Two records no stage can turn into events, written after {@link ERP_FIXTURES}' positions: bytes that are not Avro
+ * on InventoryBalance (dead-lettered by decode) and order SO-BAD-1 in status ZZ, which the ERP status map lacks
+ * (dead-lettered by order_header).
+ */
+export function badRecordsFixture(): FixtureSource {
+  return {
+    name: 'the bad-records fixture',
+    raw: {
+      server: 'erp',
+      database: 'ErpDemo',
+      startLsn: '00000030:00000100:0001',
+      changes: [
+        { table: 'dbo.InventoryBalance', rawValueBase64: Buffer.from('not avro').toString('base64') },
+        orderHeaderCreated({
+          OrderNumber: 'SO-BAD-1',
+          StatusCode: 'ZZ',
+          RowGuid: '3F2504E0-4F89-41D3-9A0C-0305E82C3399',
+        }),
+      ],
+    },
+  };
+}
+
+/** The topics a pipeline reads: its source topics (the transform role's input) and its canonical topics (the sink's). */
+export function pipelineTopics(config: PipelineConfig): { source: string[]; canonical: string[] } {
+  return {
+    source: config.source.tables.map((table) => sourceTopic(config.source, table)),
+    canonical: [config.topics.inventory, config.topics.order],
+  };
+}
+
+/**
+ * Waits until a whole pipeline caught up: the transform group has committed every source record, then the sink group
+ * past the last canonical record (see {@link waitCaughtUpTransactional}). Resolves with the transform group's offsets.
+ */
+export async function waitPipelineCaughtUp(kafka: Kafka, config: PipelineConfig): Promise<Record<string, string>> {
+  const topics = pipelineTopics(config);
+  const committed = await waitCaughtUp(kafka, config.transform.groupId, topics.source);
+  await waitCaughtUpTransactional(kafka, config.sink.groupId, topics.canonical);
+  return committed;
 }
 
 export function kafkaFor(config: PipelineConfig): Kafka {

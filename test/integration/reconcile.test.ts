@@ -1,48 +1,22 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { MongoClient } from 'mongodb';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyConnector } from '../../cli/connectors-command.js';
-import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { silentProgress } from '../../cli/progress.js';
 import { reconcileExitCode, type ReconcileReport, reconcileReadModels } from '../../cli/reconcile-command.js';
 import { replicationSlotState } from '../../connectors/postgres/erp-database.js';
 import { createConnectClient } from '../../connectors/kafka-connect/client.js';
 import { runPsql, type PostgresConnection } from '../../stack/services/postgres.js';
 import { writeConfigFile } from './config-file.js';
-import { createErpDatabase, debeziumStack, dropErpDatabase, waitFor, waitForStreaming } from './debezium-stack.js';
-import { isolatedPipelineConfig } from './pipeline-harness.js';
+import { postgresCapture, waitFor } from './debezium-stack.js';
+import { eventually } from './erp-scenario.js';
 
 // Real Debezium on PostgreSQL builds the read models from the seeded sample ERP (12 balances) and three orders; then
 // `reconcile` reads the ERP tables through pg and the read models, and must find no drift. With the connector
 // deleted, one balance changes in PostgreSQL that CDC no longer delivers: reconcile must report exactly that one.
 
-const stack = debeziumStack();
-const TABLES = ['inventory_balance', 'sales_order_header', 'sales_order_line'];
-const run = isolatedPipelineConfig().source.topicPrefix;
-const databaseName = `erp_rc_${run}`;
-const config = isolatedPipelineConfig({
-  source: {
-    connector: 'postgresql',
-    topicPrefix: run,
-    database: databaseName,
-    tables: TABLES.map((table) => `public.${table}`),
-  },
-  connector: {
-    name: run,
-    connectUrl: stack.connectUrl,
-    port: stack.admin.port,
-    slotName: run,
-    heartbeatIntervalMs: 1000,
-  },
-  mongodb: { database: run },
-});
-const mongo = new MongoClient(config.mongodb.uri);
-const env = { ERP_DB_PASSWORD: stack.admin.password };
+const capture = postgresCapture('erp_rc', ['inventory_balance', 'sales_order_header', 'sales_order_line']);
+const { stack, run, databaseName, config, env } = capture;
 let database: PostgresConnection;
-let pipeline: RunningPipeline | undefined;
 
 const ORDERS = `
 INSERT INTO public.sales_order_header (order_number, customer_id, customer_email, channel, status_code, currency_code,
@@ -64,29 +38,10 @@ function cli(args: readonly string[], cliEnv: NodeJS.ProcessEnv) {
   });
 }
 
-async function eventually(check: () => Promise<void>, timeoutMs = 90_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error: unknown) {
-      if (Date.now() > deadline) throw error;
-      await sleep(500);
-    }
-  }
-}
-
 describe('cdc-sync reconcile: PostgreSQL ERP tables against the read models', () => {
   beforeAll(async () => {
-    await stack.up();
-    database = await createErpDatabase(stack.admin, databaseName);
-    await runPsql(database, ORDERS);
-    await mongo.connect();
-    pipeline = await startPipeline(config, 'all', pino({ level: 'silent' }));
-    await applyConnector(config, { env, write: () => undefined });
-    await waitForStreaming(stack.connectUrl, run, database, run);
-    // Streamed changes on top of the snapshot.
+    // Three orders the snapshot reads, then streamed changes on top of it.
+    database = await capture.start((erp) => runPsql(erp, ORDERS));
     await runPsql(
       database,
       `UPDATE public.sales_order_header SET status_code = 'PK' WHERE order_number = 'SO-300002';
@@ -95,21 +50,7 @@ describe('cdc-sync reconcile: PostgreSQL ERP tables against the read models', ()
     await eventually(async () => expect((await reconcile()).drift).toBe(0));
   });
 
-  afterAll(async () => {
-    await pipeline?.stop();
-    await createConnectClient({ url: stack.connectUrl })
-      .remove(run)
-      .catch(() => undefined);
-    await dropErpDatabase(stack.admin, databaseName, run).catch((error: unknown) =>
-      process.stderr.write(`Could not drop ${databaseName}: ${error}\n`),
-    );
-    await mongo
-      .db(config.mongodb.database)
-      .dropDatabase()
-      .catch(() => undefined);
-    await mongo.close();
-    await stack.down();
-  });
+  afterAll(() => capture.stop());
 
   it('finds no drift once the pipeline has delivered every change, reading both sides in pages', async () => {
     const report = await reconcile(5);

@@ -21,6 +21,7 @@ import {
   runPsql,
   type PostgresConnection,
 } from '../../stack/services/postgres.js';
+import { connectWorkerEnv, waitFor, waitForConnectorRunning } from './debezium-stack.js';
 import { services, uniqueName } from './services.js';
 
 // Debezium's PostgreSQL connector in the native stack's Kafka Connect worker, writing Avro through Apicurio's converter
@@ -37,11 +38,7 @@ const FIXTURE_FILE = join(import.meta.dirname, '..', 'fixtures', 'debezium-postg
 const RECORD_TIMEOUT_MS = 60_000;
 
 const { kafkaBrokers, schemaRegistryUrl } = services();
-const env: NodeJS.ProcessEnv = {
-  ...process.env,
-  CDC_SYNC_KAFKA_PORT: String(localPort(kafkaBrokers[0]!, 'KAFKA_BROKERS')),
-  CDC_SYNC_SCHEMA_REGISTRY_PORT: String(localPort(new URL(schemaRegistryUrl).host, 'SCHEMA_REGISTRY_URL')),
-};
+const env = connectWorkerEnv();
 const postgresService = createPostgresService(env);
 const connectService = createKafkaConnectService(env);
 const stack = createStack([postgresService, connectService], resolveStackPaths(env));
@@ -181,7 +178,7 @@ describe('Debezium PostgreSQL capture through the native stack', () => {
       body: JSON.stringify(connectorConfig),
     });
     expect(put.status, await put.text()).toBe(201);
-    await waitForRunningTask(connectorName);
+    await waitForConnectorRunning(connectUrl, connectorName);
     // Streaming has begun once the slot is in use; changes from here on are streamed, not snapshotted.
     await waitFor(
       async () =>
@@ -296,14 +293,6 @@ describe('Debezium PostgreSQL capture through the native stack', () => {
 });
 
 /** The port of a `127.0.0.1:<port>`-style endpoint; the stack's Connect worker only reaches local services. */
-function localPort(hostAndPort: string, name: string): number {
-  const match = /^(127\.0\.0\.1|localhost):(\d+)$/.exec(hostAndPort);
-  if (match === null) {
-    throw new Error(`${name} must point at 127.0.0.1 for the native Connect worker to reach it, got ${hostAndPort}`);
-  }
-  return Number(match[2]);
-}
-
 function field(record: DecodedRecord, name: string): AvroValue {
   return (record.value as Record<string, AvroValue>)[name]!;
 }
@@ -313,30 +302,6 @@ async function registryJson<T>(path: string): Promise<T> {
   const body = await response.text();
   if (!response.ok) throw new Error(`GET ${path} answered ${response.status}: ${body}`);
   return JSON.parse(body) as T;
-}
-
-async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await condition()) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
-}
-
-/** Waits until the connector and its task run; fails at once, with Connect's trace, when either failed. */
-async function waitForRunningTask(name: string): Promise<void> {
-  await waitFor(async () => {
-    const response = await fetch(`${connectUrl}/connectors/${name}/status`);
-    if (!response.ok) return false;
-    const status = (await response.json()) as {
-      connector: { state: string; trace?: string };
-      tasks: { state: string; trace?: string }[];
-    };
-    const failed = [status.connector, ...status.tasks].find((part) => part.state === 'FAILED');
-    if (failed !== undefined) throw new Error(`Connector ${name} failed: ${failed.trace ?? '(no trace)'}`);
-    return status.connector.state === 'RUNNING' && status.tasks.some((task) => task.state === 'RUNNING');
-  }, `connector ${name} to run`);
 }
 
 /** Reads the first `count` records of the topic, waiting for the topic to appear. */
