@@ -3,6 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { type Db } from 'mongodb';
 import { pino } from 'pino';
+import { createLogger } from '../core/logger.js';
 import { parsePipelineConfig, type PipelineConfig } from '../core/config.js';
 import { readFixtureFile } from '../connectors/fixtures/fixture-file.js';
 import { createFixtureProducer } from '../connectors/fixtures/producer.js';
@@ -377,7 +378,12 @@ async function startDemoPipeline(
   cleanups.push({ what: 'MongoDB connection', run: () => mongo.close() });
   const db = mongo.db(config.mongodb.database);
   await db.dropDatabase();
-  const pipeline = await startPipeline(config, 'all', pino({ level: 'error' }, pino.destination(2)), 'the demo');
+  const pipeline = await startPipeline(
+    config,
+    'all',
+    createLogger({ level: 'error' }, pino.destination(2)),
+    'the demo',
+  );
   cleanups.push({ what: 'pipeline', run: () => pipeline.stop() });
   return { db, pipeline };
 }
@@ -496,7 +502,12 @@ async function runFixtureDemo(options: DemoOptions, say: Say): Promise<void> {
   const db = mongo.db(config.mongodb.database);
   // Each demo run replays onto topics of its own, so its read models start empty too.
   await db.dropDatabase();
-  const pipeline = await startPipeline(config, 'all', pino({ level: 'error' }, pino.destination(2)), 'the demo');
+  const pipeline = await startPipeline(
+    config,
+    'all',
+    createLogger({ level: 'error' }, pino.destination(2)),
+    'the demo',
+  );
 
   say('4/4 Read models as they change (Ctrl-C stops everything the demo started)');
   const watcher = watchReadModels(db);

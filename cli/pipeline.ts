@@ -1,10 +1,11 @@
 import { type Db, type MongoClient } from 'mongodb';
-import { pino, type Logger } from 'pino';
+import { type Logger } from 'pino';
 import { parseWithSchema, type PipelineConfig, sourceTopic, transactionalIdOf } from '../core/config.js';
 import { createCounters, type Counters } from '../core/runner/counters.js';
 import { retryUntilAvailable } from '../core/runner/retry.js';
 import { createSinkBatchHandler } from '../core/runner/sink-runner.js';
 import { createTransformBatchHandler } from '../core/runner/transform-runner.js';
+import { createLogger } from '../core/logger.js';
 import { PIPELINE_VERSION } from '../core/version.js';
 import { buildTopology, createDashboardRoutes } from '../core/observability/dashboard.js';
 import { createHealthRoutes } from '../core/observability/health.js';
@@ -75,9 +76,9 @@ export type OpsContext = {
 /** How long one scrape may wait for consumer lag or milestone latencies before serving the last values. */
 const SCRAPE_READ_TIMEOUT_MS = 3_000;
 
-/** Creates the pipeline's root logger: JSON lines on stdout, with the role bound. */
+/** Creates the pipeline's root logger: redacted JSON lines on stdout, with the role bound. */
 export function createPipelineLogger(config: PipelineConfig, role: PipelineRole): Logger {
-  return pino({ level: config.logLevel, base: { service: 'cdc-sync', role, version: PIPELINE_VERSION } });
+  return createLogger({ level: config.logLevel, base: { service: 'cdc-sync', role, version: PIPELINE_VERSION } });
 }
 
 /**
