@@ -1,13 +1,32 @@
-import { InvalidArgumentError } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig, parsePipelineConfig, type PipelineConfig } from '../core/config.js';
 
 /** A command's pipeline config and where it came from, for error messages and component origins. */
 export type CommandConfig = { readonly config: PipelineConfig; readonly origin: string };
 
+const CONFIG_FILE = 'pipeline config file (YAML or JSON; ${VAR} references read the environment)';
+
 /**
- * The pipeline config of a command whose `--config` is optional: the file
- * when given (validated, `${VAR}` read from `env`), else every default, which
- * points at the local stack. Throws a `ConfigError` naming the key path.
+ * `-c, --config <file>` of a command that runs without a config file too, on
+ * the built-in defaults; read it with {@link loadCommandConfig}.
+ */
+export function configOption(): Option {
+  return new Option(
+    '-c, --config <file>',
+    `${CONFIG_FILE}; default: the built-in defaults, which point at the local stack`,
+  );
+}
+
+/** `-c, --config <file>` of a command that cannot run without a config file; commander refuses to run without it. */
+export function requiredConfigOption(): Option {
+  return new Option('-c, --config <file>', CONFIG_FILE).makeOptionMandatory();
+}
+
+/**
+ * The pipeline config of a command's `--config` (see {@link configOption}):
+ * the file when given (validated, `${VAR}` read from `env`), else every
+ * default, which points at the local stack. Throws a `ConfigError` naming
+ * the key path.
  */
 export function loadCommandConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): CommandConfig {
   if (path !== undefined) return { config: loadPipelineConfig(path, env), origin: path };

@@ -10,6 +10,7 @@ import {
   signalDataCollection,
 } from '../connectors/kafka-connect/connector-config.js';
 import { sendSnapshotSignal, type SnapshotSignal } from '../connectors/kafka-connect/signal.js';
+import { requiredConfigOption } from './command-options.js';
 
 /** What the connector subcommands need besides the config: the environment, an output line writer, and a `fetch`. */
 export type ConnectorsCommandIo = {
@@ -30,12 +31,11 @@ export function createConnectorsCommand(): Command {
     'Manage the Debezium source connector in Kafka Connect, generated from the pipeline config',
   );
   const io: ConnectorsCommandIo = { env: process.env, write: (line) => process.stdout.write(`${line}\n`) };
-  const configOption = ['-c, --config <file>', 'pipeline config file (YAML or JSON)'] as const;
 
   command
     .command('apply')
     .description('Create or update the connector (PUT /connectors/{name}/config); prints created, updated or unchanged')
-    .requiredOption(...configOption)
+    .addOption(requiredConfigOption())
     .option('--dry-run', 'print the generated connector config, password redacted, and change nothing')
     .action(async (options: { config: string; dryRun?: boolean }) => {
       await applyConnector(loadPipelineConfig(options.config), io, { dryRun: options.dryRun === true });
@@ -43,7 +43,7 @@ export function createConnectorsCommand(): Command {
   command
     .command('status')
     .description("Print the connector's and its tasks' states, with a failed task's trace; exits 1 when one failed")
-    .requiredOption(...configOption)
+    .addOption(requiredConfigOption())
     .action(async (options: { config: string }) => {
       const status = await connectorStatus(loadPipelineConfig(options.config), io);
       if (hasFailed(status)) process.exitCode = 1;
@@ -51,7 +51,7 @@ export function createConnectorsCommand(): Command {
   command
     .command('restart')
     .description('Restart the failed connector and failed tasks (POST /connectors/{name}/restart?onlyFailed=true)')
-    .requiredOption(...configOption)
+    .addOption(requiredConfigOption())
     .action(async (options: { config: string }) => {
       await restartConnector(loadPipelineConfig(options.config), io);
     });
@@ -61,7 +61,7 @@ export function createConnectorsCommand(): Command {
       'Trigger an incremental snapshot of one captured table by inserting an execute-snapshot row into the signal table',
     )
     .argument('<table>', 'a captured table as schema.table, as in source.tables')
-    .requiredOption(...configOption)
+    .addOption(requiredConfigOption())
     .action(async (table: string, options: { config: string }) => {
       await snapshotTable(loadPipelineConfig(options.config), table, io);
     });

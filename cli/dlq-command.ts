@@ -6,13 +6,15 @@ import { type DeadLetter, readDeadLetter } from '../core/runner/dead-letter.js';
 import { type SourceRecord } from '../core/runner/ports.js';
 import { createKafkaClient } from '../connectors/kafka/client.js';
 import {
+  eachRecord,
   type PartitionOffsets,
-  type ReadProgress,
-  readTopicRange,
+  planRanges,
+  type RangeProgress,
+  readOffsetRanges,
   topicOffsets,
-} from '../connectors/kafka/topic-reader.js';
-import { loadCommandConfig, parseOffset, parsePositiveInteger } from './command-options.js';
-import { createRecordDecoders, type DlqReplaySummary, replayDeadLetters } from './dlq-replay.js';
+} from '../connectors/kafka/bounded-reader.js';
+import { configOption, loadCommandConfig, parseOffset, parsePositiveInteger } from './command-options.js';
+import { createRecordDecoders, deadLetterReaderGroup, type DlqReplaySummary, replayDeadLetters } from './dlq-replay.js';
 import { createProgress, type ProgressFactory } from './progress.js';
 import { listenForStopSignal } from './stop-signal.js';
 import { formatTable } from './table.js';
@@ -45,10 +47,6 @@ export function createDlqCommand(overrides: Partial<DlqCommandIo> = {}): Command
   const command = new Command('dlq').description(
     'Inspect and replay the dead-letter topic (topics.deadLetter): records that could not be decoded, transformed or written',
   );
-  const configOption = [
-    '-c, --config <file>',
-    'pipeline config file (YAML or JSON); default: every default, the local stack',
-  ] as const;
   const context = (path: string | undefined) => {
     const { config, origin } = loadCommandConfig(path, io.env);
     return { config, origin, logger: io.logger?.(config) ?? stderrLogger(config) };
@@ -59,7 +57,7 @@ export function createDlqCommand(overrides: Partial<DlqCommandIo> = {}): Command
     .description(
       'Count dead letters by original topic, stage and error class, with the first and last time; reads the topic from its earliest offset to its end at the start',
     )
-    .option(...configOption)
+    .addOption(configOption())
     .option('--json', 'print JSON instead of a table')
     .action(async (options: { config?: string; json?: boolean }) => {
       const { config, origin, logger } = context(options.config);
@@ -73,7 +71,7 @@ export function createDlqCommand(overrides: Partial<DlqCommandIo> = {}): Command
       'Decode one dead letter: every header, the error, and the original record through the source decoder or the canonical codec',
     )
     .argument('[position]', 'partition:offset in the dead-letter topic, e.g. 0:42', parsePosition)
-    .option(...configOption)
+    .addOption(configOption())
     .option('--partition <n>', 'partition of the dead letter (instead of partition:offset)', parseWholeNumber)
     .option('--offset <n>', 'offset of the dead letter (instead of partition:offset)', parseOffset)
     .option('--json', 'print JSON instead of text')
@@ -94,7 +92,7 @@ export function createDlqCommand(overrides: Partial<DlqCommandIo> = {}): Command
     .description(
       'Send dead letters back through the stages and sinks of the current config, in original per-key order, and publish the results transactionally; each dead letter is replayed once (tracked by the consumer group cdc-sync-dlq-replay.<topic>), and not again once its replays failed --max-attempts times',
     )
-    .option(...configOption)
+    .addOption(configOption())
     .option('--topic <topic>', 'only dead letters of this original topic')
     .option('--stage <name>', 'only dead letters of this stage: decode, a transform or a sink name')
     .option('--error-class <name>', 'only dead letters of this error class, e.g. TransformError')
@@ -179,60 +177,56 @@ export async function listDeadLetters(
   config: PipelineConfig,
   origin: string,
   logger: Logger,
-  options: { readonly onProgress?: (progress: ReadProgress) => void } = {},
+  options: { readonly onProgress?: (progress: RangeProgress) => void } = {},
 ): Promise<DeadLetterListing> {
   const topic = config.topics.deadLetter;
   const kafka = createKafkaClient(config.kafka, logger);
-  const partitions = await deadLetterPartitions(config, origin);
+  const partitions = await topicOffsets(kafka, topic);
+  if (partitions === undefined) throw missingTopic(config, origin);
   const groups = new Map<string, { -readonly [K in keyof DeadLetterGroup]: DeadLetterGroup[K] }>();
   let total = 0;
   let unreadable = 0;
-  await readTopicRange(kafka, {
-    topic,
-    groupPrefix: 'cdc-sync-dlq-reader',
-    onRecord: (record) => {
-      total++;
-      let deadLetter: DeadLetter;
-      try {
-        deadLetter = readDeadLetter(record);
-      } catch (error: unknown) {
-        if (!(error instanceof DecodeError)) throw error;
-        unreadable++;
-        return;
-      }
-      const key = JSON.stringify([deadLetter.original.topic, deadLetter.stage, deadLetter.errorClass]);
-      const group = groups.get(key);
-      const at = deadLetter.deadLetteredAt;
-      const replay = deadLetter.replayCount > 0 ? 1 : 0;
-      if (group === undefined) {
-        groups.set(key, {
-          topic: deadLetter.original.topic,
-          stage: deadLetter.stage,
-          errorClass: deadLetter.errorClass,
-          count: 1,
-          first: at,
-          last: at,
-          replays: replay,
-        });
-      } else {
-        group.count++;
-        group.replays += replay;
-        if (at < group.first) group.first = at;
-        if (at > group.last) group.last = at;
-      }
-    },
-    ...options,
-  });
+  const count = (record: SourceRecord) => {
+    total++;
+    let deadLetter: DeadLetter;
+    try {
+      deadLetter = readDeadLetter(record);
+    } catch (error: unknown) {
+      if (!(error instanceof DecodeError)) throw error;
+      unreadable++;
+      return;
+    }
+    const key = JSON.stringify([deadLetter.original.topic, deadLetter.stage, deadLetter.errorClass]);
+    const group = groups.get(key);
+    const at = deadLetter.deadLetteredAt;
+    const replay = deadLetter.replayCount > 0 ? 1 : 0;
+    if (group === undefined) {
+      groups.set(key, {
+        topic: deadLetter.original.topic,
+        stage: deadLetter.stage,
+        errorClass: deadLetter.errorClass,
+        count: 1,
+        first: at,
+        last: at,
+        replays: replay,
+      });
+    } else {
+      group.count++;
+      group.replays += replay;
+      if (at < group.first) group.first = at;
+      if (at > group.last) group.last = at;
+    }
+  };
+  await readOffsetRanges(
+    kafka,
+    planRanges(topic, partitions, new Map()),
+    { groupId: deadLetterReaderGroup(), ...options },
+    eachRecord(count),
+  );
   const sorted = [...groups.values()].sort(
     (a, b) => compare(a.topic, b.topic) || compare(a.stage, b.stage) || compare(a.errorClass, b.errorClass),
   );
   return { topic, partitions, total, groups: sorted, unreadable };
-
-  async function deadLetterPartitions(pipeline: PipelineConfig, where: string): Promise<PartitionOffsets[]> {
-    const offsets = await topicOffsets(kafka, pipeline.topics.deadLetter);
-    if (offsets === undefined) throw missingTopic(pipeline, where);
-    return offsets;
-  }
 }
 
 /** `dlq list` as a table, with one line on the topic under it. */
@@ -312,14 +306,12 @@ export async function showDeadLetter(
     );
   }
   let found: SourceRecord | undefined;
-  await readTopicRange(kafka, {
-    topic,
-    partitions: [where.partition],
-    from: { [where.partition]: where.offset },
-    to: { [where.partition]: String(offset + 1n) },
-    groupPrefix: 'cdc-sync-dlq-reader',
-    onRecord: (record) => void (found = record),
-  });
+  await readOffsetRanges(
+    kafka,
+    [{ topic, partition: where.partition, start: where.offset, stop: String(offset + 1n) }],
+    { groupId: deadLetterReaderGroup() },
+    eachRecord((record) => void (found = record)),
+  );
   if (found === undefined) {
     throw new ConfigError(
       `Offset ${where.offset} of ${topic} partition ${where.partition} holds no record (a transaction marker or an aborted record)`,
@@ -438,7 +430,7 @@ export function formatReplaySummary(summary: DlqReplaySummary): string {
   return lines.join('\n');
 }
 
-function readProgress(io: DlqCommandIo, label: string): { onProgress: (progress: ReadProgress) => void } {
+function readProgress(io: DlqCommandIo, label: string): { onProgress: (progress: RangeProgress) => void } {
   let progress: ReturnType<ProgressFactory> | undefined;
   return {
     onProgress: ({ covered, total }) => {

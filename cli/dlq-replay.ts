@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { type Kafka } from 'kafkajs';
 import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
@@ -23,7 +24,13 @@ import { createEnvelopeReader } from '../connectors/debezium/envelope.js';
 import { createSourceDecoder } from '../connectors/debezium/source-decoder.js';
 import { createKafkaClient } from '../connectors/kafka/client.js';
 import { createBookmarkedOutput, fetchGroupOffsets, type GroupOffset } from '../connectors/kafka/replay-output.js';
-import { type ReadProgress, readTopicRange, topicOffsets } from '../connectors/kafka/topic-reader.js';
+import {
+  eachRecord,
+  planRanges,
+  type RangeProgress,
+  readOffsetRanges,
+  topicOffsets,
+} from '../connectors/kafka/bounded-reader.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
 import { connectMongo } from '../sinks/mongo/connect.js';
 import { createSinks, createStages } from './components.js';
@@ -47,7 +54,7 @@ export type DlqReplayOptions = {
   readonly maxAttempts: number;
   /** Dead letters per Kafka transaction. Default 100. */
   readonly chunkSize?: number;
-  readonly onProgress?: (progress: ReadProgress) => void;
+  readonly onProgress?: (progress: RangeProgress) => void;
   /** Polled between transactions and while waiting to retry; false stops after the current transaction. */
   readonly isRunning?: () => boolean;
 };
@@ -103,6 +110,11 @@ export type DlqReplaySummary = {
 /** The consumer group whose committed offsets record what replays of this dead-letter topic dealt with. */
 export function replayGroupId(config: PipelineConfig): string {
   return `cdc-sync-dlq-replay.${config.topics.deadLetter}`;
+}
+
+/** A throwaway consumer group for one read of the dead-letter topic; it commits nothing and is deleted afterwards. */
+export function deadLetterReaderGroup(): string {
+  return `cdc-sync-dlq-reader-${randomUUID()}`;
 }
 
 /** The decoders a dead letter's original record needs, from the current config. */
@@ -185,7 +197,7 @@ export async function replayDeadLetters(
     }),
   );
   const forced = options.fromBeginning === true || options.fromOffset !== undefined;
-  const from = Object.fromEntries(
+  const starts = new Map(
     partitions.map(({ partition, low }) => [
       partition,
       options.fromBeginning === true ? low : (options.fromOffset ?? String(ledgers.get(partition)!.watermark)),
@@ -193,13 +205,16 @@ export async function replayDeadLetters(
   );
 
   const records: SourceRecord[] = [];
-  const ranges = await readTopicRange(kafka, {
-    topic: deadLetterTopic,
-    from,
-    groupPrefix: 'cdc-sync-dlq-reader',
-    onRecord: (record) => void records.push(record),
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-  });
+  const ranges = planRanges(deadLetterTopic, partitions, starts);
+  await readOffsetRanges(
+    kafka,
+    ranges,
+    {
+      groupId: deadLetterReaderGroup(),
+      ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    },
+    eachRecord((record) => void records.push(record)),
+  );
 
   const components = configuredComponents(config, logger, origin);
   const selection = selectDeadLetters(records, {
@@ -238,7 +253,7 @@ export async function replayDeadLetters(
       range.partition,
       {
         start: BigInt(range.start),
-        end: BigInt(range.end),
+        end: BigInt(range.stop),
         offsets: records.filter((r) => r.partition === range.partition).map((r) => BigInt(r.offset)),
       },
     ]),

@@ -37,7 +37,7 @@ import {
   type SwapStrategy,
   swapStrategyFor,
 } from '../sinks/mongo/rebuild.js';
-import { loadCommandConfig, parseInstant } from './command-options.js';
+import { configOption, loadCommandConfig, parseInstant } from './command-options.js';
 import { createSinks } from './components.js';
 import { createProgress, type ProgressFactory } from './progress.js';
 
@@ -99,7 +99,7 @@ export function createRebuildCommand(): Command {
         'diff it against the live collection, and with --swap put it in place (blue/green)',
     )
     .argument('<read-model>', `the read model (sink) to rebuild: ${Object.keys(sinkRegistry).join(', ')}`)
-    .option('-c, --config <file>', 'pipeline config file (YAML or JSON); default: the built-in defaults (local stack)')
+    .addOption(configOption())
     .option(
       '--from-timestamp <iso>',
       'start at the first offset at or after this time instead of the earliest kept one; the shadow then lacks ' +

@@ -22,7 +22,7 @@ import { orderView } from '../sinks/mongo/order-view.js';
 import { connectMongo } from '../sinks/mongo/connect.js';
 import { createReconcileView } from '../sinks/mongo/reconcile-view.js';
 import { orderHeader } from '../transforms/orders/order-header.js';
-import { loadCommandConfig, parsePositiveInteger } from './command-options.js';
+import { configOption, loadCommandConfig, parsePositiveInteger } from './command-options.js';
 import { createProgress, type ProgressFactory } from './progress.js';
 
 /** Settings of one reconciliation. */
@@ -67,7 +67,7 @@ export function createReconcileCommand(): Command {
       'Compare the ERP source tables with the read models: inventory balances against inventory_availability, ' +
         'order statuses against order_view. Exits 0 without drift, 1 with drift, 2 on errors',
     )
-    .option('-c, --config <file>', 'pipeline config file (YAML or JSON); default: the built-in defaults (local stack)')
+    .addOption(configOption())
     .option('--page-size <n>', 'rows and documents per keyset page on each side', parsePositiveInteger, 500)
     .option('--samples <n>', 'most samples shown per drift kind and comparison', parseCount, 5)
     .option('--json', 'print the report as JSON on stdout')

@@ -1,5 +1,6 @@
 import { Command, Option } from 'commander';
 import { loadPipelineConfig } from '../core/config.js';
+import { requiredConfigOption } from './command-options.js';
 import { createPipelineLogger, type PipelineRole, startPipeline } from './pipeline.js';
 import { listenForStopSignal } from './stop-signal.js';
 
@@ -11,10 +12,7 @@ import { listenForStopSignal } from './stop-signal.js';
 export function createRunCommand(): Command {
   return new Command('run')
     .description('Run the pipeline workers: Debezium topics → transforms → canonical topics → sinks → MongoDB')
-    .requiredOption(
-      '-c, --config <file>',
-      'pipeline config file (YAML or JSON); ${VAR} references read the environment',
-    )
+    .addOption(requiredConfigOption())
     .addOption(
       new Option('-r, --role <role>', 'run one side only, to scale it as its own consumer group')
         .choices(['all', 'transform', 'sink'])

@@ -9,7 +9,7 @@ import {
   type StalledOrder,
   type StalledThresholds,
 } from '../sinks/mongo/stalled-orders.js';
-import { loadCommandConfig, parseInstant, parsePositiveInteger } from './command-options.js';
+import { configOption, loadCommandConfig, parseInstant, parsePositiveInteger } from './command-options.js';
 import { formatTable } from './table.js';
 
 /** Where the command reads its environment and writes its output; tests replace these. */
@@ -45,7 +45,7 @@ export function createStalledCommand(overrides: Partial<StalledCommandIo> = {}):
     .description(
       'List orders waiting longer than their threshold (stalled.*): accepted but unpaid, paid but not shipped, returned but not refunded; exits 0 whether or not any are stalled, 1 on errors',
     )
-    .option('-c, --config <file>', 'pipeline config file (YAML or JSON); default: every default, the local stack')
+    .addOption(configOption())
     .option('--json', 'print JSON ({ now, thresholdsMs, collection, stalled: [...] }) instead of a table')
     .option('--now <iso>', 'measure ages at this time instead of the clock, e.g. 2025-12-01T08:00:00Z', parseInstant)
     .option('--limit <n>', 'show only the n oldest', parsePositiveInteger)

@@ -1,6 +1,7 @@
 import { type Consumer, type Kafka } from 'kafkajs';
 import { type Logger } from 'pino';
-import { type BatchConsumer, type PartitionOffset, type SourceRecord } from '../../core/runner/ports.js';
+import { type BatchConsumer, type PartitionOffset } from '../../core/runner/ports.js';
+import { batchControl, offsetAfterBatch, onFilteredBatch, toSourceRecords } from './batches.js';
 import { classifyKafkaError } from './classify-error.js';
 
 /** Settings for {@link createBatchConsumer}. */
@@ -103,12 +104,7 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
     markerCommits.set(key, commit);
     return commit;
   };
-  // kafkajs hands no batch of only markers or aborted records to eachBatch; it reports it in this event, where
-  // batchSize is 0 and firstOffset is set (a batch that was really empty has none).
-  consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
-    if (payload.batchSize !== 0 || payload.firstOffset === null || payload.firstOffset === undefined) return;
-    void commitPastFiltered(payload.topic, payload.partition, (BigInt(payload.lastOffset) + 1n).toString());
-  });
+  onFilteredBatch(consumer, ({ topic, partition, next }) => void commitPastFiltered(topic, partition, next));
 
   return {
     async run(handler) {
@@ -118,45 +114,22 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
-        eachBatch: async ({ batch, heartbeat, isRunning, isStale, resolveOffset }) => {
-          const records: SourceRecord[] = batch.messages.map((message) => ({
-            topic: batch.topic,
-            partition: batch.partition,
-            offset: message.offset,
-            key: message.key,
-            value: message.value,
-            headers: Object.fromEntries(
-              Object.entries(message.headers ?? {}).flatMap(([name, value]) =>
-                value === undefined ? [] : [[name, Array.isArray(value) ? value.map(String).join(',') : String(value)]],
-              ),
-            ),
-            timestamp: message.timestamp,
-          }));
-          const partitions = [{ topic: batch.topic, partitions: [batch.partition] }];
+        eachBatch: async (payload) => {
+          const { batch, resolveOffset } = payload;
+          const records = toSourceRecords(batch);
           await markerCommits.get(`${batch.topic}\u0000${batch.partition}`);
-          await handler(
-            { topic: batch.topic, partition: batch.partition, records },
-            {
-              heartbeat,
-              isRunning: () => isRunning() && !isStale(),
-              pause: () => {
-                consumer.pause(partitions);
-                setPaused(batch.topic, batch.partition, true);
-              },
-              resume: () => {
-                consumer.resume(partitions);
-                setPaused(batch.topic, batch.partition, false);
-              },
-            },
-          );
+          const control = batchControl(consumer, payload, {
+            onPause: (isPaused) => setPaused(batch.topic, batch.partition, isPaused),
+          });
+          await handler({ topic: batch.topic, partition: batch.partition, records }, control);
           const last = records.at(-1);
           if (last === undefined) return;
           resolveOffset(last.offset);
           // The handler committed up to its last record; markers after it (the batch's last offset counts them)
           // are committed past here, once the handler is done, so the group's offset reaches the end.
-          const end = batch.lastOffset();
-          if (BigInt(end) > BigInt(last.offset) && isRunning() && !isStale()) {
-            await commitPastFiltered(batch.topic, batch.partition, (BigInt(end) + 1n).toString());
+          const next = offsetAfterBatch(batch);
+          if (BigInt(next) > BigInt(last.offset) + 1n && control.isRunning()) {
+            await commitPastFiltered(batch.topic, batch.partition, next);
           }
         },
       });

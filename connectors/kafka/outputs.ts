@@ -1,4 +1,5 @@
 import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import { type RecordLocation } from '../../core/errors.js';
 import { type OutputRecord, type PlainOutput, type TransactionalOutput } from '../../core/runner/ports.js';
 import { type KafkaBatchConsumer } from './batch-consumer.js';
 import { classifyKafkaError } from './classify-error.js';
@@ -19,36 +20,81 @@ export function createTransactionalOutput(
   kafka: Kafka,
   settings: { readonly transactionalId: string; readonly consumerGroupId: string },
 ): TransactionalOutput & Connectable {
-  const producer: Producer = kafka.producer({
-    transactionalId: settings.transactionalId,
+  const producer = createTransactionalProducer(kafka, settings.transactionalId);
+  return {
+    connect: () => producer.connect(),
+    disconnect: () => producer.disconnect(),
+    commit: (records, offset) =>
+      commitInTransaction(
+        producer,
+        records,
+        {
+          consumerGroupId: settings.consumerGroupId,
+          topic: offset.topic,
+          partitions: [{ partition: offset.partition, offset: offset.offset }],
+        },
+        offset,
+      ),
+  };
+}
+
+/** Consumer offsets a transaction commits: partitions of one topic, each with an optional metadata string. */
+export type TransactionOffsets = {
+  readonly consumerGroupId: string;
+  readonly topic: string;
+  readonly partitions: readonly {
+    readonly partition: number;
+    readonly offset: string;
+    readonly metadata?: string | null;
+  }[];
+};
+
+/**
+ * A producer for Kafka transactions: idempotent, one request in flight. A
+ * second producer with the same transactional id fences this one.
+ */
+export function createTransactionalProducer(kafka: Kafka, transactionalId: string): Producer {
+  return kafka.producer({
+    transactionalId,
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
-  return {
-    connect: () => producer.connect(),
-    disconnect: () => producer.disconnect(),
-    async commit(records, offset) {
-      const transaction = await producer.transaction().catch((error: unknown) => {
-        throw classifyKafkaError(error, offset);
+}
+
+/**
+ * Produces `records` and commits `offsets` for their group in one Kafka
+ * transaction (no offsets: records only). On failure the transaction is
+ * aborted and the classified error, naming `location`, is thrown.
+ *
+ * @see https://kafka.js.org/docs/transactions#a-name-offsets-a-sending-offsets
+ */
+export async function commitInTransaction(
+  producer: Producer,
+  records: readonly OutputRecord[],
+  offsets: TransactionOffsets,
+  location: RecordLocation,
+): Promise<void> {
+  const transaction = await producer.transaction().catch((error: unknown) => {
+    throw classifyKafkaError(error, location);
+  });
+  try {
+    if (records.length > 0) {
+      await transaction.sendBatch({ topicMessages: byTopic(records), compression: CompressionTypes.None });
+    }
+    if (offsets.partitions.length > 0) {
+      await transaction.sendOffsets({
+        consumerGroupId: offsets.consumerGroupId,
+        topics: [{ topic: offsets.topic, partitions: offsets.partitions.map((partition) => ({ ...partition })) }],
       });
-      try {
-        if (records.length > 0) {
-          await transaction.sendBatch({ topicMessages: byTopic(records), compression: CompressionTypes.None });
-        }
-        await transaction.sendOffsets({
-          consumerGroupId: settings.consumerGroupId,
-          topics: [{ topic: offset.topic, partitions: [{ partition: offset.partition, offset: offset.offset }] }],
-        });
-        await transaction.commit();
-      } catch (error: unknown) {
-        await transaction.abort().catch(() => {
-          // The broker aborts it on its own after the transaction timeout; the original error matters more.
-        });
-        throw classifyKafkaError(error, offset);
-      }
-    },
-  };
+    }
+    await transaction.commit();
+  } catch (error: unknown) {
+    await transaction.abort().catch(() => {
+      // The broker aborts it on its own after the transaction timeout; the original error matters more.
+    });
+    throw classifyKafkaError(error, location);
+  }
 }
 
 /**

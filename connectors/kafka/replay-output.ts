@@ -1,7 +1,8 @@
-import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
+import { type Kafka } from 'kafkajs';
 import { type OutputRecord } from '../../core/runner/ports.js';
 import { classifyKafkaError } from './classify-error.js';
-import { type Connectable } from './outputs.js';
+import { commitInTransaction, type Connectable, createTransactionalProducer } from './outputs.js';
+import { withAdmin } from './with-admin.js';
 
 /** A committed consumer-group offset with its metadata string (Kafka's free-form note per offset commit). */
 export type GroupOffset = { readonly partition: number; readonly offset: string; readonly metadata: string | null };
@@ -29,12 +30,7 @@ export function createBookmarkedOutput(
   kafka: Kafka,
   settings: { readonly transactionalId: string; readonly groupId: string },
 ): BookmarkedOutput {
-  const producer: Producer = kafka.producer({
-    transactionalId: settings.transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = createTransactionalProducer(kafka, settings.transactionalId);
   return {
     connect: async () => {
       try {
@@ -44,38 +40,13 @@ export function createBookmarkedOutput(
       }
     },
     disconnect: () => producer.disconnect(),
-    async commit(records, offsets) {
-      const location = { topic: offsets.topic };
-      const transaction = await producer.transaction().catch((error: unknown) => {
-        throw classifyKafkaError(error, location);
-      });
-      try {
-        if (records.length > 0) {
-          await transaction.sendBatch({ topicMessages: byTopic(records), compression: CompressionTypes.None });
-        }
-        if (offsets.partitions.length > 0) {
-          await transaction.sendOffsets({
-            consumerGroupId: settings.groupId,
-            topics: [
-              {
-                topic: offsets.topic,
-                partitions: offsets.partitions.map(({ partition, offset, metadata }) => ({
-                  partition,
-                  offset,
-                  metadata,
-                })),
-              },
-            ],
-          });
-        }
-        await transaction.commit();
-      } catch (error: unknown) {
-        await transaction.abort().catch(() => {
-          // The broker aborts it on its own after the transaction timeout; the original error matters more.
-        });
-        throw classifyKafkaError(error, location);
-      }
-    },
+    commit: (records, offsets) =>
+      commitInTransaction(
+        producer,
+        records,
+        { consumerGroupId: settings.groupId, ...offsets },
+        { topic: offsets.topic },
+      ),
   };
 }
 
@@ -85,27 +56,15 @@ export function createBookmarkedOutput(
  * `SourceUnavailableError` when Kafka cannot be reached.
  */
 export async function fetchGroupOffsets(kafka: Kafka, groupId: string, topic: string): Promise<GroupOffset[]> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
-    return (entry?.partitions ?? [])
-      .filter(({ offset }) => offset !== '-1')
-      .map(({ partition, offset, metadata }) => ({ partition, offset, metadata: metadata ?? null }))
-      .sort((a, b) => a.partition - b.partition);
-  } catch (error: unknown) {
-    throw classifyKafkaError(error, { topic });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
-function byTopic(records: readonly OutputRecord[]): { topic: string; messages: Message[] }[] {
-  const topics = new Map<string, Message[]>();
-  for (const record of records) {
-    const messages = topics.get(record.topic) ?? [];
-    messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
-    topics.set(record.topic, messages);
-  }
-  return [...topics.entries()].map(([topic, messages]) => ({ topic, messages }));
+  return withAdmin(
+    kafka,
+    async (admin) => {
+      const [entry] = await admin.fetchOffsets({ groupId, topics: [topic] });
+      return (entry?.partitions ?? [])
+        .filter(({ offset }) => offset !== '-1')
+        .map(({ partition, offset, metadata }) => ({ partition, offset, metadata: metadata ?? null }))
+        .sort((a, b) => a.partition - b.partition);
+    },
+    { topic },
+  );
 }

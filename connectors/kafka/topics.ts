@@ -1,5 +1,5 @@
 import { type Kafka } from 'kafkajs';
-import { classifyKafkaError } from './classify-error.js';
+import { withAdmin } from './with-admin.js';
 
 /**
  * Creates whichever of the topics do not exist yet, with the given partition
@@ -9,18 +9,12 @@ import { classifyKafkaError } from './classify-error.js';
  * with its first change.
  */
 export async function ensureTopics(kafka: Kafka, topics: readonly string[], numPartitions: number): Promise<string[]> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
+  return withAdmin(kafka, async (admin) => {
     const existing = new Set(await admin.listTopics());
     const missing = [...new Set(topics)].filter((topic) => !existing.has(topic));
     if (missing.length > 0) {
       await admin.createTopics({ topics: missing.map((topic) => ({ topic, numPartitions })), waitForLeaders: true });
     }
     return missing;
-  } catch (error: unknown) {
-    throw classifyKafkaError(error);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 }

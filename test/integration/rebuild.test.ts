@@ -223,7 +223,12 @@ describe('cdc-sync rebuild: blue/green rebuild of a read model while the pipelin
     expect(result.swap?.collections.map(({ live, backup }) => ({ live, backup }))).toEqual(
       result.collections.map(({ live, backup }) => ({ live, backup })),
     );
-    // The one event the live pipeline applied to the old collection after the rebuild's stop offsets.
+    // The one event the live pipeline applied to the old collection after the rebuild's stop offsets: the catch-up
+    // reads from exactly those offsets, and that event is the only record there.
+    expect(result.swap?.catchUp.ranges.map(({ topic, partition, start }) => ({ topic, partition, start }))).toEqual(
+      result.rebuild.ranges.map(({ topic, partition, stop }) => ({ topic, partition, start: stop })),
+    );
+    expect(result.swap?.catchUp.records).toBe(1);
     expect(result.swap?.catchUp.applied).toBe(1);
     expect(lines).toContain(
       'This server (FerretDB) has no renameCollection with dropTarget: swapping with two renames, live → backup ' +
