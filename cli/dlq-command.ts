@@ -1,5 +1,6 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
+import { createLogger } from '../core/logger.js';
 import { type PipelineConfig } from '../core/config.js';
 import { ConfigError, DecodeError } from '../core/errors.js';
 import { type DeadLetter, readDeadLetter } from '../core/runner/dead-letter.js';
@@ -444,7 +445,7 @@ function readProgress(io: DlqCommandIo, label: string): { onProgress: (progress:
 }
 
 function stderrLogger(config: PipelineConfig): Logger {
-  return pino({ level: config.logLevel, base: { service: 'cdc-sync', command: 'dlq' } }, pino.destination(2));
+  return createLogger({ level: config.logLevel, base: { service: 'cdc-sync', command: 'dlq' } }, pino.destination(2));
 }
 
 function missingTopic(config: PipelineConfig, origin: string): ConfigError {

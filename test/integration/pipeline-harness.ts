@@ -6,6 +6,7 @@ import { runScopedSettings } from '../../cli/demo-config.js';
 import { parsePipelineConfig, type PipelineConfig, sourceTopic } from '../../core/config.js';
 import { readFixtureFile, validateFixture } from '../../connectors/fixtures/fixture-file.js';
 import { createFixtureProducer, type ProduceResult } from '../../connectors/fixtures/producer.js';
+import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';
 import { services, uniqueName } from './services.js';
 
 /** A pipeline config of its own for one test: topics, groups, transactional id and database no other run uses. */
@@ -225,32 +226,28 @@ export type ReadRecord = {
 };
 
 /**
- * Every record of a topic as a read_committed reader sees it: reads from the
- * beginning until nothing new arrives for `idleMs`. Everything was written
- * before the call, so the idle wait only has to outlast fetching.
+ * Every record of a topic as a read_committed reader sees it, from the
+ * earliest offset to the topic's end when the call starts (the pipeline's
+ * own bounded reader, so the read is exact and returns as soon as it is
+ * done). Everything of interest was written before the call.
  */
-export async function readTopic(kafka: Kafka, topic: string, idleMs = 3000): Promise<ReadRecord[]> {
+export async function readTopic(kafka: Kafka, topic: string): Promise<ReadRecord[]> {
   const records: ReadRecord[] = [];
-  const consumer = kafka.consumer({ groupId: uniqueName('reader'), readUncommitted: false });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  let lastActivity = Date.now();
-  await consumer.run({
-    eachMessage: async ({ partition, message }) => {
-      lastActivity = Date.now();
+  const ranges = await planOffsetRanges(kafka, [topic], { kind: 'earliest' });
+  await readOffsetRanges(
+    kafka,
+    ranges,
+    { groupId: uniqueName('reader') },
+    eachRecord((record) => {
       records.push({
-        key: message.key?.toString() ?? null,
-        value: message.value,
-        headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
-        partition,
-        offset: message.offset,
+        key: record.key?.toString() ?? null,
+        value: record.value,
+        headers: { ...record.headers },
+        partition: record.partition,
+        offset: record.offset,
       });
-    },
-  });
-  // Joining the group takes a moment; the idle clock starts once the consumer is running.
-  lastActivity = Date.now();
-  while (Date.now() - lastActivity < idleMs) await sleep(250);
-  await consumer.disconnect();
+    }),
+  );
   return records;
 }
 
