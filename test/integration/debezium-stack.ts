@@ -5,6 +5,7 @@ import { applyConnector } from '../../cli/connectors-command.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { type PipelineConfig } from '../../core/config.js';
 import { createConnectClient } from '../../connectors/kafka-connect/client.js';
+import { CONFLUENT_COMPAT_PATH } from '../../connectors/kafka-connect/converters.js';
 import { createErpDatabase, dropErpDatabase, replicationSlotState } from '../../connectors/postgres/erp-database.js';
 import { resolveStackPaths } from '../../stack/paths.js';
 import { createStack } from '../../stack/stack.js';
@@ -24,10 +25,18 @@ import { services } from './services.js';
 
 /**
  * The environment for the native stack's services with Kafka Connect pointed at the test Kafka and registry. Throws
- * when either is not on 127.0.0.1, which the native Connect worker could not reach.
+ * when either is not on 127.0.0.1, which the native Connect worker could not reach, and when the registry is not the
+ * native stack's Apicurio registry (its Confluent API under /apis/ccompat/v7): the worker has only Apicurio's Avro
+ * converter, so on the testcontainers route, whose registry is Confluent's, these tests need
+ * CDC_SYNC_TEST_SERVICES=native.
  */
 export function connectWorkerEnv(): NodeJS.ProcessEnv {
   const { kafkaBrokers, schemaRegistryUrl } = services();
+  if (!schemaRegistryUrl.replace(/\/+$/, '').endsWith(CONFLUENT_COMPAT_PATH)) {
+    throw new Error(
+      `The native Kafka Connect worker writes Avro through Apicurio's converter and needs the Apicurio registry of the native stack, got SCHEMA_REGISTRY_URL ${schemaRegistryUrl}; run with CDC_SYNC_TEST_SERVICES=native`,
+    );
+  }
   return {
     ...process.env,
     CDC_SYNC_KAFKA_PORT: String(localPort(kafkaBrokers[0]!, 'KAFKA_BROKERS')),

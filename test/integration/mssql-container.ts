@@ -1,11 +1,9 @@
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
 import { type SqlServerLogin } from '../../connectors/mssql/erp-database.js';
-import { CONFLUENT_COMPAT_PATH } from '../../connectors/kafka-connect/converters.js';
 import { resolveStackPaths } from '../../stack/paths.js';
 import { createKafkaConnectService } from '../../stack/services/kafka-connect.js';
 import { createStack } from '../../stack/stack.js';
 import { connectWorkerEnv } from './debezium-stack.js';
-import { services } from './services.js';
 
 // SQL Server for the integration tests that need it (mssql-cdc, mssql-debezium). It has no native build for this
 // project's machines, so it runs only where a Docker engine answers, through testcontainers; without one those tests
@@ -75,12 +73,9 @@ export async function startSqlServer(): Promise<StartedSqlServer> {
  * pointed at the test Kafka and registry, as test/integration/debezium-stack.ts starts it but without PostgreSQL:
  * a worker that already runs is used and left running, one started here is stopped by `down`.
  *
- * The worker has only Apicurio's converter, so the test registry must be the native stack's Apicurio registry (its
- * Confluent API under /apis/ccompat/v7); `up` throws saying so otherwise, e.g. on the testcontainers route, whose
- * registry is Confluent's (run with CDC_SYNC_TEST_SERVICES=native there).
+ * The worker needs the native stack's registry (see `connectWorkerEnv`).
  */
 export function connectWorker() {
-  const { schemaRegistryUrl } = services();
   const env = connectWorkerEnv();
   const connect = createKafkaConnectService(env);
   const stack = createStack([connect], resolveStackPaths(env));
@@ -88,11 +83,6 @@ export function connectWorker() {
   return {
     connectUrl: connect.endpoint,
     async up(): Promise<void> {
-      if (!schemaRegistryUrl.replace(/\/+$/, '').endsWith(CONFLUENT_COMPAT_PATH)) {
-        throw new Error(
-          `The native Kafka Connect worker writes Avro through Apicurio's converter and needs the Apicurio registry of the native stack, got SCHEMA_REGISTRY_URL ${schemaRegistryUrl}; run with CDC_SYNC_TEST_SERVICES=native`,
-        );
-      }
       const [result] = await stack.up((line) => process.stderr.write(`${line}\n`));
       startedHere = result !== undefined && !result.alreadyRunning;
     },
