@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Document, MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +13,7 @@ import {
   waitCaughtUp,
   waitCaughtUpTransactional,
 } from './pipeline-harness.js';
+import { eventually } from './erp-scenario.js';
 
 // The real pipeline builds the live read models from fixture records; `rebuild` re-consumes the canonical topics
 // into shadow collections while that pipeline keeps running, diffs them against the live ones, and swaps one in.
@@ -87,19 +87,6 @@ function stockChange(startLsn: string, fromOnHand: string, toOnHand: string) {
       ],
     },
   };
-}
-
-async function eventually(check: () => Promise<void>, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error: unknown) {
-      if (Date.now() > deadline) throw error;
-      await sleep(250);
-    }
-  }
 }
 
 async function onHandOf(collection: string, id: string): Promise<unknown> {
