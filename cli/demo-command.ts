@@ -498,16 +498,8 @@ async function runFixtureDemo(options: DemoOptions, say: Say): Promise<void> {
   }
 
   say('3/4 Starting the pipeline: transforms → canonical topics → sinks → MongoDB');
-  const mongo = await connectMongo(config.mongodb.uri);
-  const db = mongo.db(config.mongodb.database);
-  // Each demo run replays onto topics of its own, so its read models start empty too.
-  await db.dropDatabase();
-  const pipeline = await startPipeline(
-    config,
-    'all',
-    createLogger({ level: 'error' }, pino.destination(2)),
-    'the demo',
-  );
+  const cleanups: Cleanup[] = [];
+  const { db, pipeline } = await startDemoPipeline(config, cleanups);
 
   say('4/4 Read models as they change (Ctrl-C stops everything the demo started)');
   const watcher = watchReadModels(db);
@@ -522,8 +514,7 @@ async function runFixtureDemo(options: DemoOptions, say: Say): Promise<void> {
     await Promise.race([sleep(1000), signal.signalled]);
   }
 
-  await pipeline.stop();
-  await mongo.close();
+  await runCleanups(cleanups, say);
   await bringDown(needed, started, say);
 }
 

@@ -3,13 +3,18 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { services } from './services.js';
 
+/** The read models as the demo printed them last. */
+function lastSnapshotOf(stdout: string): string[] {
+  return stdout.slice(stdout.lastIndexOf('inventory_availability\n')).trimEnd().split('\n');
+}
+
 /**
  * Runs `cdc-sync demo --once` (what `npm start` runs, minus Ctrl-C) against the test services; it starts
  * PostgreSQL and Kafka Connect itself unless they run, and stops what it started.
  */
-function runDemo(): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function runDemo(...extra: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const { kafkaBrokers, schemaRegistryUrl, mongodbUri } = services();
-  const child = spawn(join('node_modules', '.bin', 'tsx'), ['cli/main.ts', 'demo', '--once'], {
+  const child = spawn(join('node_modules', '.bin', 'tsx'), ['cli/main.ts', 'demo', '--once', ...extra], {
     env: {
       ...process.env,
       KAFKA_BROKERS: kafkaBrokers.join(','),
@@ -50,8 +55,7 @@ describe('the quick-start demo', () => {
     expect(stderr).not.toContain('Could not clean up');
     expect(code).toBe(0);
     // The seed as Debezium's snapshot read it, then every step of the traffic.
-    const lastSnapshot = stdout.slice(stdout.lastIndexOf('inventory_availability\n')).trimEnd().split('\n');
-    expect(lastSnapshot).toEqual([
+    expect(lastSnapshotOf(stdout)).toEqual([
       'inventory_availability',
       'SKU               LOCATION     ON HAND   RESERVED  AVAILABLE  FLAGS',
       'CABLE-USBC-2M     ST-DOWNTOWN  3.000     0.000     3.000',
@@ -75,5 +79,33 @@ describe('the quick-start demo', () => {
     ]);
     // The tables were printed as they changed, not only at the end.
     expect(stdout.split('\norder_view\n').length - 1).toBeGreaterThan(3);
+  });
+
+  it('falls back to recorded Debezium records with --fixtures, without PostgreSQL or Connect', async () => {
+    const { code, stdout, stderr } = await runDemo('--fixtures');
+    const steps = stderr.split('\n').filter((line) => /^\d\/4 /.test(line));
+    expect(steps.map((line) => line.replace(/demo_[a-z0-9]+/g, 'demo_<run>'))).toEqual([
+      '1/4 Bringing up the local stack (first run downloads and builds; later runs take seconds)',
+      '2/4 Replaying recorded ERP traffic as Debezium records on demo_<run>.ErpDemo.dbo.*',
+      '3/4 Starting the pipeline: transforms → canonical topics → sinks → MongoDB',
+      '4/4 Read models as they change (Ctrl-C stops everything the demo started)',
+    ]);
+    expect(stderr).toContain('The read models are in sync. Where to look next:');
+    expect(stderr).not.toContain('Could not clean up');
+    expect(code).toBe(0);
+    expect(lastSnapshotOf(stdout)).toEqual([
+      'inventory_availability',
+      'SKU               LOCATION     ON HAND   RESERVED  AVAILABLE  FLAGS',
+      'COFFEE-ESP-BULK   ST-DOWNTOWN  28.750    0.750     23.000',
+      'COFFEE-ESP-BULK   WH-EAST      250.250   7.750     217.500',
+      'ROPE-DYN-10MM     ST-DOWNTOWN  42.000    0.000     32.000     removed',
+      'ROPE-DYN-10MM     WH-EAST      1315.000  60.000    1055.000',
+      'TSHIRT-ORG-BLK-M  ST-DOWNTOWN  22.000    2.000     14.000',
+      'TSHIRT-ORG-BLK-M  WH-EAST      597.000   12.000    535.000',
+      '',
+      'order_view',
+      'ORDER      STATUS   LINES  PAYMENTS  SHIPMENTS  TRACKING              MILESTONES',
+      'SO-100234  SHIPPED  2      1         1          00340434161094042557  accepted,paymentCaptured,shipped,returnReceived,refunded',
+    ]);
   });
 });
