@@ -1,12 +1,20 @@
 import { Command, Option } from 'commander';
 import { loadPipelineConfig, type PipelineConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
+import { signalDataCollection } from '../connectors/kafka-connect/connector-config.js';
 import { applyDrift, detectDrift, driftProcedure } from '../connectors/mssql/drift.js';
-import { enableCdc, planEnableCdc } from '../connectors/mssql/enable.js';
+import { enableCdc, type EnableCdcPlan, planEnableCdc } from '../connectors/mssql/enable.js';
 import { createMssqlExecutor, type QueryExecutor, type SqlServerConnection } from '../connectors/mssql/executor.js';
 import { type Check, hasFailure, preflight } from '../connectors/mssql/preflight.js';
 import { cdcStatus } from '../connectors/mssql/status.js';
-import { parseTableName, type TableName, tableLabel } from '../connectors/mssql/tsql.js';
+import {
+  parseSignalTable,
+  parseTableName,
+  sameTable,
+  type SignalTable,
+  type TableName,
+  tableLabel,
+} from '../connectors/mssql/tsql.js';
 import { formatTable } from './table.js';
 
 /** What the cdc subcommands need: the environment, an output line writer, and how to connect (a fake in tests). */
@@ -26,6 +34,8 @@ export type CdcOptions = {
   readonly passwordEnv?: string;
   readonly encrypt?: boolean;
   readonly trustServerCertificate?: boolean;
+  /** `--signal-table <table>`, or false for `--no-signal-table`; preflight, enable and status only. */
+  readonly signalTable?: string | false;
 };
 
 /** Where SQL Server is, which login, database and tables; the password was read from `passwordEnv`. */
@@ -33,6 +43,8 @@ export type CdcTarget = {
   readonly connection: SqlServerConnection;
   readonly tables: readonly TableName[];
   readonly passwordEnv: string;
+  /** The connector's signal table from `--signal-table` or the config; none without either or with `--no-signal-table`. */
+  readonly signalTable?: SignalTable;
 };
 
 const DEFAULT_PASSWORD_ENV = 'ERP_DB_PASSWORD';
@@ -43,6 +55,8 @@ const DEFAULT_MAX_LAG_MINUTES = 1440;
  * else from the pipeline config's `connector` and `source` sections (`--config`). The password is read only from the
  * environment variable named by `--password-env`, `connector.passwordEnv`, or `ERP_DB_PASSWORD`, and never printed.
  * `preflight` exits 1 when a check fails; `drift` exits 1 when a table drifted and `--apply` was not given.
+ * `preflight`, `enable` and `status` also cover the connector's signal table (`--signal-table`, else the config's
+ * `signal.data.collection`): `enable` creates it when missing and enables CDC on it, so `connectors snapshot` works.
  */
 export function createCdcCommand(
   io: CdcCommandIo = {
@@ -76,8 +90,18 @@ export function createCdcCommand(
         '--trust-server-certificate',
         "accept the server's certificate without validation (self-signed test servers)",
       );
+  const withSignalTable = (sub: Command, what: string): Command =>
+    sub
+      .option(
+        '--signal-table <table>',
+        `the connector's signal table, database.schema.table or schema.table in --database (default connector.signalDataCollection from --config, else <source.database>.dbo.DebeziumSignal; none without --config); ${what}`,
+      )
+      .option('--no-signal-table', 'leave the signal table out');
 
-  withConnection(command.command('preflight'))
+  withSignalTable(
+    withConnection(command.command('preflight')),
+    'checked to exist with CDC enabled (a warning if not), and to be in --database (a failure if not)',
+  )
     .description(
       'Check that SQL Server, the login, the database and the tables are ready for CDC; exits 1 when a check fails',
     )
@@ -94,16 +118,19 @@ export function createCdcCommand(
       );
       if (hasFailure(checks)) process.exitCode = 1;
     });
-  withConnection(command.command('enable'))
+  withSignalTable(
+    withConnection(command.command('enable')),
+    'created when missing and CDC-enabled after the tables, under the same --role; one in another database than --database is an error, as the connector reads signals only from the database it captures',
+  )
     .description(
-      'Enable CDC on the database and the tables that lack it (idempotent); --dry-run prints the exact T-SQL',
+      'Enable CDC on the database, the tables and the signal table where it is missing (idempotent); --dry-run prints the exact T-SQL',
     )
     .option('--role <name>', 'gating role for reading changes (@role_name)', 'cdc_reader')
     .option('--dry-run', 'print the T-SQL that would run, and run nothing')
     .action(async (options: CdcOptions & { role: string; dryRun?: boolean }, sub: Command) => {
       await runEnable(resolve(options, sub), io, { roleName: options.role, dryRun: options.dryRun === true });
     });
-  withConnection(command.command('status'))
+  withSignalTable(withConnection(command.command('status')), 'listed with the tables when it is in --database')
     .description('Print capture instances per table with start LSN, the current max LSN, capture lag and retention')
     .action(async (options: CdcOptions, sub: Command) => {
       await runStatus(resolve(options, sub), io);
@@ -147,6 +174,7 @@ export function resolveCdcTarget(
     tableList !== undefined
       ? tableList.map((table) => parseTableName(table, '--tables'))
       : (config?.source.tables ?? []).map((table) => parseTableName(table, `source.tables in ${options.config}`));
+  const signalTable = resolveSignalTable(options, config, database);
   const user = options.user ?? config?.connector.user;
   if (user === undefined) throw new ConfigError('No login: give --user, or --config with connector.user');
   const [passwordEnv, from] =
@@ -173,7 +201,29 @@ export function resolveCdcTarget(
     },
     tables,
     passwordEnv,
+    ...(signalTable === undefined ? {} : { signalTable }),
   };
+}
+
+/**
+ * The signal table: `--signal-table` (`schema.table` meaning `database`), else for a `sqlserver` config the
+ * connector's `signal.data.collection` (`connector.signalDataCollection`, default
+ * `<source.database>.dbo.DebeziumSignal`), else none. `--no-signal-table` means none.
+ */
+function resolveSignalTable(
+  options: CdcOptions,
+  config: PipelineConfig | undefined,
+  database: string,
+): SignalTable | undefined {
+  if (options.signalTable === false) return undefined;
+  if (options.signalTable !== undefined) return parseSignalTable(options.signalTable, database, '--signal-table');
+  if (config === undefined || config.source.connector !== 'sqlserver') return undefined;
+  const file = options.config ?? 'the pipeline config';
+  const source =
+    config.connector.signalDataCollection === undefined
+      ? `the default of connector.signalDataCollection in ${file}`
+      : `connector.signalDataCollection in ${file}`;
+  return parseSignalTable(signalDataCollection(config), database, source);
 }
 
 /** Runs preflight and prints the table, then the fix for each warning and failure, then a summary. */
@@ -183,7 +233,12 @@ export async function runPreflight(
   maxConsumerLagMinutes: number,
 ): Promise<Check[]> {
   const checks = await withExecutor(target, io, (executor) =>
-    preflight(executor, { database: target.connection.database, tables: target.tables, maxConsumerLagMinutes }),
+    preflight(executor, {
+      database: target.connection.database,
+      tables: target.tables,
+      maxConsumerLagMinutes,
+      signalTable: target.signalTable,
+    }),
   );
   io.write(`CDC preflight of database ${target.connection.database} on ${where(target)}`);
   io.write(
@@ -201,20 +256,29 @@ export async function runPreflight(
   return checks;
 }
 
-/** Enables CDC where missing, printing each statement; with `dryRun`, prints the statements and runs nothing. */
+/**
+ * Enables CDC where missing, printing each statement, then what happened to the signal table; with `dryRun`, prints
+ * the statements and runs nothing.
+ */
 export async function runEnable(
   target: CdcTarget,
   io: CdcCommandIo,
   options: { readonly roleName: string; readonly dryRun: boolean },
 ): Promise<readonly string[]> {
   requireTables(target);
-  const enableOptions = { database: target.connection.database, tables: target.tables, roleName: options.roleName };
+  const enableOptions = {
+    database: target.connection.database,
+    tables: target.tables,
+    roleName: options.roleName,
+    signalTable: target.signalTable,
+  };
   const plan = await withExecutor(target, io, (executor) =>
     options.dryRun ? planEnableCdc(executor, enableOptions) : enableCdc(executor, enableOptions),
   );
   const already = [
     ...(plan.alreadyEnabled.database ? [`database ${target.connection.database}`] : []),
     ...plan.alreadyEnabled.tables,
+    ...(plan.signalTable?.action === 'none' ? [`signal table ${plan.signalTable.name}`] : []),
   ];
   if (already.length > 0) io.write(`-- Already enabled, left alone: ${already.join(', ')}`);
   if (plan.statements.length === 0) {
@@ -223,14 +287,48 @@ export async function runEnable(
   }
   io.write(options.dryRun ? '-- Dry run: this T-SQL would run, in order; nothing ran' : `-- Ran on ${where(target)}:`);
   for (const statement of plan.statements) io.write(statement);
+  const signalLine = signalTableOutcome(plan.signalTable, options.dryRun);
+  if (signalLine !== undefined) io.write(signalLine);
   return plan.statements;
 }
 
-/** Prints the database's LSN, lag and retention, then a table of capture instances. */
+/** What the plan did (or, in a dry run, would do) to the signal table; undefined when it was left alone. */
+function signalTableOutcome(signal: EnableCdcPlan['signalTable'], dryRun: boolean): string | undefined {
+  if (signal === undefined || signal.action === 'none') return undefined;
+  if (signal.action === 'create') {
+    return dryRun
+      ? `-- Signal table ${signal.name} does not exist: the T-SQL above creates it and enables CDC on it`
+      : `-- Signal table ${signal.name} did not exist: created it and enabled CDC on it`;
+  }
+  return dryRun
+    ? `-- Signal table ${signal.name} already exists: the T-SQL above enables CDC on it`
+    : `-- Signal table ${signal.name} already existed: enabled CDC on it`;
+}
+
+/**
+ * Prints the database's LSN, lag and retention, then a table of capture instances; the signal table, when it is in
+ * the target database, is listed after the tables and marked `(signal table)`.
+ */
 export async function runStatus(target: CdcTarget, io: CdcCommandIo): Promise<void> {
+  const signal = target.signalTable;
+  const signalHere =
+    signal !== undefined && signal.database.toLowerCase() === target.connection.database.toLowerCase()
+      ? signal.table
+      : undefined;
+  // With no tables given, status lists every captured table, the signal table among them if it is captured.
+  const tables =
+    signalHere === undefined ||
+    target.tables.length === 0 ||
+    target.tables.some((table) => sameTable(table, signalHere))
+      ? target.tables
+      : [...target.tables, signalHere];
   const status = await withExecutor(target, io, (executor) =>
-    cdcStatus(executor, { database: target.connection.database, tables: target.tables }),
+    cdcStatus(executor, { database: target.connection.database, tables }),
   );
+  const label = (table: string): string =>
+    signalHere !== undefined && table.toLowerCase() === tableLabel(signalHere).toLowerCase()
+      ? `${table} (signal table)`
+      : table;
   io.write(`Database ${status.database} on ${where(target)}: CDC ${status.cdcEnabled ? 'enabled' : 'not enabled'}`);
   if (status.cdcEnabled) {
     io.write(
@@ -245,9 +343,9 @@ export async function runStatus(target: CdcTarget, io: CdcCommandIo): Promise<vo
   }
   const rows = status.tables.flatMap(({ table, instances }) =>
     instances.length === 0
-      ? [[table, '-', '-', '-']]
+      ? [[label(table), '-', '-', '-']]
       : instances.map((instance) => [
-          table,
+          label(table),
           instance.captureInstance,
           instance.startLsn ?? '-',
           instance.createdAt.toISOString(),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildConnectorConfig } from '../connectors/kafka-connect/connector-config.js';
-import { resolveCdcTarget } from './cdc-command.js';
+import { createFakeExecutor } from '../connectors/mssql/testing.js';
+import { resolveCdcTarget, runEnable } from './cdc-command.js';
 import {
   COMPOSE_FILE,
   type CommandResult,
@@ -241,12 +242,48 @@ describe('the SQL Server demo config', () => {
     });
   });
 
-  it('gives cdc enable the run’s server, login, database and captured tables, without TLS', () => {
+  it('gives cdc enable the run’s server, login, database, captured tables and signal table, without TLS', () => {
     const target = resolveCdcTarget({ trustServerCertificate: true }, config, { ERP_DB_PASSWORD: 'secret' });
     expect(target).toEqual({
       connection: { ...login, password: 'secret', database: 'ErpDemo_t1' },
       tables: config.source.tables.map((table) => ({ schema: 'dbo', name: table.slice('dbo.'.length) })),
       passwordEnv: 'ERP_DB_PASSWORD',
+      // The connector's signal.data.collection (ErpDemo_t1.dbo.DebeziumSignal, above): cdc enable creates it, so
+      // `cdc-sync connectors snapshot` works on the demo too.
+      signalTable: {
+        database: 'ErpDemo_t1',
+        table: { schema: 'dbo', name: 'DebeziumSignal' },
+        source: 'the default of connector.signalDataCollection in the pipeline config',
+      },
     });
+  });
+
+  it('has cdc enable create the signal table in the run’s new database, after its captured tables', async () => {
+    const lines: string[] = [];
+    const env = { ERP_DB_PASSWORD: 'secret' };
+    const tables = config.source.tables.map((table) => ({
+      schemaName: 'dbo',
+      tableName: table.slice('dbo.'.length),
+      isTracked: false,
+      primaryKey: `PK_${table.slice('dbo.'.length)}`,
+    }));
+    const executor = createFakeExecutor({ database: [{ name: 'ErpDemo_t1', isCdcEnabled: false }], tables });
+    await runEnable(
+      resolveCdcTarget({ trustServerCertificate: true }, config, env),
+      { env, write: (line) => lines.push(line), connect: async () => executor },
+      { roleName: 'cdc_reader', dryRun: false },
+    );
+    expect(lines).toEqual([
+      '-- Ran on 127.0.0.1:1433 as sa:',
+      'USE [ErpDemo_t1];',
+      'EXEC sys.sp_cdc_enable_db;',
+      ...tables.map(
+        ({ tableName }) =>
+          `EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'${tableName}', @role_name = N'cdc_reader', @supports_net_changes = 1;`,
+      ),
+      'CREATE TABLE [dbo].[DebeziumSignal] ([id] VARCHAR(42) NOT NULL CONSTRAINT [PK_DebeziumSignal] PRIMARY KEY, [type] VARCHAR(32) NOT NULL, [data] VARCHAR(2048) NULL);',
+      "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'DebeziumSignal', @role_name = N'cdc_reader', @supports_net_changes = 1;",
+      '-- Signal table ErpDemo_t1.dbo.DebeziumSignal did not exist: created it and enabled CDC on it',
+    ]);
   });
 });

@@ -26,8 +26,9 @@ export type SnapshotSignal = {
  * table (Debezium's "source" signalling channel) through the database
  * itself: `pg` for PostgreSQL, `mssql` for SQL Server. The connector picks
  * the row up from its own change stream, so the signal table must be
- * captured (SQL Server: CDC enabled on it; PostgreSQL: in the publication) —
- * connectors/sql/*\/erp-schema.sql and enable-cdc.sql do both.
+ * captured (SQL Server: CDC enabled on it, which `cdc-sync cdc enable` does;
+ * PostgreSQL: in the publication, which connectors/sql/postgres/erp-schema.sql
+ * arranges).
  *
  * `signalTable` and each data collection are as Debezium names them
  * (`<schema>.<table>` for PostgreSQL, `<db>.<schema>.<table>` for SQL

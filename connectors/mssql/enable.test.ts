@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/errors.js';
 import { enableCdc, enableCdcStatements, enableTableStatement, planEnableCdc } from './enable.js';
 import { createFakeExecutor } from './testing.js';
-import { parseTableName, quoteLiteral, quoteName } from './tsql.js';
+import { createSignalTableStatement, parseSignalTable, parseTableName, quoteLiteral, quoteName } from './tsql.js';
 
 const item = { schema: 'dbo', name: 'Item' };
 const table = (schemaName: string, tableName: string, isTracked: boolean, primaryKey: string | null) => ({
@@ -176,5 +176,162 @@ describe('planEnableCdc and enableCdc with a FAKE query executor (SQL Server can
     await expect(planEnableCdc(executor, { database: 'Nope', tables: [item] })).rejects.toThrow(
       'Database Nope not found on the server (--database)',
     );
+  });
+});
+
+describe('the signal table with a FAKE query executor (SQL Server cannot run here)', () => {
+  const signal = { database: 'ErpDemo', table: { schema: 'dbo', name: 'DebeziumSignal' }, source: '--signal-table' };
+  const CREATE_SIGNAL =
+    'CREATE TABLE [dbo].[DebeziumSignal] ([id] VARCHAR(42) NOT NULL CONSTRAINT [PK_DebeziumSignal] PRIMARY KEY, [type] VARCHAR(32) NOT NULL, [data] VARCHAR(2048) NULL);';
+  const ENABLE_SIGNAL =
+    "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'DebeziumSignal', @role_name = N'readers', @supports_net_changes = 1;";
+  const ENABLE_ITEM =
+    "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'Item', @role_name = N'readers', @supports_net_changes = 1;";
+
+  it("creates it with enable-cdc.sql's columns, quoting every identifier", () => {
+    expect(createSignalTableStatement({ schema: 'dbo', name: 'DebeziumSignal' })).toBe(CREATE_SIGNAL);
+    expect(createSignalTableStatement({ schema: "s'x", name: 'Sig]; DROP TABLE dbo.Item; --' })).toBe(
+      "CREATE TABLE [s'x].[Sig]]; DROP TABLE dbo.Item; --] ([id] VARCHAR(42) NOT NULL CONSTRAINT [PK_Sig]]; DROP TABLE dbo.Item; --] PRIMARY KEY, [type] VARCHAR(32) NOT NULL, [data] VARCHAR(2048) NULL);",
+    );
+  });
+
+  it.each([
+    ['ErpDemo.dbo.DebeziumSignal', { database: 'ErpDemo', table: { schema: 'dbo', name: 'DebeziumSignal' } }],
+    ['dbo.DebeziumSignal', { database: 'Target', table: { schema: 'dbo', name: 'DebeziumSignal' } }],
+    ['[Other Db].[ops].[Signal]', { database: 'Other Db', table: { schema: 'ops', name: 'Signal' } }],
+  ])('parses %s, as database.schema.table or schema.table in the target database', (value, parsed) => {
+    expect(parseSignalTable(value, 'Target', '--signal-table')).toEqual({ ...parsed, source: '--signal-table' });
+  });
+
+  it.each(['DebeziumSignal', 'a.b.c.d', 'ErpDemo..DebeziumSignal', 'dbo.'])(
+    'rejects %j, naming where it came from',
+    (value) => {
+      expect(() => parseSignalTable(value, 'ErpDemo', '--signal-table')).toThrow(
+        new ConfigError(
+          `Signal table ${JSON.stringify(value)} in --signal-table is not database.schema.table or schema.table, e.g. ErpDemo.dbo.DebeziumSignal`,
+        ),
+      );
+    },
+  );
+
+  it('creates a missing signal table and enables CDC on it under the same role, after the data tables', async () => {
+    const executor = createFakeExecutor({
+      database: [{ name: 'ErpDemo', isCdcEnabled: false }],
+      tables: [table('dbo', 'Item', false, 'PK_Item')],
+    });
+    const plan = await enableCdc(executor, {
+      database: 'ErpDemo',
+      tables: [item],
+      roleName: 'readers',
+      signalTable: signal,
+    });
+    expect(plan).toEqual({
+      statements: ['USE [ErpDemo];', 'EXEC sys.sp_cdc_enable_db;', ENABLE_ITEM, CREATE_SIGNAL, ENABLE_SIGNAL],
+      alreadyEnabled: { database: false, tables: [] },
+      signalTable: { name: 'ErpDemo.dbo.DebeziumSignal', action: 'create' },
+    });
+    expect(executor.calls.map((call) => call.text)).toEqual([
+      expect.stringContaining('FROM sys.databases'),
+      expect.stringContaining('FROM sys.tables'),
+      ...plan.statements,
+    ]);
+  });
+
+  it('only enables CDC on a signal table that exists without it, even when nothing else is missing', async () => {
+    const executor = createFakeExecutor({
+      database: [{ name: 'ErpDemo', isCdcEnabled: true }],
+      tables: [table('dbo', 'Item', true, 'PK_Item'), table('dbo', 'debeziumsignal', false, 'PK_DebeziumSignal')],
+    });
+    const plan = await enableCdc(executor, {
+      database: 'ErpDemo',
+      tables: [item],
+      roleName: 'readers',
+      signalTable: signal,
+    });
+    expect(plan).toEqual({
+      statements: ['USE [ErpDemo];', ENABLE_SIGNAL],
+      alreadyEnabled: { database: true, tables: ['dbo.Item'] },
+      signalTable: { name: 'ErpDemo.dbo.DebeziumSignal', action: 'enable' },
+    });
+    expect(executor.calls.map((call) => call.id)).toEqual(['database', 'tables', 'enable[0]', 'enable[1]']);
+  });
+
+  it('runs nothing when the signal table exists with CDC enabled, and says so', async () => {
+    const executor = createFakeExecutor({
+      database: [{ name: 'ErpDemo', isCdcEnabled: true }],
+      tables: [table('dbo', 'Item', true, 'PK_Item'), table('dbo', 'DebeziumSignal', true, 'PK_DebeziumSignal')],
+    });
+    const plan = await enableCdc(executor, { database: 'ErpDemo', tables: [item], signalTable: signal });
+    expect(plan).toEqual({
+      statements: [],
+      alreadyEnabled: { database: true, tables: ['dbo.Item'] },
+      signalTable: { name: 'ErpDemo.dbo.DebeziumSignal', action: 'none' },
+    });
+    expect(executor.calls.map((call) => call.id)).toEqual(['database', 'tables']);
+  });
+
+  it('a dry run plans the signal table without running anything', async () => {
+    const executor = createFakeExecutor({
+      database: [{ name: 'ErpDemo', isCdcEnabled: true }],
+      tables: [table('dbo', 'Item', true, 'PK_Item')],
+    });
+    const plan = await planEnableCdc(executor, {
+      database: 'ErpDemo',
+      tables: [item],
+      roleName: 'readers',
+      signalTable: signal,
+    });
+    expect(plan.statements).toEqual(['USE [ErpDemo];', CREATE_SIGNAL, ENABLE_SIGNAL]);
+    expect(executor.calls.map((call) => call.id)).toEqual(['database', 'tables']);
+  });
+
+  it('handles a signal table that is also among the tables once, as the signal table', async () => {
+    const executor = createFakeExecutor({
+      database: [{ name: 'ErpDemo', isCdcEnabled: true }],
+      tables: [table('dbo', 'Item', false, 'PK_Item')],
+    });
+    const plan = await planEnableCdc(executor, {
+      database: 'ErpDemo',
+      tables: [item, { schema: 'dbo', name: 'DebeziumSignal' }],
+      roleName: 'readers',
+      signalTable: signal,
+    });
+    expect(plan.statements).toEqual(['USE [ErpDemo];', ENABLE_ITEM, CREATE_SIGNAL, ENABLE_SIGNAL]);
+  });
+
+  it('refuses a signal table in another database before querying anything, naming both databases', async () => {
+    const executor = createFakeExecutor({});
+    const other = { ...signal, database: 'ErpArchive', source: 'connector.signalDataCollection in pipeline.yaml' };
+    await expect(enableCdc(executor, { database: 'ErpDemo', tables: [item], signalTable: other })).rejects.toThrow(
+      new ConfigError(
+        'Signal table ErpArchive.dbo.DebeziumSignal (connector.signalDataCollection in pipeline.yaml) is in database ErpArchive, not in database ErpDemo where CDC is being enabled; the connector reads signals only from its own database: give --signal-table schema.table for one in ErpDemo, or --no-signal-table',
+      ),
+    );
+    expect(executor.calls).toEqual([]);
+  });
+
+  it('refuses an existing signal table without a primary key before running anything', async () => {
+    const executor = createFakeExecutor({
+      database: [{ name: 'ErpDemo', isCdcEnabled: false }],
+      tables: [table('dbo', 'Item', false, 'PK_Item'), table('dbo', 'DebeziumSignal', false, null)],
+    });
+    await expect(enableCdc(executor, { database: 'ErpDemo', tables: [item], signalTable: signal })).rejects.toThrow(
+      new ConfigError(
+        'Signal table ErpDemo.dbo.DebeziumSignal (--signal-table) has no primary key; @supports_net_changes = 1 needs one',
+      ),
+    );
+    expect(executor.calls.map((call) => call.id)).toEqual(['database', 'tables']);
+  });
+
+  it('leaves the signal table alone without one (--no-signal-table)', async () => {
+    const executor = createFakeExecutor({
+      database: [{ name: 'ErpDemo', isCdcEnabled: true }],
+      tables: [table('dbo', 'Item', false, 'PK_Item')],
+    });
+    const plan = await planEnableCdc(executor, { database: 'ErpDemo', tables: [item], roleName: 'readers' });
+    expect(plan).toEqual({
+      statements: ['USE [ErpDemo];', ENABLE_ITEM],
+      alreadyEnabled: { database: true, tables: [] },
+    });
   });
 });

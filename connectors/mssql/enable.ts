@@ -1,7 +1,16 @@
 import { ConfigError } from '../../core/errors.js';
 import { QUERIES, readDatabase, rowsOf, type TableRow } from './catalog.js';
 import { type QueryExecutor } from './executor.js';
-import { quoteLiteral, quoteName, type TableName, tableLabel } from './tsql.js';
+import {
+  createSignalTableStatement,
+  quoteLiteral,
+  quoteName,
+  sameTable,
+  type SignalTable,
+  signalTableLabel,
+  type TableName,
+  tableLabel,
+} from './tsql.js';
 
 export type EnableCdcOptions = {
   readonly database: string;
@@ -10,25 +19,49 @@ export type EnableCdcOptions = {
   readonly roleName?: string;
   /** Columns to capture per table (`@captured_column_list`), keyed by `schema.table`; default all columns. */
   readonly capturedColumns?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * The connector's signal table (Debezium's `signal.data.collection`), which must be in `database`: created when
+   * missing, then CDC-enabled under the same role, after the data tables. None when undefined.
+   */
+  readonly signalTable?: SignalTable;
 };
+
+/**
+ * What happens to the signal table: `create` (missing: create it, then enable CDC on it), `enable` (exists, CDC not
+ * enabled on it) or `none` (exists with CDC enabled, left alone).
+ */
+export type SignalTableAction = 'create' | 'enable' | 'none';
 
 /** What `enableCdc` would run (or ran): the statements in order, and what was already in place. */
 export type EnableCdcPlan = {
   readonly statements: readonly string[];
   readonly alreadyEnabled: { readonly database: boolean; readonly tables: readonly string[] };
+  /** The signal table as `database.schema.table` and what the statements do with it; undefined without one. */
+  readonly signalTable?: { readonly name: string; readonly action: SignalTableAction };
 };
 
 /**
  * Plans enabling CDC idempotently: `sys.sp_cdc_enable_db` only when the database is not enabled, and
  * `sys.sp_cdc_enable_table` only for tables not yet tracked. Every name is a `N'…'` literal with quotes doubled
- * (the procedures take names as strings), and the batch starts with `USE` on the bracket-quoted database.
+ * (the procedures take names as strings), and the batch starts with `USE` on the bracket-quoted database. The signal
+ * table, if any, comes last: `CREATE TABLE` only when it does not exist, `sys.sp_cdc_enable_table` only when it is
+ * not tracked; listed among `tables` too, it is handled as the signal table only.
  *
  * Throws `ConfigError` naming the table and database when a table does not exist or has no primary key
- * (`@supports_net_changes = 1` needs one), before anything runs.
+ * (`@supports_net_changes = 1` needs one), and naming both databases when the signal table is in another database
+ * than `database` (the connector reads signals only from the CDC stream of the database it captures), before
+ * anything runs.
  *
+ * @see https://debezium.io/documentation/reference/stable/connectors/sqlserver.html#sqlserver-property-signal-data-collection
  * @see https://learn.microsoft.com/sql/relational-databases/system-stored-procedures/sys-sp-cdc-enable-table-transact-sql
  */
 export async function planEnableCdc(executor: QueryExecutor, options: EnableCdcOptions): Promise<EnableCdcPlan> {
+  const signal = options.signalTable;
+  if (signal !== undefined && signal.database.toLowerCase() !== options.database.toLowerCase()) {
+    throw new ConfigError(
+      `Signal table ${signalTableLabel(signal)} (${signal.source}) is in database ${signal.database}, not in database ${options.database} where CDC is being enabled; the connector reads signals only from its own database: give --signal-table schema.table for one in ${options.database}, or --no-signal-table`,
+    );
+  }
   const databaseRow = await readDatabase(executor, options.database);
   if (databaseRow === undefined) {
     throw new ConfigError(`Database ${options.database} not found on the server (--database)`);
@@ -36,7 +69,8 @@ export async function planEnableCdc(executor: QueryExecutor, options: EnableCdcO
   const tables = await executor.query<TableRow>(QUERIES.tables);
   const toEnable: TableName[] = [];
   const tracked: string[] = [];
-  for (const table of options.tables) {
+  const dataTables = options.tables.filter((table) => signal === undefined || !sameTable(table, signal.table));
+  for (const table of dataTables) {
     const row = rowsOf(tables, table)[0];
     if (row === undefined) {
       throw new ConfigError(`Table ${tableLabel(table)} not found in database ${options.database} (--tables)`);
@@ -48,14 +82,23 @@ export async function planEnableCdc(executor: QueryExecutor, options: EnableCdcO
       );
     } else toEnable.push(table);
   }
+  const signalPlan = signal && { signal, action: signalTableAction(signal, rowsOf(tables, signal.table)[0]) };
   const statements = enableCdcStatements({
     database: options.database,
     enableDatabase: !databaseRow.isCdcEnabled,
     tables: toEnable,
     roleName: options.roleName ?? 'cdc_reader',
     capturedColumns: options.capturedColumns ?? {},
+    signalTable:
+      signalPlan === undefined || signalPlan.action === 'none'
+        ? undefined
+        : { table: signalPlan.signal.table, create: signalPlan.action === 'create' },
   });
-  return { statements, alreadyEnabled: { database: databaseRow.isCdcEnabled, tables: tracked } };
+  return {
+    statements,
+    alreadyEnabled: { database: databaseRow.isCdcEnabled, tables: tracked },
+    signalTable: signalPlan && { name: signalTableLabel(signalPlan.signal), action: signalPlan.action },
+  };
 }
 
 /** Runs the plan's statements in order; returns the plan. With nothing to do, runs nothing. */
@@ -69,7 +112,8 @@ export async function enableCdc(executor: QueryExecutor, options: EnableCdcOptio
 
 /**
  * The exact T-SQL: `USE`, then `sys.sp_cdc_enable_db` when `enableDatabase`, then one `sys.sp_cdc_enable_table`
- * per table. Empty when there is nothing to enable.
+ * per table, then for `signalTable` its `CREATE TABLE` (when `create`) and its `sys.sp_cdc_enable_table` under the
+ * same role. Empty when there is nothing to enable.
  */
 export function enableCdcStatements(input: {
   readonly database: string;
@@ -77,14 +121,20 @@ export function enableCdcStatements(input: {
   readonly tables: readonly TableName[];
   readonly roleName: string;
   readonly capturedColumns: Readonly<Record<string, readonly string[]>>;
+  /** The signal table to enable CDC on, created first when `create`; none when undefined. */
+  readonly signalTable?: { readonly table: TableName; readonly create: boolean };
 }): string[] {
-  if (!input.enableDatabase && input.tables.length === 0) return [];
+  if (!input.enableDatabase && input.tables.length === 0 && input.signalTable === undefined) return [];
   const statements = [`USE ${quoteName(input.database)};`];
   if (input.enableDatabase) statements.push('EXEC sys.sp_cdc_enable_db;');
   for (const table of input.tables) {
     statements.push(
       enableTableStatement(table, { roleName: input.roleName, columns: input.capturedColumns[tableLabel(table)] }),
     );
+  }
+  if (input.signalTable !== undefined) {
+    if (input.signalTable.create) statements.push(createSignalTableStatement(input.signalTable.table));
+    statements.push(enableTableStatement(input.signalTable.table, { roleName: input.roleName }));
   }
   return statements;
 }
@@ -112,4 +162,16 @@ export function enableTableStatement(
     args.push(`@captured_column_list = ${quoteLiteral(options.columns.map(quoteName).join(', '))}`);
   }
   return `EXEC sys.sp_cdc_enable_table ${args.join(', ')};`;
+}
+
+/** What the signal table needs, from its `sys.tables` row; throws `ConfigError` for one without a primary key. */
+function signalTableAction(signal: SignalTable, row: TableRow | undefined): SignalTableAction {
+  if (row === undefined) return 'create';
+  if (row.isTracked) return 'none';
+  if (row.primaryKey === null) {
+    throw new ConfigError(
+      `Signal table ${signalTableLabel(signal)} (${signal.source}) has no primary key; @supports_net_changes = 1 needs one`,
+    );
+  }
+  return 'enable';
 }

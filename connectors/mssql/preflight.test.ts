@@ -356,3 +356,95 @@ describe('preflight with a FAKE query executor (SQL Server cannot run here)', ()
     await expect(run({ server: { error } })).rejects.toBe(error);
   });
 });
+
+describe('preflight of the signal table with a FAKE query executor (SQL Server cannot run here)', () => {
+  const signal = {
+    database: 'ErpDemo',
+    table: { schema: 'dbo', name: 'DebeziumSignal' },
+    source: 'connector.signalDataCollection in pipeline.yaml',
+  };
+  const signalRow = (isTracked: boolean) => ({
+    schemaName: 'dbo',
+    tableName: 'DebeziumSignal',
+    isTracked,
+    primaryKey: 'PK_DebeziumSignal',
+  });
+  const withSignal = { ...OPTIONS, signalTable: signal };
+
+  it('passes a captured signal table, right after the tables', async () => {
+    const checks = await run(
+      {
+        tables: [...(READY.tables as object[]), signalRow(true)],
+        'capture-instances': [
+          instance('dbo_Item', '0x0000002A000001F00003'),
+          { ...instance('dbo_DebeziumSignal', '0x0000002A000001F00004'), tableName: 'DebeziumSignal' },
+        ],
+      },
+      withSignal,
+    );
+    expect(checks.map((check) => check.name)).toEqual([
+      'version',
+      'agent',
+      'rights',
+      'database cdc',
+      'table dbo.Item',
+      'capture dbo.Item',
+      'signal table',
+      'retention',
+      'capture latency',
+    ]);
+    expect(checks[6]).toEqual(
+      pass(
+        'signal table',
+        'Signal table ErpDemo.dbo.DebeziumSignal is captured by capture instance dbo_DebeziumSignal',
+      ),
+    );
+  });
+
+  it.each<[string, Record<string, CannedResult>, typeof withSignal, Check]>([
+    [
+      'a missing signal table',
+      {},
+      withSignal,
+      {
+        name: 'signal table',
+        status: 'warn',
+        detail:
+          'Signal table ErpDemo.dbo.DebeziumSignal (connector.signalDataCollection in pipeline.yaml) not found in database ErpDemo, so cdc-sync connectors snapshot cannot signal the connector',
+        fix: 'Run cdc-sync cdc enable with the same options: it creates the table and enables CDC on it',
+      },
+    ],
+    [
+      'a signal table without CDC',
+      { tables: [...(READY.tables as object[]), signalRow(false)] },
+      withSignal,
+      {
+        name: 'signal table',
+        status: 'warn',
+        detail:
+          'Signal table ErpDemo.dbo.DebeziumSignal has no capture instance, so the connector never sees the signals inserted there',
+        fix: 'Run cdc-sync cdc enable with the same options: it enables CDC on the table',
+      },
+    ],
+    [
+      'a signal table in another database',
+      {},
+      { ...OPTIONS, signalTable: { ...signal, database: 'ErpArchive' } },
+      {
+        name: 'signal table',
+        status: 'fail',
+        detail:
+          'Signal table ErpArchive.dbo.DebeziumSignal (connector.signalDataCollection in pipeline.yaml) is in database ErpArchive, not in database ErpDemo; the connector reads signals only from its own database',
+        fix: 'Name a signal table in ErpDemo (--signal-table schema.table or connector.signalDataCollection), or leave it out with --no-signal-table',
+      },
+    ],
+  ])('reports %s', async (_, overrides, options, expected) => {
+    const checks = await run(overrides, options);
+    expect(checks.find((check) => check.name === 'signal table')).toEqual(expected);
+    expect(hasFailure(checks)).toBe(expected.status === 'fail');
+  });
+
+  it('checks no signal table without one', async () => {
+    expect((await run()).map((check) => check.name)).not.toContain('signal table');
+  });
+});

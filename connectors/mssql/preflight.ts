@@ -13,7 +13,15 @@ import {
   type TableRow,
 } from './catalog.js';
 import { type QueryExecutor } from './executor.js';
-import { quoteLiteral, quoteName, quoteTable, type TableName, tableLabel } from './tsql.js';
+import {
+  quoteLiteral,
+  quoteName,
+  quoteTable,
+  type SignalTable,
+  signalTableLabel,
+  type TableName,
+  tableLabel,
+} from './tsql.js';
 
 /** `pass`: ready; `warn`: works, but look; `fail`: CDC will not work for the pipeline until fixed. */
 export type CheckStatus = 'pass' | 'warn' | 'fail';
@@ -35,6 +43,8 @@ export type PreflightOptions = {
   readonly maxConsumerLagMinutes: number;
   /** Capture latency above this is a warning; default 60 seconds. */
   readonly maxCaptureLatencySeconds?: number;
+  /** The connector's signal table (Debezium's `signal.data.collection`); not checked when undefined. */
+  readonly signalTable?: SignalTable;
 };
 
 /** SERVERPROPERTY('EngineEdition') values whose SQL Server Agent runs the CDC jobs: Standard, Enterprise/Developer, Managed Instance. */
@@ -48,7 +58,8 @@ const AGENT_FIX =
 /**
  * Checks that SQL Server and `options.database` are ready for Debezium's SQL Server connector: edition and version,
  * SQL Server Agent, the login's rights, the database's CDC flag, each table (exists, has a primary key, has one or
- * two capture instances), cleanup retention against `maxConsumerLagMinutes` and the capture job's latency.
+ * two capture instances), the signal table if given (in `database`, exists, captured), cleanup retention against
+ * `maxConsumerLagMinutes` and the capture job's latency.
  *
  * Returns one {@link Check} per finding, in that order, and never throws for a finding: a query the login may not
  * run becomes a failed check naming the missing permission. Throws only what the executor throws for an unreachable
@@ -99,6 +110,10 @@ export async function preflight(executor: QueryExecutor, options: PreflightOptio
     const row = rowsOf(tables, table)[0];
     checks.push(tableCheck(table, database, row));
     if (row !== undefined) checks.push(captureCheck(table, rowsOf(instances, table)));
+  }
+  if (options.signalTable !== undefined) {
+    const signal = options.signalTable;
+    checks.push(signalCheck(signal, database, rowsOf(tables, signal.table)[0], rowsOf(instances, signal.table)));
   }
 
   if (!cdcEnabled) {
@@ -295,6 +310,51 @@ function captureCheck(table: TableName, instances: readonly CaptureInstanceRow[]
     status: 'warn',
     detail: `Table ${tableLabel(table)} has 2 capture instances (${oldest.captureInstance}, ${newest.captureInstance}), the most SQL Server allows: a schema migration is in progress`,
     fix: `Once consumers read ${newest.captureInstance}, drop the old one: EXEC sys.sp_cdc_disable_table @source_schema = ${quoteLiteral(table.schema)}, @source_name = ${quoteLiteral(table.name)}, @capture_instance = ${quoteLiteral(oldest.captureInstance)};`,
+  };
+}
+
+/**
+ * The signal table only matters to `cdc-sync connectors snapshot`, so one that is missing or not captured is a
+ * warning; one in another database is a failure because `cdc-sync cdc enable` refuses it.
+ */
+function signalCheck(
+  signal: SignalTable,
+  database: string,
+  row: TableRow | undefined,
+  instances: readonly CaptureInstanceRow[],
+): Check {
+  const name = 'signal table';
+  const label = signalTableLabel(signal);
+  if (signal.database.toLowerCase() !== database.toLowerCase()) {
+    return {
+      name,
+      status: 'fail',
+      detail: `Signal table ${label} (${signal.source}) is in database ${signal.database}, not in database ${database}; the connector reads signals only from its own database`,
+      fix: `Name a signal table in ${database} (--signal-table schema.table or connector.signalDataCollection), or leave it out with --no-signal-table`,
+    };
+  }
+  if (row === undefined) {
+    return {
+      name,
+      status: 'warn',
+      detail: `Signal table ${label} (${signal.source}) not found in database ${database}, so cdc-sync connectors snapshot cannot signal the connector`,
+      fix: 'Run cdc-sync cdc enable with the same options: it creates the table and enables CDC on it',
+    };
+  }
+  const instance = instances[0];
+  if (!row.isTracked || instance === undefined) {
+    return {
+      name,
+      status: 'warn',
+      detail: `Signal table ${label} has no capture instance, so the connector never sees the signals inserted there`,
+      fix: 'Run cdc-sync cdc enable with the same options: it enables CDC on the table',
+    };
+  }
+  return {
+    name,
+    status: 'pass',
+    detail: `Signal table ${label} is captured by capture instance ${instance.captureInstance}`,
+    fix: '',
   };
 }
 

@@ -51,3 +51,46 @@ export function parseTableName(value: string, source: string): TableName {
 export function sameTable(a: TableName, b: TableName): boolean {
   return a.schema.toLowerCase() === b.schema.toLowerCase() && a.name.toLowerCase() === b.name.toLowerCase();
 }
+
+/**
+ * The connector's signal table, Debezium's `signal.data.collection` (`database.schema.table` for SQL Server): a row
+ * inserted there asks the connector for an ad-hoc snapshot. `source` says where the name came from, for messages.
+ *
+ * @see https://debezium.io/documentation/reference/stable/configuration/signalling.html
+ */
+export type SignalTable = { readonly database: string; readonly table: TableName; readonly source: string };
+
+/**
+ * Parses a signal table named as in `source`: `database.schema.table`, as Debezium's SQL Server connector names it,
+ * or `schema.table` in `defaultDatabase`. Brackets around a part are removed. Throws `ConfigError` naming the value
+ * and its source otherwise.
+ */
+export function parseSignalTable(value: string, defaultDatabase: string, source: string): SignalTable {
+  const parts = value
+    .trim()
+    .split('.')
+    .map((part) => part.replace(/^\[(.*)\]$/, '$1'));
+  if ((parts.length !== 2 && parts.length !== 3) || parts.some((part) => part === '')) {
+    throw new ConfigError(
+      `Signal table ${JSON.stringify(value)} in ${source} is not database.schema.table or schema.table, e.g. ErpDemo.dbo.DebeziumSignal`,
+    );
+  }
+  const [schema, name] = parts.slice(-2) as [string, string];
+  return { database: parts.length === 3 ? parts[0]! : defaultDatabase, table: { schema, name }, source };
+}
+
+/** `database.schema.table`, unquoted, as `signal.data.collection` names it. */
+export function signalTableLabel(signal: SignalTable): string {
+  return `${signal.database}.${tableLabel(signal.table)}`;
+}
+
+/**
+ * `CREATE TABLE` for a signal table with the columns Debezium's source signalling channel reads, as
+ * connectors/sql/sqlserver/enable-cdc.sql creates `dbo.DebeziumSignal`: `id VARCHAR(42)` primary key (named
+ * `PK_<table>`), `type VARCHAR(32) NOT NULL`, `data VARCHAR(2048) NULL`.
+ *
+ * @see https://debezium.io/documentation/reference/stable/configuration/signalling.html#debezium-signaling-data-collection-structure
+ */
+export function createSignalTableStatement(table: TableName): string {
+  return `CREATE TABLE ${quoteTable(table)} ([id] VARCHAR(42) NOT NULL CONSTRAINT ${quoteName(`PK_${table.name}`)} PRIMARY KEY, [type] VARCHAR(32) NOT NULL, [data] VARCHAR(2048) NULL);`;
+}

@@ -51,6 +51,40 @@ describe.skipIf(!dockerAvailable)(
       expect(second.statements).toEqual([]);
     });
 
+    it("enable creates the connector's signal table with enable-cdc.sql's columns and captures it, once", async () => {
+      const signalTable = { database: 'ErpDemo', table: { schema: 'dbo', name: 'DebeziumSignal' }, source: 'the test' };
+      const first = await enableCdc(executor, { database: 'ErpDemo', tables: TABLES, signalTable });
+      expect(first).toEqual({
+        statements: [
+          'USE [ErpDemo];',
+          'CREATE TABLE [dbo].[DebeziumSignal] ([id] VARCHAR(42) NOT NULL CONSTRAINT [PK_DebeziumSignal] PRIMARY KEY, [type] VARCHAR(32) NOT NULL, [data] VARCHAR(2048) NULL);',
+          "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'DebeziumSignal', @role_name = N'cdc_reader', @supports_net_changes = 1;",
+        ],
+        alreadyEnabled: { database: true, tables: ['dbo.Item', 'dbo.Location'] },
+        signalTable: { name: 'ErpDemo.dbo.DebeziumSignal', action: 'create' },
+      });
+      const columns = await executor.query({
+        id: 'signal columns',
+        text: `SELECT COLUMN_NAME AS name, DATA_TYPE AS type, CHARACTER_MAXIMUM_LENGTH AS length, IS_NULLABLE AS nullable
+FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'DebeziumSignal' ORDER BY ORDINAL_POSITION`,
+      });
+      expect(columns).toEqual([
+        { name: 'id', type: 'varchar', length: 42, nullable: 'NO' },
+        { name: 'type', type: 'varchar', length: 32, nullable: 'NO' },
+        { name: 'data', type: 'varchar', length: 2048, nullable: 'YES' },
+      ]);
+      const second = await enableCdc(executor, { database: 'ErpDemo', tables: TABLES, signalTable });
+      expect(second.statements).toEqual([]);
+      expect(second.signalTable).toEqual({ name: 'ErpDemo.dbo.DebeziumSignal', action: 'none' });
+      const checks = await preflight(executor, { ...options, signalTable });
+      expect(checks.find((check) => check.name === 'signal table')).toEqual({
+        name: 'signal table',
+        status: 'pass',
+        detail: 'Signal table ErpDemo.dbo.DebeziumSignal is captured by capture instance dbo_DebeziumSignal',
+        fix: '',
+      });
+    });
+
     it('preflight passes after enabling', async () => {
       const checks = await preflight(executor, options);
       expect(checks.filter((check) => check.status === 'fail')).toEqual([]);

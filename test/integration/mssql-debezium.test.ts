@@ -113,7 +113,7 @@ describe.skipIf(!dockerAvailable)(
       await sqlServer?.stop();
     });
 
-    it("enables CDC through `cdc enable`'s code: the database, then each captured table under the cdc_reader role", () => {
+    it("enables CDC through `cdc enable`'s code: the database, each captured table, then the connector's signal table, under the cdc_reader role", () => {
       const { host, port } = sqlServer!.login;
       expect(enableOutput).toEqual([
         `-- Ran on ${host}:${port} as sa:`,
@@ -123,6 +123,9 @@ describe.skipIf(!dockerAvailable)(
           (table) =>
             `EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'${table.slice('dbo.'.length)}', @role_name = N'cdc_reader', @supports_net_changes = 1;`,
         ),
+        'CREATE TABLE [dbo].[DebeziumSignal] ([id] VARCHAR(42) NOT NULL CONSTRAINT [PK_DebeziumSignal] PRIMARY KEY, [type] VARCHAR(32) NOT NULL, [data] VARCHAR(2048) NULL);',
+        "EXEC sys.sp_cdc_enable_table @source_schema = N'dbo', @source_name = N'DebeziumSignal', @role_name = N'cdc_reader', @supports_net_changes = 1;",
+        '-- Signal table ErpDemo.dbo.DebeziumSignal did not exist: created it and enabled CDC on it',
       ]);
     });
 
