@@ -56,10 +56,6 @@ export type RunningPipeline = {
 export type StartPipelineOptions = {
   /** More ops routes, served beside the health routes (a path served twice fails start-up). */
   readonly opsRoutes?: OpsRoutes;
-  /** Time between readiness probes of each dependency. Default 1 000 ms. */
-  readonly probeIntervalMs?: number;
-  /** Longest a readiness probe may take. Default 1 500 ms. */
-  readonly probeTimeoutMs?: number;
 };
 
 /** What the ops routes serve from; built before the workers start, so parts of it fill in as they do. */
@@ -141,8 +137,8 @@ export async function startPipeline(
     checks,
     metrics,
     logger: logger.child({ component: 'readiness' }),
-    ...(options.probeIntervalMs === undefined ? {} : { intervalMs: options.probeIntervalMs }),
-    ...(options.probeTimeoutMs === undefined ? {} : { timeoutMs: options.probeTimeoutMs }),
+    intervalMs: config.ops.probeIntervalMs,
+    timeoutMs: config.ops.probeTimeoutMs,
   });
 
   const lagGroups: ConsumerGroupTopics[] = [];

@@ -15,7 +15,13 @@ describe('pipeline config', () => {
       maxBytesPerPartition: 1_048_576,
       ssl: false,
     });
-    expect(config.ops).toEqual({ enabled: true, host: '127.0.0.1', port: 9464 });
+    expect(config.ops).toEqual({
+      enabled: true,
+      host: '127.0.0.1',
+      port: 9464,
+      probeIntervalMs: 1_000,
+      probeTimeoutMs: 1_500,
+    });
     expect(config.stalled).toEqual({
       awaitingPayment: 24 * 3_600_000,
       awaitingShipment: 48 * 3_600_000,

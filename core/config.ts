@@ -241,6 +241,18 @@ export const pipelineConfigSchema = z
           .max(65535)
           .default(9464)
           .describe('Port of the ops server; 0 picks a free one (logged at start-up)'),
+        probeIntervalMs: z
+          .number()
+          .int()
+          .positive()
+          .default(1_000)
+          .describe('Time between readiness probes of each dependency (Kafka, the registry, MongoDB)'),
+        probeTimeoutMs: z
+          .number()
+          .int()
+          .positive()
+          .default(1_500)
+          .describe('Longest a readiness probe may take before the dependency counts as down'),
       })
       .prefault({}),
     stalled: z

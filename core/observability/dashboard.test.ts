@@ -7,6 +7,7 @@ import { sinks } from '../../sinks/index.js';
 import { transforms } from '../../transforms/index.js';
 import { parsePipelineConfig } from '../config.js';
 import {
+  sharedWithin,
   buildTopology,
   createDashboardRoutes,
   DASHBOARD_ASSET_DIR,
@@ -370,3 +371,30 @@ function figure(key: string, label: string, ...selectors: [string, Record<string
     absentIsZero: key !== 'lag',
   };
 }
+
+describe('sharedWithin', () => {
+  it('shares one answer among calls within the window, then queries again; a failure is not shared on', async () => {
+    let clock = 0;
+    let calls = 0;
+    let fail = false;
+    const shared = sharedWithin(
+      1_000,
+      async () => {
+        calls++;
+        if (fail) throw new Error(`query ${calls} failed`);
+        return calls;
+      },
+      () => clock,
+    );
+    expect([await shared(), await shared()]).toEqual([1, 1]);
+    clock = 999;
+    expect(await shared()).toBe(1);
+    clock = 1_000;
+    expect(await shared()).toBe(2);
+    fail = true;
+    clock = 2_000;
+    await expect(shared()).rejects.toThrow('query 3 failed');
+    await expect(shared()).rejects.toThrow('query 4 failed');
+    expect(calls).toBe(4);
+  });
+});

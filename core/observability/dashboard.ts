@@ -371,11 +371,12 @@ export function createDashboardRoutes(deps: DashboardDeps, assetDir: URL = DASHB
       },
     ]),
   );
+  const readModels = deps.readModels === undefined ? undefined : sharedWithin(READ_MODELS_SHARED_MS, deps.readModels);
   return {
     ...assetRoutes,
     '/api/topology': (_request, response) => sendJson(response, 200, topologyBody),
     '/api/read-models': async (_request, response) => {
-      if (deps.readModels === undefined) {
+      if (readModels === undefined) {
         const body: ReadModelsResponse = {
           available: false,
           reason: `Read models are not available in this role (${deps.topology.role}): it does not connect to MongoDB`,
@@ -385,7 +386,7 @@ export function createDashboardRoutes(deps: DashboardDeps, assetDir: URL = DASHB
       }
       let report: ReadModelsReport | undefined;
       try {
-        report = await deps.readModels();
+        report = await readModels();
       } catch (error: unknown) {
         const body: ReadModelsResponse = {
           available: false,
@@ -400,6 +401,27 @@ export function createDashboardRoutes(deps: DashboardDeps, assetDir: URL = DASHB
           : { available: true, ...report };
       sendJson(response, 200, JSON.stringify(body));
     },
+  };
+}
+
+/**
+ * Every open dashboard polls the read models; queries started within this
+ * long of each other share one answer, so several tabs cost one query set.
+ */
+const READ_MODELS_SHARED_MS = 1_000;
+
+/** `query`, with calls within `ms` of a started one sharing its promise; a failed answer is not shared on. */
+export function sharedWithin<T>(ms: number, query: () => Promise<T>, now: () => number = Date.now): () => Promise<T> {
+  let last: { readonly at: number; readonly answer: Promise<T> } | undefined;
+  return () => {
+    if (last !== undefined && now() - last.at < ms) return last.answer;
+    const answer = query();
+    const entry = { at: now(), answer };
+    last = entry;
+    answer.catch(() => {
+      if (last === entry) last = undefined;
+    });
+    return answer;
   };
 }
 

@@ -55,11 +55,11 @@ describe('readiness of a running pipeline while MongoDB goes away and comes back
     const service = createMongoWireService({ ...process.env, CDC_SYNC_MONGO_PORT: String(await freePort()) });
     mongoStack = createStack([service], { cacheRoot: resolveStackPaths().cacheRoot, stackRoot });
     await mongoStack.up((line) => process.stderr.write(`${line}\n`));
-    config = isolatedPipelineConfig({ mongodb: { uri: service.endpoint } });
-    pipeline = await startPipeline(config, 'all', pino({ level: 'silent' }), 'the test', {
-      probeIntervalMs: 500,
-      probeTimeoutMs: 1_000,
+    config = isolatedPipelineConfig({
+      mongodb: { uri: service.endpoint },
+      ops: { port: 0, probeIntervalMs: 500, probeTimeoutMs: 1_000 },
     });
+    pipeline = await startPipeline(config, 'all', pino({ level: 'silent' }), 'the test');
   });
 
   afterAll(async () => {
