@@ -56,6 +56,12 @@ export type RunningPipeline = {
 export type StartPipelineOptions = {
   /** More ops routes, served beside the health routes (a path served twice fails start-up). */
   readonly opsRoutes?: OpsRoutes;
+  /**
+   * True once the process is asked to stop: start-up then stops waiting for
+   * unavailable dependencies and rejects with the last error, after closing
+   * what it opened.
+   */
+  readonly isStopping?: () => boolean;
 };
 
 /** What the ops routes serve from; built before the workers start, so parts of it fill in as they do. */
@@ -93,6 +99,7 @@ export async function startPipeline(
 ): Promise<RunningPipeline> {
   const runsTransform = role === 'all' || role === 'transform';
   const runsSink = role === 'all' || role === 'sink';
+  const starting = () => !(options.isStopping?.() ?? false);
   const counters = createCounters();
   const metrics = createPipelineMetrics({ logger: logger.child({ component: 'metrics' }) });
   const kafka = createKafkaClient(config.kafka, logger);
@@ -185,6 +192,7 @@ export async function startPipeline(
         ),
       config.backoff,
       startup('Kafka'),
+      starting,
     );
     if (created.length > 0) logger.info({ topics: created }, 'Created missing topics');
 
@@ -213,12 +221,7 @@ export async function startPipeline(
         transactionalId: transactionalIdOf(config),
         consumerGroupId: config.transform.groupId,
       });
-      await retryUntilAvailable(
-        () => codec.ensureRegistered(),
-        config.backoff,
-        (error, attempt, delayMs) =>
-          logger.warn({ err: error, attempt, delayMs }, 'Schema registry unavailable at start-up; retrying'),
-      );
+      await retryUntilAvailable(() => codec.ensureRegistered(), config.backoff, startup('Schema registry'), starting);
       await output.connect();
       stoppers.push(() => output.disconnect());
       const handler = createTransformBatchHandler({
@@ -242,6 +245,7 @@ export async function startPipeline(
         () => connectMongo(config.mongodb.uri),
         config.backoff,
         startup('MongoDB'),
+        starting,
       );
       stoppers.push(() => client.close());
       mongo = client;

@@ -22,7 +22,14 @@ export function createRunCommand(): Command {
       const config = loadPipelineConfig(options.config);
       const logger = createPipelineLogger(config, options.role);
       const stop = listenForStopSignal((signal) => logger.info({ signal }, 'Already stopping'));
-      const running = await startPipeline(config, options.role, logger);
+      let running;
+      try {
+        running = await startPipeline(config, options.role, logger, options.config, { isStopping: stop.stopping });
+      } catch (error: unknown) {
+        if (!stop.stopping()) throw error;
+        logger.info({ err: error }, 'Stopped before the pipeline finished starting');
+        return;
+      }
       const signal = await stop.signalled;
       logger.info({ signal }, 'Stopping: finishing in-flight batches and committing');
       await running.stop();

@@ -36,6 +36,6 @@ function isKafkaJsError(error: unknown): error is KafkaJsError {
 function isTransient(error: unknown): boolean {
   if (!isKafkaJsError(error)) return false;
   if (CONNECTION_ERRORS.has(error.name) || error.retriable === true) return true;
-  // kafkajs wraps the last retriable failure once its own retries are spent.
-  return error.name === 'KafkaJSNumberOfRetriesExceeded' && isTransient(error.originalError);
+  // kafkajs wraps the last retriable failure once its own retries are spent; kafkajs 2 links it as `cause`.
+  return error.name === 'KafkaJSNumberOfRetriesExceeded' && isTransient(error.originalError ?? error.cause);
 }
