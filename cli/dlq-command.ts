@@ -181,7 +181,7 @@ export async function listDeadLetters(
   options: { readonly onProgress?: (progress: RangeProgress) => void } = {},
 ): Promise<DeadLetterListing> {
   const topic = config.topics.deadLetter;
-  const kafka = createKafkaClient(config.kafka, logger);
+  const kafka = createKafkaClient(config.kafka, logger, 'debug');
   const partitions = await topicOffsets(kafka, topic);
   if (partitions === undefined) throw missingTopic(config, origin);
   const groups = new Map<string, { -readonly [K in keyof DeadLetterGroup]: DeadLetterGroup[K] }>();
@@ -291,7 +291,7 @@ export async function showDeadLetter(
   where: { readonly partition: number; readonly offset: string },
 ): Promise<ShownDeadLetter> {
   const topic = config.topics.deadLetter;
-  const kafka = createKafkaClient(config.kafka, logger);
+  const kafka = createKafkaClient(config.kafka, logger, 'debug');
   const partitions = await topicOffsets(kafka, topic);
   if (partitions === undefined) throw missingTopic(config, origin);
   const partition = partitions.find((p) => p.partition === where.partition);

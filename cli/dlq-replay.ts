@@ -182,7 +182,7 @@ export async function replayDeadLetters(
 ): Promise<DlqReplaySummary> {
   const deadLetterTopic = config.topics.deadLetter;
   const groupId = replayGroupId(config);
-  const kafka = createKafkaClient(config.kafka, logger);
+  const kafka = createKafkaClient(config.kafka, logger, 'debug');
   const partitions = await topicOffsets(kafka, deadLetterTopic);
   if (partitions === undefined) {
     throw new ConfigError(

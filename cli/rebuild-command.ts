@@ -175,7 +175,7 @@ export async function rebuildReadModel(
   const samples = options.samples ?? 5;
   const { write, logger } = io;
 
-  const kafka = createKafkaClient(config.kafka, logger);
+  const kafka = createKafkaClient(config.kafka, logger, 'debug');
   const codec = createCanonicalRegistryCodec({
     registryUrl: config.schemaRegistry.url,
     topics: { inventory: config.topics.inventory, order: config.topics.order },

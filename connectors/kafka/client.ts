@@ -15,16 +15,24 @@ export type KafkaClientConfig = {
 
 /**
  * A kafkajs client whose own log lines go through the pipeline's pino logger
- * (component `kafkajs`), so every line is structured JSON.
+ * (component `kafkajs`), so every line is structured JSON. kafkajs reports
+ * the retries it makes itself as errors and warnings; a long-running worker
+ * logs them as warnings, while a one-shot command (`kafkaLogLevel: 'debug'`)
+ * keeps them out of the user's way: it ends with one error line of its own
+ * if the retries do not help.
  */
-export function createKafkaClient(config: KafkaClientConfig, logger: Logger): Kafka {
+export function createKafkaClient(
+  config: KafkaClientConfig,
+  logger: Logger,
+  kafkaLogLevel: 'warn' | 'debug' = 'warn',
+): Kafka {
   const log = logger.child({ component: 'kafkajs' });
   const creator: logCreator =
     () =>
     ({ level, log: entry }: LogEntry) => {
       const { message, ...fields } = entry;
       // kafkajs reports retried, recoverable conditions at ERROR; they are warnings for the pipeline.
-      if (level === logLevel.ERROR || level === logLevel.WARN) log.warn(fields, message);
+      if (level === logLevel.ERROR || level === logLevel.WARN) log[kafkaLogLevel](fields, message);
       else if (level === logLevel.INFO) log.debug(fields, message);
     };
   return new Kafka({
