@@ -1,7 +1,9 @@
+import { type CanonicalEvent, type CanonicalEventType, type CanonicalPayloads } from '../core/canonical.js';
 import { type ChangeEvent, OP } from '../core/envelope.js';
 import { type TransformError } from '../core/errors.js';
-import { type StageResult } from '../core/stage.js';
-import { COLUMN, missingImage, readColumns, skipRowlessChange } from './rows.js';
+import { emit, fail, type StageResult } from '../core/stage.js';
+import { canonicalEvent } from './event-meta.js';
+import { COLUMN, type ColumnSpec, missingImage, readColumns, type RowOf, skipRowlessChange } from './rows.js';
 
 /** Which status a stage waits for: the status column and the code that means "reached". */
 export type StatusTarget = {
@@ -56,6 +58,35 @@ export function arrivalAt(change: ChangeEvent, target: StatusTarget, stage: stri
     case OP.message:
       return skipRowlessChange(change);
   }
+}
+
+/** What {@link emitOnArrival} emits: the event's aggregate key and payload, built from the row after the change. */
+export type ArrivalEvent<T extends CanonicalEventType> = {
+  readonly aggregateKey: string;
+  readonly payload: CanonicalPayloads[T];
+};
+
+/**
+ * The whole `apply` of a stage that emits one event when a row reaches a
+ * status: {@link arrivalAt} decides, then the `after` image's `columns` are
+ * read and `build` makes the event of type `target.eventType`. A skip or
+ * failure from either step is the result; a missing or mistyped column fails
+ * the change, naming it.
+ */
+export function emitOnArrival<T extends CanonicalEventType, S extends ColumnSpec>(
+  change: ChangeEvent,
+  target: StatusTarget & { readonly eventType: T },
+  stage: string,
+  columns: S,
+  build: (row: RowOf<S>) => ArrivalEvent<T>,
+): StageResult {
+  const arrival = arrivalAt(change, target, stage);
+  if (arrival.kind !== 'arrived') return arrival;
+  const read = readColumns(change, 'after', columns, stage);
+  if (!read.ok) return fail(read.error);
+  const { aggregateKey, payload } = build(read.row);
+  // A generic T is one member of the union; TypeScript cannot narrow CanonicalEvent<T> to it.
+  return emit(canonicalEvent(change, target.eventType, aggregateKey, payload) as CanonicalEvent);
 }
 
 function notArrived(reason: string): Arrival {

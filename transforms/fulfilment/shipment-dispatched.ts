@@ -1,16 +1,8 @@
 import { z } from 'zod';
 import { type ChangeEvent } from '../../core/envelope.js';
-import {
-  type Stage,
-  type StageContext,
-  type StageResult,
-  type TransformDefinition,
-  emit,
-  fail,
-} from '../../core/stage.js';
-import { canonicalEvent } from '../event-meta.js';
-import { COLUMN, readColumns } from '../rows.js';
-import { arrivalAt } from '../transitions.js';
+import { type Stage, type StageContext, type StageResult, type TransformDefinition } from '../../core/stage.js';
+import { COLUMN } from '../rows.js';
+import { emitOnArrival } from '../transitions.js';
 
 /** Which `Shipment.Status` means shipped, as the ERP spells it. */
 export const shipmentDispatchedConfigSchema = z.strictObject({
@@ -49,22 +41,17 @@ export function createShipmentDispatchedStage(config: ShipmentDispatchedConfig, 
   return {
     name: shipmentDispatched.name,
     apply(change: ChangeEvent): StageResult {
-      const arrival = arrivalAt(change, target, shipmentDispatched.name);
-      if (arrival.kind !== 'arrived') return arrival;
-
-      const read = readColumns(change, 'after', SHIPMENT_COLUMNS, shipmentDispatched.name);
-      if (!read.ok) return fail(read.error);
-      const shipment = read.row;
-      return emit(
-        canonicalEvent(change, 'ShipmentDispatched', shipment.OrderNumber, {
+      return emitOnArrival(change, target, shipmentDispatched.name, SHIPMENT_COLUMNS, (shipment) => ({
+        aggregateKey: shipment.OrderNumber,
+        payload: {
           orderNumber: shipment.OrderNumber,
           shipmentId: shipment.ShipmentId,
           carrier: shipment.Carrier,
           trackingNumber: shipment.TrackingNumber,
           location: shipment.LocationCode,
           shippedAt: shipment.ShippedAt,
-        }),
-      );
+        },
+      }));
     },
   };
 }

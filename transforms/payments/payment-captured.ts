@@ -5,13 +5,11 @@ import {
   type StageContext,
   type StageResult,
   type TransformDefinition,
-  emit,
   fail,
   skip,
 } from '../../core/stage.js';
-import { canonicalEvent } from '../event-meta.js';
 import { COLUMN, nullable, readColumns } from '../rows.js';
-import { arrivalAt } from '../transitions.js';
+import { emitOnArrival } from '../transitions.js';
 
 /** Which transaction type is a capture and which status means it succeeded, as the ERP spells them. */
 export const paymentCapturedConfigSchema = z.strictObject({
@@ -62,22 +60,17 @@ export function createPaymentCapturedStage(config: PaymentCapturedConfig, _ctx: 
           return skip(`TxnType ${type.row.TxnType} is not ${config.captureTxnType}`);
         }
       }
-      const arrival = arrivalAt(change, target, paymentCaptured.name);
-      if (arrival.kind !== 'arrived') return arrival;
-
-      const read = readColumns(change, 'after', PAYMENT_COLUMNS, paymentCaptured.name);
-      if (!read.ok) return fail(read.error);
-      const payment = read.row;
-      return emit(
-        canonicalEvent(change, 'PaymentCaptured', payment.OrderNumber, {
+      return emitOnArrival(change, target, paymentCaptured.name, PAYMENT_COLUMNS, (payment) => ({
+        aggregateKey: payment.OrderNumber,
+        payload: {
           orderNumber: payment.OrderNumber,
           paymentId: payment.PaymentId,
           amount: payment.Amount,
           currency: payment.CurrencyCode,
           pspReference: payment.PspReference,
           capturedAt: payment.ProcessedAt,
-        }),
-      );
+        },
+      }));
     },
   };
 }

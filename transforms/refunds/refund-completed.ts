@@ -1,16 +1,8 @@
 import { z } from 'zod';
 import { type ChangeEvent } from '../../core/envelope.js';
-import {
-  type Stage,
-  type StageContext,
-  type StageResult,
-  type TransformDefinition,
-  emit,
-  fail,
-} from '../../core/stage.js';
-import { canonicalEvent } from '../event-meta.js';
-import { COLUMN, nullable, readColumns } from '../rows.js';
-import { arrivalAt } from '../transitions.js';
+import { type Stage, type StageContext, type StageResult, type TransformDefinition } from '../../core/stage.js';
+import { COLUMN, nullable } from '../rows.js';
+import { emitOnArrival } from '../transitions.js';
 
 /** Which `Refund.Status` means the money went back, as the ERP spells it. */
 export const refundCompletedConfigSchema = z.strictObject({
@@ -48,22 +40,17 @@ export function createRefundCompletedStage(config: RefundCompletedConfig, _ctx: 
   return {
     name: refundCompleted.name,
     apply(change: ChangeEvent): StageResult {
-      const arrival = arrivalAt(change, target, refundCompleted.name);
-      if (arrival.kind !== 'arrived') return arrival;
-
-      const read = readColumns(change, 'after', REFUND_COLUMNS, refundCompleted.name);
-      if (!read.ok) return fail(read.error);
-      const refund = read.row;
-      return emit(
-        canonicalEvent(change, 'RefundCompleted', refund.OrderNumber, {
+      return emitOnArrival(change, target, refundCompleted.name, REFUND_COLUMNS, (refund) => ({
+        aggregateKey: refund.OrderNumber,
+        payload: {
           orderNumber: refund.OrderNumber,
           refundId: refund.RefundId,
           rmaNumber: refund.RmaNumber,
           amount: refund.Amount,
           currency: refund.CurrencyCode,
           completedAt: refund.CompletedAt,
-        }),
-      );
+        },
+      }));
     },
   };
 }

@@ -1,16 +1,8 @@
 import { z } from 'zod';
 import { type ChangeEvent } from '../../core/envelope.js';
-import {
-  type Stage,
-  type StageContext,
-  type StageResult,
-  type TransformDefinition,
-  emit,
-  fail,
-} from '../../core/stage.js';
-import { canonicalEvent } from '../event-meta.js';
-import { COLUMN, nullable, readColumns } from '../rows.js';
-import { arrivalAt } from '../transitions.js';
+import { type Stage, type StageContext, type StageResult, type TransformDefinition } from '../../core/stage.js';
+import { COLUMN, nullable } from '../rows.js';
+import { emitOnArrival } from '../transitions.js';
 
 /** Which `ReturnAuthorization.Status` means the goods arrived, as the ERP spells it. */
 export const returnReceivedConfigSchema = z.strictObject({
@@ -50,20 +42,15 @@ export function createReturnReceivedStage(config: ReturnReceivedConfig, _ctx: St
   return {
     name: returnReceived.name,
     apply(change: ChangeEvent): StageResult {
-      const arrival = arrivalAt(change, target, returnReceived.name);
-      if (arrival.kind !== 'arrived') return arrival;
-
-      const read = readColumns(change, 'after', RETURN_COLUMNS, returnReceived.name);
-      if (!read.ok) return fail(read.error);
-      const rma = read.row;
-      return emit(
-        canonicalEvent(change, 'ReturnReceived', rma.OrderNumber, {
+      return emitOnArrival(change, target, returnReceived.name, RETURN_COLUMNS, (rma) => ({
+        aggregateKey: rma.OrderNumber,
+        payload: {
           orderNumber: rma.OrderNumber,
           rmaNumber: rma.RmaNumber,
           reason: rma.Reason,
           receivedAt: rma.ReceivedAt,
-        }),
-      );
+        },
+      }));
     },
   };
 }
