@@ -49,6 +49,13 @@ export type RunningPipeline = {
   readonly readiness: Readiness;
   /** Base URL of the ops server (metrics, health, dashboard); undefined when `ops.enabled` is false. */
   readonly opsUrl: string | undefined;
+  /**
+   * Settles with the error once one of the workers' consumers has stopped for
+   * good (see {@link KafkaBatchConsumer.halted}); readiness already fails by
+   * then. The caller stops the pipeline and exits non-zero, so that its
+   * supervisor starts it again.
+   */
+  readonly halted: Promise<Error>;
   stop(): Promise<void>;
 };
 
@@ -285,7 +292,9 @@ export async function startPipeline(
   // Fresh probe results, so that a pipeline whose dependencies are up is ready the moment it has started.
   await readiness.probeNow();
   readiness.started();
-  return { counters, metrics, readiness, opsUrl, stop };
+  const consumers = [transformConsumer, sinkConsumer].filter((consumer) => consumer !== undefined);
+  const halted = Promise.race(consumers.map((consumer) => consumer.halted));
+  return { counters, metrics, readiness, opsUrl, halted, stop };
 }
 
 /**

@@ -7,7 +7,8 @@ import { listenForStopSignal } from './stop-signal.js';
 /**
  * `cdc-sync run --config <file> [--role transform|sink]`: runs the transform
  * and sink workers until SIGTERM or SIGINT, then finishes the in-flight
- * batches, commits, and exits 0.
+ * batches, commits, and exits 0. When a worker's consumer stops for good on
+ * an error, it stops the rest and exits 1, so that a supervisor restarts it.
  */
 export function createRunCommand(): Command {
   return new Command('run')
@@ -30,8 +31,17 @@ export function createRunCommand(): Command {
         logger.info({ err: error }, 'Stopped before the pipeline finished starting');
         return;
       }
-      const signal = await stop.signalled;
-      logger.info({ signal }, 'Stopping: finishing in-flight batches and committing');
+      const outcome = await Promise.race([
+        stop.signalled.then((signal) => ({ signal })),
+        running.halted.then((error) => ({ error })),
+      ]);
+      if ('error' in outcome) {
+        logger.fatal({ err: outcome.error }, 'A worker stopped for good; exiting so that the process is restarted');
+        await running.stop();
+        process.exitCode = 1;
+        return;
+      }
+      logger.info({ signal: outcome.signal }, 'Stopping: finishing in-flight batches and committing');
       await running.stop();
       logger.info({ counters: running.counters.snapshot() }, 'Stopped');
     });

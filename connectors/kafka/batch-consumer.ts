@@ -40,6 +40,14 @@ export type KafkaBatchConsumer = BatchConsumer & {
   commitOffset(offset: PartitionOffset): Promise<void>;
   /** The consumer's group membership now; readiness reads it. */
   membership(): ConsumerMembership;
+  /**
+   * Settles once kafkajs has stopped this consumer for good after an error it
+   * does not restart from (a non-retriable error, or one its retry policy gave
+   * up on), with that error as `cause`. Never settles on a requested stop. A
+   * process must not stay up with a halted consumer: nothing would consume,
+   * yet it would look alive.
+   */
+  readonly halted: Promise<Error>;
 };
 
 /**
@@ -85,7 +93,25 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => setState('joined', payload.memberAssignment));
   consumer.on(consumer.events.REBALANCING, () => setState('rebalancing'));
-  consumer.on(consumer.events.CRASH, () => setState('crashed'));
+  let halt: (error: Error) => void = () => undefined;
+  const halted = new Promise<Error>((resolve) => {
+    halt = resolve;
+  });
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    setState('crashed');
+    // With restart true kafkajs starts the consumer again by itself (GROUP_JOIN then marks it joined).
+    if (!payload.restart) {
+      const reason = payload.error instanceof Error ? payload.error.message : String(payload.error);
+      halt(
+        new Error(
+          `The consumer of group ${config.groupId} stopped after an error it does not restart from: ${reason}`,
+          {
+            cause: payload.error,
+          },
+        ),
+      );
+    }
+  });
   consumer.on(consumer.events.STOP, () => setState('stopped'));
   /**
    * Commits `offset` for a partition after records no handler sees (transaction markers, aborted records),
@@ -152,5 +178,6 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
       }
     },
     membership: () => membership,
+    halted,
   };
 }

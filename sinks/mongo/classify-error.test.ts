@@ -95,6 +95,18 @@ describe('classifyMongoError', () => {
       bulkError([writeError(0, 11000, 'E11000 duplicate key'), writeError(4, 11602, 'interrupted by stepdown')]),
       `MongoDB failed transiently during ${on}: interrupted by stepdown (code 11602)`,
     ],
+    [
+      // What the bulk API throws when the connection dies mid-write and the retry finds the server gone: the
+      // driver's network error, wrapped as a server error with no code (seen when the server was killed).
+      'a network error the bulk API wrapped',
+      new MongoBulkWriteError(new MongoNetworkError('connect ECONNREFUSED 127.0.0.1:27017'), {} as BulkWriteResult),
+      `MongoDB failed without a server error code during ${on}: connect ECONNREFUSED 127.0.0.1:27017`,
+    ],
+    [
+      'a server error without a code',
+      new MongoServerError({ message: 'connect ECONNREFUSED 127.0.0.1:27017' }),
+      `MongoDB failed without a server error code during ${on}: connect ECONNREFUSED 127.0.0.1:27017`,
+    ],
   ])('%s is a retriable SinkWriteError', (_label, error, message) => {
     const classified = classifyMongoError(error, where);
     expect(classified).toBeInstanceOf(SinkWriteError);

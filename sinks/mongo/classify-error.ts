@@ -86,8 +86,9 @@ const BUSY_BACKEND_MESSAGE = /SQLITE_BUSY|database is locked/i;
  *   topology, a client-side operation time-out), an error labelled
  *   `RetryableWriteError` (or another transient label), a transient server
  *   code (elections, shutdown, lock time-outs, `maxTimeMS`), a write concern
- *   that timed out, or FerretDB's busy SQLite backend: a **retriable**
- *   {@link SinkWriteError};
+ *   that timed out, a failure that carries no server error code (a driver
+ *   error the bulk API wrapped, such as a connection refused mid-write), or
+ *   FerretDB's busy SQLite backend: a **retriable** {@link SinkWriteError};
  * - a duplicate key (11000), a document too large (server codes 10334/17419,
  *   or the driver refusing to serialise it), an unsatisfiable write concern
  *   (79, 100) and any other server refusal: a **non-retriable**
@@ -124,6 +125,11 @@ export function classifyMongoError(error: unknown, where: MongoOperation): SinkW
   }
 
   const failures = serverFailures(error);
+  // Only a server's answer can refuse a write. A failure without a server code is the driver's own, e.g. a network
+  // error the bulk API wraps as a MongoBulkWriteError after the connection died mid-write: trying again may cure it.
+  if (failures.every((failure) => failure.code === undefined || failure.code === null)) {
+    return retriable(`MongoDB failed without a server error code during ${on}: ${failures[0]!.message}`);
+  }
   const transient = failures.find((failure) => isTransient(failure.code, failure.message, error));
   if (transient !== undefined) {
     return retriable(`MongoDB failed transiently during ${on}: ${transient.message} (code ${String(transient.code)})`);
