@@ -25,7 +25,7 @@ import {
   isIdentical,
   RUN_DEPENDENT_PATHS,
 } from '../sinks/mongo/collection-diff.js';
-import { connectMongo, describeServer } from '../sinks/mongo/connect.js';
+import { connectMongo } from '../sinks/mongo/connect.js';
 import {
   collectionExists,
   dropCollections,
@@ -34,8 +34,6 @@ import {
   rebuildStamp,
   type SwappedCollection,
   swapCollections,
-  type SwapStrategy,
-  swapStrategyFor,
 } from '../sinks/mongo/rebuild.js';
 import { configOption, loadCommandConfig, parseInstant } from './command-options.js';
 import { createSinks } from './components.js';
@@ -80,7 +78,6 @@ export type RebuildResult = {
   /** Shadow (expected) against live (actual), per collection, before any swap. */
   readonly diffs: readonly CollectionDiff[];
   readonly swap?: {
-    readonly strategy: SwapStrategy;
     readonly collections: readonly SwappedCollection[];
     readonly catchUp: ReadSummary & { readonly applied: number; readonly stale: number };
   };
@@ -231,14 +228,7 @@ export async function rebuildReadModel(
     }
 
     await io.beforeSwap?.();
-    const strategy = swapStrategyFor(await describeServer(db));
-    if (strategy === 'two-renames') {
-      write(
-        'This server (FerretDB) has no renameCollection with dropTarget: swapping with two renames, live → backup ' +
-          'then shadow → live; the live name is absent for a moment in between',
-      );
-    }
-    const swapped = await swapCollections(db, collections, strategy, (step) =>
+    const swapped = await swapCollections(db, collections, (step) =>
       write(
         step.kind === 'copy'
           ? `Copying ${step.from} to ${step.to}`
@@ -248,12 +238,6 @@ export async function rebuildReadModel(
     for (const entry of swapped) {
       if (entry.indexesAdded.length > 0) {
         write(`Created indexes ${entry.indexesAdded.join(', ')} on the shadow of ${entry.live} before the swap`);
-      }
-      if (entry.recreatedMeanwhile > 0) {
-        write(
-          `The live pipeline re-created ${entry.live} between the renames ${entry.recreatedMeanwhile} time(s); ` +
-            'dropped it, the catch-up re-applies its events',
-        );
       }
       write(
         entry.backup === null
@@ -276,7 +260,7 @@ export async function rebuildReadModel(
       topics,
       rebuild: rebuilt,
       diffs,
-      swap: { strategy, collections: swapped, catchUp: caughtUp },
+      swap: { collections: swapped, catchUp: caughtUp },
       keptShadows: [],
     };
   } finally {

@@ -17,7 +17,7 @@ describe('formatStatusTable', () => {
       },
       {
         name: 'mongo-wire',
-        summary: 'FerretDB',
+        summary: 'mongo-java-server',
         ports: [27017],
         endpoint: 'mongodb://127.0.0.1:27017/',
         endpointEnv: 'MONGODB_URI',

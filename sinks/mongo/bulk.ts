@@ -3,9 +3,9 @@ import {
   type Collection,
   type Document,
   type Filter,
-  type OptionalUnlessRequiredId,
+  type MongoBulkWriteError,
 } from 'mongodb';
-import { type SinkWriteError } from '../../core/errors.js';
+import { SinkWriteError } from '../../core/errors.js';
 import {
   classifyMongoError,
   classifyWriteErrors,
@@ -17,10 +17,7 @@ import {
 export type BulkOutcome = {
   /** Operations whose filter matched an existing document. */
   readonly matched: number;
-  /**
-   * Upserts that inserted a document. A count only: FerretDB v1 numbers
-   * `upsertedIds` by position among the upserts, not among the operations.
-   */
+  /** Upserts that inserted a document. */
   readonly upserted: number;
   /** Operations the server refused for good, by index; their events are rejected. */
   readonly refused: ReadonlyMap<number, SinkWriteError>;
@@ -32,16 +29,18 @@ const NOTHING: BulkOutcome = { matched: 0, upserted: 0, refused: new Map() };
  * Runs idempotent writes as one unordered `bulkWrite`, resolving once the
  * server acknowledged them with the collection's write concern.
  *
- * Every operation must be safe to run twice: guarded updates whose "no match"
- * means stale, `$setOnInsert` upserts, compare-and-set updates. That is what
- * makes the fallback safe. When the bulk fails for a reason other than a
- * transient one, the operations are re-run one at a time and each refusal is
- * reported by its own index: FerretDB v1 stops a bulk of updates at the first
- * failing operation and reports the wrong index, and MongoDB may have applied
- * the others already, which the guards turn into no-ops.
+ * Every operation must be safe to run twice (guarded updates whose "no match"
+ * means stale, `$setOnInsert` upserts), since the runner retries a whole batch
+ * after a transient failure. An unordered bulk runs every operation and
+ * reports each refused one by its index, so the refusals come back by index
+ * and the rest counts as written.
  *
- * Throws a retriable `SinkWriteError` for transient failures (the runner
- * retries the whole batch) and rethrows programming errors untouched.
+ * Throws a retriable `SinkWriteError` for transient failures (any transient
+ * write error, a write concern that was not confirmed, an unreachable
+ * server, an upsert that met a document another writer just created), a
+ * non-retriable one when the server refused the bulk as a whole
+ * (no per-operation errors: nothing says which events are at fault), and
+ * rethrows programming errors untouched.
  *
  * @see https://www.mongodb.com/docs/manual/reference/method/db.collection.bulkWrite/
  */
@@ -55,26 +54,22 @@ export async function bulkWriteIdempotent<T extends Document>(
     const result = await collection.bulkWrite([...operations], { ordered: false });
     return { matched: result.matchedCount, upserted: result.upsertedCount, refused: new Map() };
   } catch (error: unknown) {
-    const classified = classifyMongoError(error, where);
-    if (classified === undefined) throw error;
-    if (classified.retriable) throw classified;
-  }
-  let matched = 0;
-  let upserted = 0;
-  const refused = new Map<number, SinkWriteError>();
-  for (const [index, operation] of operations.entries()) {
-    try {
-      const result = await collection.bulkWrite([operation], { ordered: true });
-      matched += result.matchedCount;
-      upserted += result.upsertedCount;
-    } catch (error: unknown) {
-      const classified = classifyMongoError(error, where);
-      if (classified === undefined) throw error;
-      if (classified.retriable) throw classified;
-      refused.set(index, classified);
+    const perOperation = classifyWriteErrors(error, where);
+    if (perOperation.size === 0 || hasWriteConcernError(error)) throw classifyMongoError(error, where) ?? error;
+    for (const failure of perOperation.values()) {
+      if (failure.retriable) throw failure;
+      // No sink index is unique but _id, and every upsert filters on _id alone: a duplicate key means another
+      // writer created the document at the same moment, and the retried batch finds it there.
+      if (isDuplicateKeyError(failure)) {
+        throw new SinkWriteError(`${failure.message}; another writer created the document meanwhile`, {
+          cause: failure,
+          retriable: true,
+        });
+      }
     }
+    const result = (error as MongoBulkWriteError).result;
+    return { matched: result.matchedCount, upserted: result.upsertedCount, refused: perOperation };
   }
-  return { matched, upserted, refused };
 }
 
 /** The documents with these ids, in no particular order; throws like {@link bulkWriteIdempotent}. */
@@ -88,54 +83,4 @@ export async function findByIds<T extends { _id: string }>(
   } catch (error: unknown) {
     throw classifyMongoError(error, { operation: 'find', collection: collection.collectionName }) ?? error;
   }
-}
-
-/**
- * Inserts the documents that do not exist yet, as one unordered insert: a
- * duplicate key means the document is already there (maybe just created by
- * another writer) and is not an error. Returns the documents refused for
- * another reason, by index. Per-document errors of an unordered insert are
- * reliable on MongoDB and FerretDB alike; should the server fail the insert
- * as a whole, the documents are inserted one at a time.
- *
- * An insert rather than a `$setOnInsert` upsert, because FerretDB v1 drops
- * `null` values and empty arrays from the document an upsert inserts.
- *
- * Throws a retriable `SinkWriteError` for transient failures.
- */
-export async function insertMissing<T extends Document>(
-  collection: Collection<T>,
-  documents: readonly OptionalUnlessRequiredId<T>[],
-): Promise<ReadonlyMap<number, SinkWriteError>> {
-  const refused = new Map<number, SinkWriteError>();
-  if (documents.length === 0) return refused;
-  const where = { operation: 'insertMany', collection: collection.collectionName };
-  try {
-    await collection.insertMany([...documents], { ordered: false });
-    return refused;
-  } catch (error: unknown) {
-    const perDocument = classifyWriteErrors(error, where);
-    if (perDocument.size > 0 && !hasWriteConcernError(error)) {
-      for (const [index, failure] of perDocument) {
-        if (failure.retriable) throw failure;
-        if (!isDuplicateKeyError(failure)) refused.set(index, failure);
-      }
-      return refused;
-    }
-    const whole = classifyMongoError(error, where);
-    if (whole === undefined) throw error;
-    if (whole.retriable) throw whole;
-  }
-  for (const [index, document] of documents.entries()) {
-    try {
-      await collection.insertOne(document);
-    } catch (error: unknown) {
-      if (isDuplicateKeyError(error)) continue;
-      const classified = classifyMongoError(error, where);
-      if (classified === undefined) throw error;
-      if (classified.retriable) throw classified;
-      refused.set(index, classified);
-    }
-  }
-  return refused;
 }

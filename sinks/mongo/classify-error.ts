@@ -72,12 +72,6 @@ const TOO_LARGE_CODES = new Set([10334, 17419, 17420]);
 const TOO_LARGE_MESSAGE = /too large|larger than the maximum|exceeds maximum|BSONObjectTooLarge/i;
 
 /**
- * FerretDB's SQLite backend reports a busy database as InternalError (code 1)
- * after its busy timeout; the write succeeds once the other writer is done.
- */
-const BUSY_BACKEND_MESSAGE = /SQLITE_BUSY|database is locked/i;
-
-/**
  * The one place that maps MongoDB driver errors onto the error tree, so every
  * Mongo sink decides "back off" versus "dead-letter" the same way:
  *
@@ -86,9 +80,9 @@ const BUSY_BACKEND_MESSAGE = /SQLITE_BUSY|database is locked/i;
  *   topology, a client-side operation time-out), an error labelled
  *   `RetryableWriteError` (or another transient label), a transient server
  *   code (elections, shutdown, lock time-outs, `maxTimeMS`), a write concern
- *   that timed out, a failure that carries no server error code (a driver
- *   error the bulk API wrapped, such as a connection refused mid-write), or
- *   FerretDB's busy SQLite backend: a **retriable** {@link SinkWriteError};
+ *   that timed out, or a failure that carries no server error code (a driver
+ *   error the bulk API wrapped, such as a connection refused mid-write): a
+ *   **retriable** {@link SinkWriteError};
  * - a duplicate key (11000), a document too large (server codes 10334/17419,
  *   or the driver refusing to serialise it), an unsatisfiable write concern
  *   (79, 100) and any other server refusal: a **non-retriable**
@@ -130,7 +124,7 @@ export function classifyMongoError(error: unknown, where: MongoOperation): SinkW
   if (failures.every((failure) => failure.code === undefined || failure.code === null)) {
     return retriable(`MongoDB failed without a server error code during ${on}: ${failures[0]!.message}`);
   }
-  const transient = failures.find((failure) => isTransient(failure.code, failure.message, error));
+  const transient = failures.find((failure) => isTransient(failure.code, error));
   if (transient !== undefined) {
     return retriable(`MongoDB failed transiently during ${on}: ${transient.message} (code ${String(transient.code)})`);
   }
@@ -148,11 +142,6 @@ export function classifyMongoError(error: unknown, where: MongoOperation): SinkW
  * Per-operation outcomes of a failed bulk write, by the operation's index in
  * the batch, each classified as by {@link classifyMongoError}. Empty for
  * anything but a `MongoBulkWriteError` with write errors.
- *
- * Reliable for inserts on every server. For updates FerretDB v1 stops at the
- * first failing operation and reports index 0 (see
- * `stack/ferretdb/COMPATIBILITY.md`), so callers re-run update batches one
- * operation at a time instead of trusting these indexes.
  */
 export function classifyWriteErrors(error: unknown, where: MongoOperation): ReadonlyMap<number, SinkWriteError> {
   const classified = new Map<number, SinkWriteError>();
@@ -161,7 +150,7 @@ export function classifyWriteErrors(error: unknown, where: MongoOperation): Read
     const code = Number(writeError.code);
     const message = writeError.errmsg ?? `write error ${code}`;
     const on = `${where.operation} on ${where.collection}`;
-    const retriable = isTransient(code, message, undefined);
+    const retriable = isTransient(code, undefined);
     const text = retriable
       ? `MongoDB failed transiently during ${on}: ${message} (code ${code})`
       : DUPLICATE_KEY_CODES.has(code)
@@ -220,10 +209,9 @@ function isUnreachable(error: MongoError): boolean {
   );
 }
 
-function isTransient(code: unknown, message: string, error: MongoError | undefined): boolean {
+function isTransient(code: unknown, error: MongoError | undefined): boolean {
   if (error !== undefined && TRANSIENT_LABELS.some((label) => error.hasErrorLabel(label))) return true;
-  if (TRANSIENT_CODES.has(Number(code))) return true;
-  return BUSY_BACKEND_MESSAGE.test(message);
+  return TRANSIENT_CODES.has(Number(code));
 }
 
 /** The server's complaints: the write errors of a bulk error, else the error itself. */

@@ -136,8 +136,8 @@ export async function diffDocumentStreams(
 
 /**
  * The dotted paths at which two documents differ, in key order, up to
- * `limit`; empty when they are equal. Field order is ignored (FerretDB and
- * MongoDB order new fields differently); a field missing on one side
+ * `limit`; empty when they are equal. Field order is ignored (servers
+ * order new fields differently); a field missing on one side
  * differs, an array of another length differs as a whole, and paths in
  * `ignore` (and everything below them) are skipped.
  */

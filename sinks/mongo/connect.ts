@@ -1,6 +1,5 @@
 import {
   type Collection,
-  type Db,
   type Document,
   type IndexDescription,
   MongoClient,
@@ -25,9 +24,7 @@ export const DURABLE_WRITE_CONCERN = { w: 'majority', journal: true } as const s
 /**
  * What {@link connectMongo} falls back to, in order, when the server refuses
  * the one before as unsatisfiable: a standalone `mongod` without journaling, or
- * a wire-compatible server with a narrower write concern grammar. FerretDB v1
- * accepts `{w: 'majority', j: true}` (and ignores it: its SQLite commit is the
- * acknowledgement), so on the local stack no fallback happens.
+ * a wire-compatible server with a narrower write concern grammar.
  */
 const WRITE_CONCERN_FALLBACKS: readonly WriteConcernSettings[] = [
   DURABLE_WRITE_CONCERN,
@@ -53,8 +50,8 @@ export type ConnectMongoOptions = {
  * server fails a write after 10 s instead of hanging the batch),
  * {@link DURABLE_WRITE_CONCERN} as the client default, and retryable writes
  * left on (the driver retries a write once after a failover where the server
- * supports it; FerretDB and standalone servers do not, and then the runner's
- * backoff does).
+ * supports it; standalone servers do not, and then the runner's backoff
+ * does).
  *
  * The write concern is probed with a no-op delete before the client is
  * handed out; a server that refuses it as unsatisfiable gets the next weaker
@@ -84,61 +81,12 @@ export async function connectMongo(uri: string, options: ConnectMongoOptions = {
   throw new ConfigError(`MongoDB at ${redact(uri)} refused every write concern the sinks can use`);
 }
 
-/** What the sinks need to know about the server behind a `Db`. */
-export type MongoServerInfo = {
-  readonly product: 'mongodb' | 'ferretdb';
-  /** The MongoDB version the server reports (FerretDB reports the one it emulates). */
-  readonly version: string;
-  /** The replica set name, or null for a standalone server or FerretDB. */
-  readonly replicaSet: string | null;
-  /**
-   * Whether two concurrent updates of one document are serialised by the
-   * server. MongoDB: yes, every single-document update is atomic. FerretDB
-   * v1 with SQLite: no: it reads the document, applies the update in memory
-   * and writes the whole document back by `_id` without a compare, so
-   * concurrent updates from two connections lose each other's changes and
-   * a filter (the version guard) is checked against a stale read. The sinks
-   * then serialise writers with `document-locks.ts`.
-   */
-  readonly atomicDocumentUpdates: boolean;
-};
-
 /**
- * Asks the server what it is: `buildInfo` (FerretDB adds `ferretdbVersion`)
- * and `hello` (a replica set member names its set). Throws a retriable
- * `SinkWriteError` when the server cannot be reached.
- */
-export async function describeServer(db: Db): Promise<MongoServerInfo> {
-  try {
-    const admin = db.admin();
-    const build = await admin.command({ buildInfo: 1 });
-    const hello = await admin.command({ hello: 1 });
-    const ferretdbVersion = typeof build['ferretdbVersion'] === 'string' ? build['ferretdbVersion'] : undefined;
-    const product = ferretdbVersion === undefined ? 'mongodb' : 'ferretdb';
-    // FerretDB 2 stores documents in PostgreSQL's DocumentDB extension, which updates in place; v1 (and an
-    // embedded build reporting "unknown") does not.
-    const ferretMajor = Number(/^v?(\d+)\./.exec(ferretdbVersion ?? '')?.[1] ?? Number.NaN);
-    return {
-      product,
-      version: typeof build['version'] === 'string' ? build['version'] : 'unknown',
-      replicaSet: typeof hello['setName'] === 'string' ? hello['setName'] : null,
-      atomicDocumentUpdates: product === 'mongodb' || ferretMajor >= 2,
-    };
-  } catch (error: unknown) {
-    throw classifyMongoError(error, { operation: 'buildInfo', collection: db.databaseName }) ?? error;
-  }
-}
-
-/**
- * Creates the indexes a sink reads by, idempotently: `createIndexes` with an
- * index that already exists under the same name and key is a no-op on MongoDB
- * and FerretDB alike, so every sink instance may call this at start. An index
- * of the same name with another key is a configuration problem (`ConfigError`).
- *
- * One index per command: FerretDB v1.24 panics and drops the connection on a
- * `createIndexes` of several indexes that all exist already ("slice bounds
- * out of range" in its log). Partial and TTL indexes are not used: FerretDB v1
- * rejects them.
+ * Creates the indexes a sink reads by, idempotently, in one `createIndexes`
+ * of those missing, so every sink instance may call this at start. An
+ * existing index of the same name over another key is a configuration
+ * problem (`ConfigError`); it is looked for before creating, since not every
+ * MongoDB-wire server refuses it.
  *
  * @see https://www.mongodb.com/docs/manual/reference/command/createIndexes/
  */
@@ -146,19 +94,41 @@ export async function ensureIndexes<T extends Document>(
   collection: Collection<T>,
   indexes: readonly IndexDescription[],
 ): Promise<void> {
-  for (const index of indexes) {
-    try {
-      await collection.createIndexes([index]);
-    } catch (error: unknown) {
-      if (error instanceof MongoServerError && [85, 86].includes(Number(error.code))) {
+  const where = { operation: 'createIndexes', collection: collection.collectionName };
+  try {
+    const existing = new Map(
+      (await collection.listIndexes().toArray().catch(ignoreMissingCollection)).map((index) => [
+        String(index['name']),
+        JSON.stringify(index['key']),
+      ]),
+    );
+    const missing = indexes.filter((index) => {
+      const key = existing.get(index.name ?? '');
+      if (key !== undefined && key !== JSON.stringify(index.key)) {
         throw new ConfigError(
-          `Index conflict on ${collection.collectionName}: ${error.message}; drop the old index or rename the new one`,
-          { cause: error },
+          `Index conflict on ${collection.collectionName}: an index named ${index.name} exists over ${key}, ` +
+            `not ${JSON.stringify(index.key)}; drop the old index or rename the new one`,
         );
       }
-      throw classifyMongoError(error, { operation: 'createIndexes', collection: collection.collectionName }) ?? error;
+      return key === undefined;
+    });
+    if (missing.length > 0) await collection.createIndexes([...missing]);
+  } catch (error: unknown) {
+    if (error instanceof ConfigError) throw error;
+    if (error instanceof MongoServerError && [85, 86].includes(Number(error.code))) {
+      throw new ConfigError(
+        `Index conflict on ${collection.collectionName}: ${error.message}; drop the old index or rename the new one`,
+        { cause: error },
+      );
     }
+    throw classifyMongoError(error, where) ?? error;
   }
+}
+
+/** `listIndexes` of a collection that does not exist yet fails with NamespaceNotFound (26): it has no indexes. */
+function ignoreMissingCollection(error: unknown): Document[] {
+  if (error instanceof MongoServerError && Number(error.code) === 26) return [];
+  throw error;
 }
 
 async function openClient(

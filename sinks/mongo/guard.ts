@@ -108,7 +108,7 @@ export function storedNewerThan(path: string, version: Version): Record<string, 
 
 /**
  * A map key for an id from the ERP. MongoDB field names must not contain `.`
- * or a NUL, nor start with `$`; FerretDB rejects `.` outright. Percent-escapes
+ * or a NUL, nor start with `$` (servers differ in which they reject). Percent-escapes
  * those characters (and `%` itself), so keys stay readable and never collide.
  * The entry stores the original id beside it.
  */

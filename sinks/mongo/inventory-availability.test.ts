@@ -34,7 +34,6 @@ describe('inventory_availability config', () => {
       collection: 'inventory_availability',
       bySkuCollection: 'inventory_availability_by_sku',
       lowStockThreshold: '0.000',
-      documentLocks: { mode: 'auto', collection: 'cdc_sync_locks', leaseMs: 30_000, waitMs: 60_000 },
     });
   });
 

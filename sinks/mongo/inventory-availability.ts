@@ -14,7 +14,6 @@ import { type Sink, type SinkContext, type SinkWriteOutcome } from '../../core/s
 import { bulkWriteIdempotent, findByIds } from './bulk.js';
 import { ensureIndexes } from './connect.js';
 import { type MongoSinkContext, type SinkDefinition } from './definition.js';
-import { createDocumentLocks, documentLocksConfigSchema } from './document-locks.js';
 import {
   eventVersion,
   fieldKey,
@@ -47,7 +46,6 @@ export const inventoryAvailabilityConfigSchema = z.object({
       'A location is low on stock when its available quantity is at or below this. Available already ' +
         'excludes reserved and safety stock, so the default 0 means "into the safety buffer or worse"',
     ),
-  documentLocks: documentLocksConfigSchema,
 });
 
 export type InventoryAvailabilityConfig = z.output<typeof inventoryAvailabilityConfigSchema>;
@@ -138,8 +136,7 @@ export const INVENTORY_AVAILABILITY_INDEXES: readonly IndexDescription[] = [
 const MAX_ROLLUP_ROUNDS = 20;
 
 /**
- * Creates the sink: ensures {@link INVENTORY_AVAILABILITY_INDEXES} and decides
- * whether writers need document locks (FerretDB v1). `write`:
+ * Creates the sink: ensures {@link INVENTORY_AVAILABILITY_INDEXES}. `write`:
  *
  * 1. rejects events it can never apply (bad position, decimal or key);
  * 2. keeps the newest event per SKU and location of the batch, then per
@@ -148,9 +145,9 @@ const MAX_ROLLUP_ROUNDS = 20;
  *    (`_meta.version` older than the event's), both idempotent;
  * 3. merges each SKU's newest entries into its SKU document with
  *    compare-and-set on the stored entries' versions and `locationCount`,
- *    totals recomputed exactly in TypeScript (FerretDB has neither pipeline
- *    updates nor a reliable multi-accumulator `$group`), re-reading and
- *    retrying on a lost race until every entry of the batch is in.
+ *    totals recomputed exactly in TypeScript, re-reading and retrying on a
+ *    lost race until every entry of the batch is in. (An update pipeline
+ *    could sum in the server, but not every MongoDB-wire server has one.)
  *
  * `applied` counts events that changed their location document; the rest
  * are `stale`. Resolves after MongoDB acknowledged every write.
@@ -163,7 +160,6 @@ export async function createInventoryAvailabilitySink(
   const byLocation = ctx.db.collection<InventoryAvailabilityDocument>(config.collection);
   const bySku = ctx.db.collection<SkuAvailabilityDocument>(config.bySkuCollection);
   await ensureIndexes(byLocation, INVENTORY_AVAILABILITY_INDEXES);
-  const locks = await createDocumentLocks(ctx.db, config.documentLocks, ctx.logger);
 
   async function writeLocations(events: readonly InventoryEvent[], rejected: Rejections): Promise<number> {
     const documents = events.map((event) => availabilityDocument(event, config.lowStockThreshold, ctx));
@@ -264,22 +260,8 @@ export async function createInventoryAvailabilitySink(
       }
 
       const newest = newestPerKey(valid, (event) => availabilityId(event));
-      let applied = 0;
-      await locks.withEach(
-        [...newest.values()],
-        (event) => `${config.collection}/${availabilityId(event)}`,
-        async (held) => {
-          applied += await writeLocations(held, rejected);
-        },
-      );
-
-      const skus = skuBatches(valid.filter((event) => !rejected.has(event)));
-      await locks.withEach(
-        skus,
-        (batch) => `${config.bySkuCollection}/${batch.sku}`,
-        (held) => writeSkus(held, rejected),
-      );
-
+      const applied = await writeLocations([...newest.values()], rejected);
+      await writeSkus(skuBatches(valid.filter((event) => !rejected.has(event))), rejected);
       return rejected.outcome(events.length, applied);
     },
   };

@@ -9,8 +9,7 @@ import { findStalledOrders } from './stalled-orders.js';
 /**
  * The read-model queries of the ops dashboard (`/api/read-models`): low-stock
  * and oversold locations of `inventory_availability`, stalled orders of
- * `order_view`, and document counts. Plain finds and counts, which FerretDB
- * v1 answers like MongoDB (see stack/ferretdb/COMPATIBILITY.md).
+ * `order_view`, and document counts.
  */
 
 /** How many rows each list holds at most; counts are exact. */

@@ -23,7 +23,6 @@ describe('order_view config', () => {
   it('defaults to the order_view collection', () => {
     expect(orderViewConfigSchema.parse({})).toEqual({
       collection: 'order_view',
-      documentLocks: { mode: 'auto', collection: 'cdc_sync_locks', leaseMs: 30_000, waitMs: 60_000 },
     });
   });
 });

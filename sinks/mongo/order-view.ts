@@ -9,12 +9,10 @@ import {
   type OrderStatus,
 } from '../../core/canonical.js';
 import { formatDecimal, isDecimalString, parseDecimal, SCALE } from '../../core/decimal.js';
-import { SinkWriteError } from '../../core/errors.js';
 import { type Sink, type SinkWriteOutcome } from '../../core/sink.js';
-import { bulkWriteIdempotent, findByIds, insertMissing } from './bulk.js';
+import { bulkWriteIdempotent } from './bulk.js';
 import { ensureIndexes } from './connect.js';
 import { type MongoSinkContext, type SinkDefinition } from './definition.js';
-import { createDocumentLocks, documentLocksConfigSchema } from './document-locks.js';
 import {
   fieldKey,
   invalidEvent,
@@ -35,7 +33,6 @@ export const orderViewConfigSchema = z.object({
     .min(1)
     .default('order_view')
     .describe('Collection with one document per order, _id the order number'),
-  documentLocks: documentLocksConfigSchema,
 });
 
 export type OrderViewConfig = z.output<typeof orderViewConfigSchema>;
@@ -210,16 +207,12 @@ export const ORDER_VIEW_INDEXES: readonly IndexDescription[] = [
   { key: { status: 1 }, name: 'status_1' },
 ];
 
-const MAX_TRACKING_ROUNDS = 20;
-
 /**
- * Creates the sink: ensures {@link ORDER_VIEW_INDEXES} and decides whether
- * writers need document locks (FerretDB v1). `write` rejects events it can
+ * Creates the sink: ensures {@link ORDER_VIEW_INDEXES}. `write` rejects events it can
  * never apply, keeps per order and part only the winning event of the batch
  * (newest; earliest for milestones), and then per order, in this order:
  *
- * 1. an insert of the empty document, where it is missing (a duplicate key
- *    is fine);
+ * 1. the empty document, where it is missing (an `$setOnInsert` upsert);
  * 2. each event's primary part (the header for `OrderAccepted` and
  *    `OrderHeaderChanged`, the line for
  *    `OrderLineChanged`, …): `$set` guarded by the part's stored version,
@@ -228,22 +221,24 @@ const MAX_TRACKING_ROUNDS = 20;
  * 3. the secondary parts (an `OrderAccepted`'s status and deletion marker,
  *    milestones), guarded the same way, and `_meta`'s other fields, set only
  *    where `_meta.version` is the batch's newest applied event's;
- * 4. tracking numbers: a sorted union, compare-and-set on the stored array.
+ * 4. each new tracking number, pushed into the sorted array unless present.
  *
- * None of these updates upserts, so none fails on a stale event (a guarded
- * upsert would raise E11000, which stops a FerretDB bulk). Resolves after
- * MongoDB acknowledged every write.
+ * Only step 1 upserts, and it filters on `_id` alone: a guarded upsert would
+ * raise a duplicate key error for every stale event. Resolves after MongoDB
+ * acknowledged every write.
  */
 export async function createOrderViewSink(config: OrderViewConfig, ctx: MongoSinkContext): Promise<OrderViewSink> {
   const name = orderView.name;
   const orders = ctx.db.collection<OrderViewDocument>(config.collection);
   await ensureIndexes(orders, ORDER_VIEW_INDEXES);
-  const locks = await createDocumentLocks(ctx.db, config.documentLocks, ctx.logger);
 
   async function writeOrders(batches: readonly OrderBatch[], rejected: Rejections): Promise<number> {
-    const refusedOrders = await insertMissing(
+    const { refused: refusedOrders } = await bulkWriteIdempotent(
       orders,
-      batches.map((batch) => emptyOrder(batch.orderNumber)),
+      batches.map(({ orderNumber }) => {
+        const { _id, ...fields } = emptyOrder(orderNumber);
+        return { updateOne: { filter: { _id }, update: { $setOnInsert: fields }, upsert: true } };
+      }),
     );
     for (const [index, error] of refusedOrders) for (const event of batches[index]!.events) rejected.add(event, error);
     const live = batches.filter((_batch, index) => !refusedOrders.has(index));
@@ -268,57 +263,30 @@ export async function createOrderViewSink(config: OrderViewConfig, ctx: MongoSin
     );
     for (const [index, error] of secondaryOutcome.refused) rejected.add(secondary[index]!.event, error);
 
-    await mergeTrackingNumbers(
-      live.filter((batch) => batch.trackingNumbers.size > 0),
-      rejected,
-    );
+    await addTrackingNumbers(live, rejected);
     return primaryOutcome.matched;
   }
 
-  async function mergeTrackingNumbers(batches: readonly OrderBatch[], rejected: Rejections): Promise<void> {
-    const pending = new Map(batches.map((batch) => [batch.orderNumber, batch]));
-    for (let round = 1; pending.size > 0; round++) {
-      if (round > MAX_TRACKING_ROUNDS) {
-        throw new SinkWriteError(
-          `Gave up merging tracking numbers of order ${[...pending.keys()][0]} into ${config.collection} after ` +
-            `${MAX_TRACKING_ROUNDS} contended rounds`,
-          { retriable: true, stage: name },
-        );
-      }
-      const documents = new Map((await findByIds(orders, [...pending.keys()])).map((order) => [order._id, order]));
-      const writes: { batch: OrderBatch; operation: AnyBulkWriteOperation<OrderViewDocument> }[] = [];
-      for (const batch of pending.values()) {
-        const stored = documents.get(batch.orderNumber)?.trackingNumbers;
-        const current = stored ?? [];
-        const wanted = [...new Set([...current, ...batch.trackingNumbers])].sort();
-        if (stored !== undefined && wanted.length === current.length) {
-          pending.delete(batch.orderNumber);
-          continue;
-        }
-        writes.push({
-          batch,
-          operation: {
-            updateOne: {
-              filter: {
-                _id: batch.orderNumber,
-                trackingNumbers: stored === undefined ? { $exists: false } : [...current],
-              },
-              update: { $set: { trackingNumbers: wanted } },
-            },
+  /** Each new tracking number joins the sorted array in one atomic update, a no-op where it is there already. */
+  async function addTrackingNumbers(batches: readonly OrderBatch[], rejected: Rejections): Promise<void> {
+    const writes = batches.flatMap((batch) =>
+      [...batch.trackingNumbers].map((trackingNumber) => ({
+        batch,
+        operation: {
+          updateOne: {
+            filter: { _id: batch.orderNumber, trackingNumbers: { $ne: trackingNumber } },
+            update: { $push: { trackingNumbers: { $each: [trackingNumber], $sort: 1 } } },
           },
-        });
-      }
-      // Written orders drop out when the next round reads them back; lost races are merged again.
-      const outcome = await bulkWriteIdempotent(
-        orders,
-        writes.map((write) => write.operation),
-      );
-      for (const [index, error] of outcome.refused) {
-        const { batch } = writes[index]!;
-        for (const event of batch.events) {
-          if (event.meta.eventType === 'ShipmentDispatched') rejected.add(event, error);
-        }
-        pending.delete(batch.orderNumber);
+        } satisfies AnyBulkWriteOperation<OrderViewDocument>,
+      })),
+    );
+    const outcome = await bulkWriteIdempotent(
+      orders,
+      writes.map((write) => write.operation),
+    );
+    for (const [index, error] of outcome.refused) {
+      for (const event of writes[index]!.batch.events) {
+        if (event.meta.eventType === 'ShipmentDispatched') rejected.add(event, error);
       }
     }
   }
@@ -335,14 +303,7 @@ export async function createOrderViewSink(config: OrderViewConfig, ctx: MongoSin
         if (problem === undefined) valid.push(event as OrderEvent);
         else rejected.add(event, invalidEvent(name, event, problem));
       }
-      let applied = 0;
-      await locks.withEach(
-        planOrders(valid),
-        (batch) => `${config.collection}/${batch.orderNumber}`,
-        async (held) => {
-          applied += await writeOrders(held, rejected);
-        },
-      );
+      const applied = await writeOrders(planOrders(valid), rejected);
       return rejected.outcome(events.length, applied);
     },
   };

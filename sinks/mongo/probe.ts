@@ -1,4 +1,4 @@
-import { type MongoClient } from 'mongodb';
+import { MongoClient } from 'mongodb';
 
 /**
  * Resolves once the server behind `client` answers `ping` within
@@ -10,4 +10,21 @@ import { type MongoClient } from 'mongodb';
  */
 export async function pingMongo(client: MongoClient, timeoutMs: number): Promise<void> {
   await client.db('admin').command({ ping: 1 }, { timeoutMS: timeoutMs });
+}
+
+/**
+ * {@link pingMongo} over a connection of its own to `uri` (a direct
+ * connection, for a health check of one server), closed again afterwards.
+ */
+export async function pingMongoAt(uri: string, timeoutMs: number): Promise<void> {
+  const client = new MongoClient(uri, {
+    directConnection: true,
+    serverSelectionTimeoutMS: timeoutMs,
+    connectTimeoutMS: timeoutMs,
+  });
+  try {
+    await pingMongo(client, timeoutMs);
+  } finally {
+    await client.close().catch(() => undefined);
+  }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { sinks } from '../index.js';
-import { planSwap, READ_MODEL_COLLECTION_KEYS, rebuildCollections, rebuildStamp, swapStrategyFor } from './rebuild.js';
+import { planSwap, READ_MODEL_COLLECTION_KEYS, rebuildCollections, rebuildStamp } from './rebuild.js';
 
 describe('rebuild collection names', () => {
   it('stamps names with the UTC time to the second', () => {
@@ -47,26 +47,16 @@ describe('planSwap', () => {
     backup: 'order_view__backup_X',
   };
 
-  it('copies live to the backup and renames the shadow over live atomically on MongoDB', () => {
-    expect(planSwap(collection, swapStrategyFor({ product: 'mongodb' }), true)).toEqual([
+  it('copies live to the backup and renames the shadow over live atomically', () => {
+    expect(planSwap(collection, true)).toEqual([
       { kind: 'copy', from: 'order_view', to: 'order_view__backup_X' },
       { kind: 'rename', from: 'order_view__rebuild_X', to: 'order_view', dropTarget: true },
     ]);
   });
 
-  it('renames twice on FerretDB, which has no dropTarget', () => {
-    expect(planSwap(collection, swapStrategyFor({ product: 'ferretdb' }), true)).toEqual([
-      { kind: 'rename', from: 'order_view', to: 'order_view__backup_X', dropTarget: false },
+  it('only renames the shadow in when there is no live collection', () => {
+    expect(planSwap(collection, false)).toEqual([
       { kind: 'rename', from: 'order_view__rebuild_X', to: 'order_view', dropTarget: false },
     ]);
   });
-
-  it.each(['rename-drop-target', 'two-renames'] as const)(
-    'only renames the shadow in when there is no live collection (%s)',
-    (strategy) => {
-      expect(planSwap(collection, strategy, false)).toEqual([
-        { kind: 'rename', from: 'order_view__rebuild_X', to: 'order_view', dropTarget: false },
-      ]);
-    },
-  );
 });

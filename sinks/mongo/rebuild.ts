@@ -1,7 +1,7 @@
-import { type Db, type Document, type IndexDescription, MongoServerError } from 'mongodb';
+import { type Db, type Document, type IndexDescription } from 'mongodb';
 import { type SinkName } from '../index.js';
 import { classifyMongoError } from './classify-error.js';
-import { ensureIndexes, type MongoServerInfo } from './connect.js';
+import { ensureIndexes } from './connect.js';
 
 /**
  * The MongoDB side of `cdc-sync rebuild`: which collections make up a read
@@ -57,45 +57,26 @@ export function rebuildCollections(
   });
 }
 
-/**
- * How the shadow replaces the live collection.
- *
- * - `rename-drop-target` (MongoDB): copy live to the backup, then
- *   `renameCollection` the shadow onto the live name with `dropTarget`, one
- *   atomic step: readers always find the live name.
- * - `two-renames` (FerretDB v1, which has no `dropTarget`): rename live to
- *   the backup, then the shadow to live. Between the two the live name is
- *   absent for a moment: readers find nothing, and a live pipeline write may
- *   re-create it, which the swap then drops (the catch-up re-applies its
- *   events) before renaming again.
- *
- * @see https://www.mongodb.com/docs/manual/reference/command/renameCollection/
- */
-export type SwapStrategy = 'rename-drop-target' | 'two-renames';
-
-/** The strategy a server supports: FerretDB (any version) lacks `renameCollection` with `dropTarget`. */
-export function swapStrategyFor(server: Pick<MongoServerInfo, 'product'>): SwapStrategy {
-  return server.product === 'mongodb' ? 'rename-drop-target' : 'two-renames';
-}
-
 /** One step of a swap. */
 export type SwapStep =
   | { readonly kind: 'copy'; readonly from: string; readonly to: string }
   | { readonly kind: 'rename'; readonly from: string; readonly to: string; readonly dropTarget: boolean };
 
-/** The steps that swap one collection's shadow in, keeping the old live one as the backup when there is one. */
-export function planSwap(collection: RebuildCollection, strategy: SwapStrategy, liveExists: boolean): SwapStep[] {
+/**
+ * The steps that swap one collection's shadow in: copy live to the backup,
+ * then `renameCollection` the shadow onto the live name with `dropTarget`,
+ * one atomic step, so readers always find the live name. Without a live
+ * collection, the shadow is just renamed.
+ *
+ * @see https://www.mongodb.com/docs/manual/reference/command/renameCollection/
+ */
+export function planSwap(collection: RebuildCollection, liveExists: boolean): SwapStep[] {
   const { live, shadow, backup } = collection;
   if (!liveExists) return [{ kind: 'rename', from: shadow, to: live, dropTarget: false }];
-  return strategy === 'rename-drop-target'
-    ? [
-        { kind: 'copy', from: live, to: backup },
-        { kind: 'rename', from: shadow, to: live, dropTarget: true },
-      ]
-    : [
-        { kind: 'rename', from: live, to: backup, dropTarget: false },
-        { kind: 'rename', from: shadow, to: live, dropTarget: false },
-      ];
+  return [
+    { kind: 'copy', from: live, to: backup },
+    { kind: 'rename', from: shadow, to: live, dropTarget: true },
+  ];
 }
 
 /** What a swap did to one collection. */
@@ -106,19 +87,14 @@ export type SwappedCollection = {
   readonly steps: readonly SwapStep[];
   /** Indexes the live collection had and the shadow lacked, created on the shadow before the swap. */
   readonly indexesAdded: readonly string[];
-  /** Times a live pipeline write re-created the live name between the two renames (`two-renames` only). */
-  readonly recreatedMeanwhile: number;
 };
 
 /** Called before each step, so a command can say what it does. */
 export type SwapObserver = (step: SwapStep, collection: RebuildCollection) => void;
 
-const NAMESPACE_EXISTS = 48;
-const MAX_RENAME_ATTEMPTS = 5;
-
 /**
- * Swaps each collection's shadow in under its live name with `strategy`
- * (see {@link SwapStrategy}), after making sure the shadow carries every
+ * Swaps each collection's shadow in under its live name (see
+ * {@link planSwap}), after making sure the shadow carries every
  * index of the live collection. A missing shadow (a rebuild that read no
  * event for it) is created empty first. Throws a classified `SinkWriteError`
  * when the server fails, naming the step.
@@ -126,7 +102,6 @@ const MAX_RENAME_ATTEMPTS = 5;
 export async function swapCollections(
   db: Db,
   collections: readonly RebuildCollection[],
-  strategy: SwapStrategy,
   observe: SwapObserver = () => undefined,
 ): Promise<SwappedCollection[]> {
   const swapped: SwappedCollection[] = [];
@@ -135,19 +110,20 @@ export async function swapCollections(
     if (!(await collectionExists(db, collection.shadow)))
       await run(() => db.createCollection(collection.shadow), 'create', collection.shadow);
     const indexesAdded = liveExists ? await copyMissingIndexes(db, collection.live, collection.shadow) : [];
-    const steps = planSwap(collection, strategy, liveExists);
-    let recreatedMeanwhile = 0;
+    const steps = planSwap(collection, liveExists);
     for (const step of steps) {
       observe(step, collection);
       if (step.kind === 'copy') await copyCollection(db, step.from, step.to);
-      else recreatedMeanwhile += await rename(db, step, collection.live);
+      else {
+        const { from, to, dropTarget } = step;
+        await run(() => db.renameCollection(from, to, { dropTarget }), `renameCollection to ${to}`, from);
+      }
     }
     swapped.push({
       live: collection.live,
       backup: liveExists ? collection.backup : null,
       steps,
       indexesAdded,
-      recreatedMeanwhile,
     });
   }
   return swapped;
@@ -156,7 +132,8 @@ export async function swapCollections(
 /** Whether a collection exists in `db`. */
 export async function collectionExists(db: Db, name: string): Promise<boolean> {
   const found = await run(() => db.listCollections({ name }, { nameOnly: true }).toArray(), 'listCollections', name);
-  return found.length > 0;
+  // Checked by name as well: mongo-java-server ignores the filter and lists every collection.
+  return found.some((collection) => collection.name === name);
 }
 
 /** Index names of a collection, `_id_` included, sorted; empty when it does not exist. */
@@ -175,31 +152,6 @@ export async function dropCollections(db: Db, names: readonly string[]): Promise
     dropped.push(name);
   }
   return dropped;
-}
-
-/**
- * Renames `step.from` to `step.to`. Without `dropTarget`, an existing target
- * that is the live name was re-created by a live pipeline write since the
- * previous step moved the old one away: it is dropped, since its events are
- * re-applied by the catch-up, and the rename retried. Returns how many times
- * that happened. Any other existing target fails the swap.
- */
-async function rename(db: Db, step: Extract<SwapStep, { kind: 'rename' }>, live: string): Promise<number> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await db.renameCollection(step.from, step.to, { dropTarget: step.dropTarget });
-      return attempt;
-    } catch (error: unknown) {
-      const recreated =
-        error instanceof MongoServerError && error.code === NAMESPACE_EXISTS && !step.dropTarget && step.to === live;
-      if (!recreated || attempt + 1 >= MAX_RENAME_ATTEMPTS) {
-        throw (
-          classifyMongoError(error, { operation: `renameCollection to ${step.to}`, collection: step.from }) ?? error
-        );
-      }
-      await run(() => db.dropCollection(step.to), 'drop', step.to);
-    }
-  }
 }
 
 /** Copies every document and index of `from` into the new collection `to`, in batches. */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePipelineConfig, type PipelineConfig } from '../../core/config.js';
 import { ConfigError, SourceUnavailableError } from '../../core/errors.js';
-import { createConnectClient } from '../../connectors/kafka-connect/client.js';
+import { type ConnectorStatus, createConnectClient } from '../../connectors/kafka-connect/client.js';
 import { runPsql, type PostgresConnection } from '../../stack/services/postgres.js';
 import {
   applyConnector,
@@ -94,10 +94,15 @@ describe('cdc-sync connectors against a real Kafka Connect', () => {
   });
 
   it('reports the running connector and restarts nothing', async () => {
-    lines.length = 0;
-    const status = await connectorStatus(configFor(), io);
-    expect(status.connector.state).toBe('RUNNING');
-    expect(status.tasks.map((task) => task.state)).toEqual(['RUNNING']);
+    // Connect restarts the connector and its task after the update above, and reports them UNASSIGNED meanwhile.
+    let status: ConnectorStatus | undefined;
+    await waitFor(async () => {
+      lines.length = 0;
+      status = await connectorStatus(configFor(), io);
+      return status.tasks.length > 0 && [status.connector, ...status.tasks].every((part) => part.state === 'RUNNING');
+    }, `connector ${run} and its task to run again after the update`);
+    expect(status?.connector.state).toBe('RUNNING');
+    expect(status?.tasks.map((task) => task.state)).toEqual(['RUNNING']);
     expect(lines[0]).toMatch(new RegExp(`^Connector ${run}: RUNNING on `));
     lines.length = 0;
     expect(await restartConnector(configFor(), io)).toEqual([]);

@@ -20,7 +20,7 @@ const STACK_SERVICE = {
 
 const HOW_TO_GET_SERVICES = [
   'Integration tests need a Kafka broker, a schema registry and a MongoDB-wire server. Any of these gets them:',
-  '  - start the local stack: npm run stack:up (needs java, mvn and go; see README, "Troubleshooting")',
+  '  - start the local stack: npm run stack:up (needs java, javac and mvn; see README, "Troubleshooting")',
   '  - point KAFKA_BROKERS, SCHEMA_REGISTRY_URL and MONGODB_URI at running services',
   '  - run where a Docker engine answers, so testcontainers can start them',
   'Unit tests alone need no services: npm test -- --project unit',

@@ -1,5 +1,4 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -13,22 +12,14 @@ import { createMongoWireService } from '../../stack/services/mongo-wire.js';
 import { createStack } from '../../stack/stack.js';
 import { waitFor } from './debezium-stack.js';
 import { isolatedPipelineConfig, produceFixtures } from './pipeline-harness.js';
+import { freePort } from './services.js';
 
-// A MongoDB-wire server of this test's own, on a free port and in a state folder of its own (the FerretDB binary
-// comes from the shared cache), so that stopping it leaves the shared one on 27017, which other tests use, alone.
+// A MongoDB-wire server of this test's own, on a free port and in a state folder of its own (its install comes
+// from the shared cache), so that stopping it leaves the shared one on 27017, which other tests use, alone.
 const stackRoot = mkdtempSync(join(tmpdir(), 'cdc-sync-readiness-'));
 let mongoStack: ReturnType<typeof createStack> | undefined;
 let pipeline: RunningPipeline | undefined;
 let config: ReturnType<typeof isolatedPipelineConfig>;
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error(`No port from ${String(address)}`);
-  return address.port;
-}
 
 async function readyz(): Promise<{ status: number; body: ReadinessReport }> {
   const response = await fetch(`${pipeline!.opsUrl}/readyz`);

@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { inject } from 'vitest';
 
 /** The endpoints integration tests talk to, chosen once by the global setup. */
@@ -26,4 +27,14 @@ export function services(): ServiceEndpoints {
 /** A name no other test run uses, for topics, subjects, databases and collections. */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago, for a server of a test's own. */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error(`No port from ${String(address)}`);
+  return address.port;
 }

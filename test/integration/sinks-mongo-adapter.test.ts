@@ -1,14 +1,10 @@
 import { type Db, type MongoClient } from 'mongodb';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, SinkWriteError, SourceUnavailableError } from '../../core/errors.js';
-import { bulkWriteIdempotent, insertMissing } from '../../sinks/mongo/bulk.js';
+import { ConfigError, SourceUnavailableError } from '../../core/errors.js';
+import { bulkWriteIdempotent } from '../../sinks/mongo/bulk.js';
 import { classifyMongoError } from '../../sinks/mongo/classify-error.js';
-import { connectMongo, describeServer, ensureIndexes } from '../../sinks/mongo/connect.js';
-import { createDocumentLocks, documentLocksConfigSchema } from '../../sinks/mongo/document-locks.js';
+import { connectMongo, ensureIndexes } from '../../sinks/mongo/connect.js';
 import { services, uniqueName } from './services.js';
-
-const logger = pino({ level: 'silent' });
 
 describe('the Mongo sinks adapter on the MongoDB-wire server', () => {
   const database = uniqueName('sink_adapter').replace(/-/g, '_');
@@ -47,18 +43,57 @@ describe('the Mongo sinks adapter on the MongoDB-wire server', () => {
     });
   });
 
-  describe('describeServer', () => {
-    it('tells FerretDB v1, whose updates are not atomic, from MongoDB', async () => {
-      const server = await describeServer(db);
-      expect(server.atomicDocumentUpdates).toBe(server.product === 'mongodb');
-      if (services().origin.mongodb === 'native-stack') {
-        expect(server).toMatchObject({ product: 'ferretdb', replicaSet: null, atomicDocumentUpdates: false });
-      }
+  describe('single-document updates', () => {
+    // The sinks take no locks: they rely on the server applying each update to one document atomically, filter and
+    // modification together, as MongoDB does. These prove it of the server the tests run against.
+    it('loses no $inc of 200 sent concurrently from two clients', async () => {
+      const name = 'atomic_inc';
+      await db.collection<{ _id: string; n: number }>(name).insertOne({ _id: 'c', n: 0 });
+
+      await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          clients[i % 2]!.db(database)
+            .collection<{ _id: string; n: number }>(name)
+            .updateOne({ _id: 'c' }, { $inc: { n: 1 } }),
+        ),
+      );
+
+      expect(await db.collection(name).findOne({ _id: 'c' as never })).toEqual({ _id: 'c', n: 200 });
+    });
+
+    it('applies each version once under guarded writers racing from two clients on the same documents', async () => {
+      const name = 'atomic_guard';
+      const ids = ['a', 'b', 'c', 'd'];
+      await db
+        .collection<{ _id: string; version: number; writes: number }>(name)
+        .insertMany(ids.map((_id) => ({ _id, version: 0, writes: 0 })));
+      // Every version of every document is sent by both clients, in opposite orders: the guard must let exactly
+      // the updates through that raise the version, and count one write for each.
+      const versions = Array.from({ length: 50 }, (_, i) => i + 1);
+      const writer = (client: MongoClient, order: readonly number[]) =>
+        Promise.all(
+          order.flatMap((version) =>
+            ids.map((_id) =>
+              client
+                .db(database)
+                .collection<{ _id: string; version: number; writes: number }>(name)
+                .updateOne({ _id, version: { $lt: version } }, { $set: { version }, $inc: { writes: 1 } }),
+            ),
+          ),
+        );
+      const results = await Promise.all([writer(clients[0]!, versions), writer(clients[1]!, [...versions].reverse())]);
+
+      const documents = await db.collection(name).find().sort({ _id: 1 }).toArray();
+      expect(documents.map(({ _id, version }) => ({ _id, version }))).toEqual(ids.map((_id) => ({ _id, version: 50 })));
+      // Each successful guarded update raised the version, so the writes counted equal the updates that matched.
+      const matched = results.flat().reduce((sum, result) => sum + result.matchedCount, 0);
+      expect(documents.reduce((sum, document) => sum + Number(document['writes']), 0)).toBe(matched);
+      for (const document of documents) expect(document['writes']).toBeLessThanOrEqual(50);
     });
   });
 
   describe('ensureIndexes', () => {
-    it('creates indexes idempotently, without upsetting FerretDB', async () => {
+    it('creates indexes idempotently', async () => {
       const collection = db.collection('indexed');
       const indexes = [
         { key: { a: 1 }, name: 'a_1' },
@@ -75,16 +110,20 @@ describe('the Mongo sinks adapter on the MongoDB-wire server', () => {
     it('reports an index of the same name over other fields as configuration', async () => {
       const collection = db.collection('indexed_conflict');
       await ensureIndexes(collection, [{ key: { a: 1 }, name: 'by_a' }]);
-      await expect(ensureIndexes(collection, [{ key: { b: 1 }, name: 'by_a' }])).rejects.toThrow(ConfigError);
+      const failure = await ensureIndexes(collection, [{ key: { b: 1 }, name: 'by_a' }]).catch((e: unknown) => e);
+      expect(failure).toBeInstanceOf(ConfigError);
+      expect((failure as ConfigError).message).toBe(
+        'Index conflict on indexed_conflict: an index named by_a exists over {"a":1}, not {"b":1}; ' +
+          'drop the old index or rename the new one',
+      );
     });
   });
 
   describe('bulkWriteIdempotent', () => {
-    it('finds the refused operation by re-running a failed bulk one at a time, and applies the others', async () => {
+    it('reports the refused operation by its index and applies the others', async () => {
       const collection = db.collection<{ _id: number; s?: string; v?: string }>('bulk');
       await collection.insertMany([{ _id: 1, s: 'text' }, { _id: 2 }, { _id: 3 }]);
 
-      // FerretDB stops this bulk at the second operation and reports index 0.
       const outcome = await bulkWriteIdempotent(collection, [
         { updateOne: { filter: { _id: 2 }, update: { $set: { v: 'b' } } } },
         { updateOne: { filter: { _id: 1 }, update: { $inc: { s: 1 } as never } } },
@@ -102,24 +141,6 @@ describe('the Mongo sinks adapter on the MongoDB-wire server', () => {
     });
   });
 
-  describe('insertMissing', () => {
-    it('inserts what is missing, keeps nulls and empty arrays, and ignores what exists', async () => {
-      const collection = db.collection<{ _id: string; n: null; list: string[] }>('missing');
-      await collection.insertOne({ _id: 'old', n: null, list: ['kept'] });
-
-      const refused = await insertMissing(collection, [
-        { _id: 'old', n: null, list: [] },
-        { _id: 'new', n: null, list: [] },
-      ]);
-
-      expect(refused.size).toBe(0);
-      expect(await collection.find().sort({ _id: 1 }).toArray()).toEqual([
-        { _id: 'new', n: null, list: [] },
-        { _id: 'old', n: null, list: ['kept'] },
-      ]);
-    });
-  });
-
   describe('classifyMongoError with errors the driver really raises', () => {
     it('refuses a duplicate key', async () => {
       const collection = db.collection<{ _id: string }>('duplicates');
@@ -129,84 +150,6 @@ describe('the Mongo sinks adapter on the MongoDB-wire server', () => {
       const classified = classifyMongoError(error, { operation: 'insertOne', collection: 'duplicates' });
       expect(classified?.retriable).toBe(false);
       expect(classified?.message).toMatch(/^Duplicate key in insertOne on duplicates: E11000 duplicate key error/);
-    });
-  });
-
-  describe('document locks', () => {
-    const config = (settings: Record<string, unknown> = {}) =>
-      documentLocksConfigSchema.parse({ mode: 'always', collection: 'locks', ...settings });
-
-    it('serialises read-modify-write of one document across two clients', async () => {
-      const counters = db.collection<{ _id: string; n: number }>('counters');
-      await counters.insertOne({ _id: 'c', n: 0 });
-      const workers = await Promise.all(
-        clients.map((client) => createDocumentLocks(client.db(database), config(), logger)),
-      );
-
-      await Promise.all(
-        Array.from({ length: 60 }, (_, i) =>
-          workers[i % 2]!.withEach(
-            ['c'],
-            (id) => `counters/${id}`,
-            async () => {
-              const { n } = (await clients[i % 2]!.db(database)
-                .collection<{ _id: string; n: number }>('counters')
-                .findOne({ _id: 'c' }))!;
-              await clients[i % 2]!.db(database)
-                .collection<{ _id: string; n: number }>('counters')
-                .updateOne({ _id: 'c' }, { $set: { n: n + 1 } });
-            },
-          ),
-        ),
-      );
-
-      expect(await counters.findOne({ _id: 'c' })).toEqual({ _id: 'c', n: 60 });
-      expect(await db.collection('locks').countDocuments()).toBe(0);
-    });
-
-    it('takes over a lock whose holder let its lease run out', async () => {
-      await db
-        .collection('locks')
-        .insertOne({ _id: 'orders/SO-1' as never, owner: 'crashed', expiresAt: new Date(Date.now() - 1000) });
-      const locks = await createDocumentLocks(db, config(), logger);
-      const done: string[] = [];
-
-      await locks.withEach(
-        ['SO-1', 'SO-2'],
-        (id) => `orders/${id}`,
-        async (held) => {
-          done.push(...held);
-        },
-      );
-
-      expect(done.sort()).toEqual(['SO-1', 'SO-2']);
-      expect(await db.collection('locks').countDocuments()).toBe(0);
-    });
-
-    it('gives up retriably when a live lock is held for longer than it may wait', async () => {
-      await db
-        .collection('locks')
-        .insertOne({ _id: 'orders/SO-3' as never, owner: 'busy', expiresAt: new Date(Date.now() + 60_000) });
-      const locks = await createDocumentLocks(db, config({ waitMs: 200 }), logger);
-
-      const failure = await locks
-        .withEach(
-          ['SO-3'],
-          (id) => `orders/${id}`,
-          async () => {},
-        )
-        .catch((e: unknown) => e);
-
-      expect(failure).toBeInstanceOf(SinkWriteError);
-      expect((failure as SinkWriteError).retriable).toBe(true);
-      expect((failure as SinkWriteError).message).toBe(
-        'Timed out after 200 ms waiting for document locks on orders/SO-3 in locks',
-      );
-    });
-
-    it('does not lock at all where the server updates documents atomically (mode auto)', async () => {
-      const locks = await createDocumentLocks(db, config({ mode: 'auto' }), logger);
-      expect(locks.enabled).toBe(!(await describeServer(db)).atomicDocumentUpdates);
     });
   });
 });
