@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { Decimal128 } from 'mongodb';
 import { pino } from 'pino';
 import {
   type CanonicalEvent,
@@ -23,6 +24,11 @@ import { PIPELINE_VERSION } from '../core/version.js';
  * `tx-<at>`, and its id is derived from type, key and position as the
  * transforms derive theirs, so a duplicate is byte-for-byte the same event.
  */
+
+/** A read-model decimal as stored, for expected documents: `dec('12.500')`. */
+export function dec(text: string): Decimal128 {
+  return Decimal128.fromString(text);
+}
 
 /** What every projection's `_meta.appliedAt` shows in tests. */
 export const FIXED_NOW = new Date('2026-11-27T12:00:00.000Z');

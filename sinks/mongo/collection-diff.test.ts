@@ -19,6 +19,15 @@ describe('differingPaths', () => {
     expect(differingPaths(a, b)).toEqual([]);
   });
 
+  it('compares Decimal128 exactly, and a decimal stored as a string as different from one stored as Decimal128', () => {
+    const d = (text: string) => BSON.Decimal128.fromString(text);
+    // As doubles, both sides of each of these pairs are the same number.
+    expect(differingPaths({ v: d('9007199254740993.000') }, { v: d('9007199254740992.000') })).toEqual(['v']);
+    expect(differingPaths({ v: d('0.1000000000000000055511151231257827') }, { v: d('0.1') })).toEqual(['v']);
+    expect(differingPaths({ v: d('12.500') }, { v: d('12.5') })).toEqual([]);
+    expect(differingPaths({ onHand: '12.500' }, { onHand: d('12.500') })).toEqual(['onHand']);
+  });
+
   it('names every differing leaf by its dotted path, in key order', () => {
     const a = {
       _id: 'SO-1',

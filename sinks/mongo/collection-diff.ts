@@ -1,6 +1,7 @@
 import { BSON, type Collection, type Document } from 'mongodb';
 import { mergeByKey } from '../../core/merge-by-key.js';
 import { classifyMongoError } from './classify-error.js';
+import { sameDecimal128 } from './decimal128.js';
 
 /**
  * What differs between two collections of one read model, document by
@@ -244,6 +245,8 @@ function isPlainDocument(value: unknown): value is Record<string, unknown> {
 function sameValue(x: unknown, y: unknown): boolean {
   if (x === y) return true;
   if (x instanceof Date && y instanceof Date) return x.getTime() === y.getTime();
+  // Read-model decimals: exact, where a double would round 0.1 + 0.2 and large amounts alike.
+  if (x instanceof BSON.Decimal128 && y instanceof BSON.Decimal128) return sameDecimal128(x, y);
   if (isBsonNumber(x) || isBsonNumber(y) || typeof x === 'bigint' || typeof y === 'bigint') {
     return typeRank(x) === 2 && typeRank(y) === 2 && numberOf(x) === numberOf(y);
   }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent } from '../../core/canonical.js';
 import {
   canonicalAt,
+  dec,
   expectedMeta,
   expectedSource,
   orderAccepted,
@@ -25,7 +26,15 @@ function level(at: number, onHand: string, reserved: string, safetyStock: string
 
 function entryOf(event: CanonicalEvent<'StockLevelChanged'>): SkuLocationEntry {
   const { location, onHand, reserved, safetyStock, available, removed } = event.payload;
-  return { location, onHand, reserved, safetyStock, available, removed, source: expectedSource(event) };
+  return {
+    location,
+    onHand: dec(onHand),
+    reserved: dec(reserved),
+    safetyStock: dec(safetyStock),
+    available: dec(available),
+    removed,
+    source: expectedSource(event),
+  };
 }
 
 describe('inventory_availability config', () => {
@@ -49,31 +58,31 @@ describe('availabilityDocument', () => {
       'plenty',
       level(1, '20.000', '5.000', '2.000'),
       '0.000',
-      { available: '13.000', lowStock: false, oversold: false },
+      { available: dec('13.000'), lowStock: false, oversold: false },
     ],
     [
       'down to the safety stock',
       level(1, '7.000', '5.000', '2.000'),
       '0.000',
-      { available: '0.000', lowStock: true, oversold: false },
+      { available: dec('0.000'), lowStock: true, oversold: false },
     ],
     [
       'into the safety stock',
       level(1, '6.000', '5.000', '2.000'),
       '0.000',
-      { available: '-1.000', lowStock: true, oversold: true },
+      { available: dec('-1.000'), lowStock: true, oversold: true },
     ],
     [
       'at a higher threshold',
       level(1, '12.000', '5.000', '2.000'),
       '5.000',
-      { available: '5.000', lowStock: true, oversold: false },
+      { available: dec('5.000'), lowStock: true, oversold: false },
     ],
     [
       'removed',
       level(1, '1.000', '5.000', '2.000', true),
       '0.000',
-      { available: '-6.000', lowStock: false, oversold: false },
+      { available: dec('-6.000'), lowStock: false, oversold: false },
     ],
   ])('flags a balance %s', (_label, event, threshold, flags) => {
     expect(availabilityDocument(event, threshold, ctx)).toMatchObject(flags);
@@ -85,10 +94,10 @@ describe('availabilityDocument', () => {
       _id: 'SKU-A@WH-1',
       sku: 'SKU-A',
       location: 'WH-1',
-      onHand: '12.500',
-      reserved: '0.000',
-      safetyStock: '1.250',
-      available: '11.250',
+      onHand: dec('12.500'),
+      reserved: dec('0.000'),
+      safetyStock: dec('1.250'),
+      available: dec('11.250'),
       lowStock: false,
       oversold: false,
       removed: false,
@@ -122,9 +131,29 @@ describe('skuDocument', () => {
       sku: 'SKU-A',
       locations,
       locationCount: 3,
-      totals: { onHand: '0.300', reserved: '0.100', safetyStock: '0.000', available: '0.200' },
+      totals: { onHand: dec('0.300'), reserved: dec('0.100'), safetyStock: dec('0.000'), available: dec('0.200') },
       _meta: expectedMeta(wh2),
     });
+  });
+
+  it('rewrites entries stored with decimal strings as Decimal128', () => {
+    const stored = entryOf(level(10, '2.000', '1.000', '0.000'));
+    const legacy = { ...stored, onHand: '2.000', reserved: '1.000', safetyStock: '0.000', available: '1.000' };
+    const document = skuDocument('SKU-A', { 'WH-1': legacy as unknown as SkuLocationEntry }, ctx);
+    expect(document.locations).toEqual({ 'WH-1': stored });
+    expect(document.totals).toEqual({
+      onHand: dec('2.000'),
+      reserved: dec('1.000'),
+      safetyStock: dec('0.000'),
+      available: dec('1.000'),
+    });
+  });
+
+  it('names the entry and field of a stored quantity that is no decimal', () => {
+    const stored = { ...entryOf(level(10, '2.000', '1.000', '0.000')), reserved: dec('NaN') };
+    expect(() => skuDocument('SKU-A', { 'WH-1': stored }, ctx)).toThrow(
+      'Invalid stored decimal "NaN" in locations.WH-1.reserved',
+    );
   });
 });
 

@@ -1,4 +1,4 @@
-import { type AnyBulkWriteOperation, type IndexDescription } from 'mongodb';
+import { type AnyBulkWriteOperation, type Decimal128, type IndexDescription } from 'mongodb';
 import { z } from 'zod';
 import { type CanonicalEvent, type DecimalString, type InventoryEvent } from '../../core/canonical.js';
 import {
@@ -13,6 +13,7 @@ import { SinkWriteError } from '../../core/errors.js';
 import { type Sink, type SinkContext, type SinkWriteOutcome } from '../../core/sink.js';
 import { bulkWriteIdempotent, findByIds } from './bulk.js';
 import { ensureIndexes } from './connect.js';
+import { decimalText, toDecimal128 } from './decimal128.js';
 import { type MongoSinkContext, type SinkDefinition } from './definition.js';
 import {
   eventVersion,
@@ -76,16 +77,20 @@ export const inventoryAvailability = {
 /** A created `inventory_availability` sink. */
 export type InventoryAvailabilitySink = Sink;
 
-/** Availability at one SKU and location. Decimals are strings with 3 decimals. */
-export type InventoryAvailabilityDocument = {
+/** The quantity fields of the read model. */
+export const QUANTITY_FIELDS = ['onHand', 'reserved', 'safetyStock', 'available'] as const;
+
+export type QuantityField = (typeof QUANTITY_FIELDS)[number];
+
+/** Quantities as stored: `Decimal128` with 3 decimals, so MongoDB compares and sums them exactly. */
+export type StoredQuantities = Readonly<Record<QuantityField, Decimal128>>;
+
+/** Availability at one SKU and location. */
+export type InventoryAvailabilityDocument = StoredQuantities & {
   readonly _id: string;
   readonly sku: string;
   readonly location: string;
-  readonly onHand: DecimalString;
-  readonly reserved: DecimalString;
-  readonly safetyStock: DecimalString;
-  /** `onHand − reserved − safetyStock`, as the ERP change reported it. */
-  readonly available: DecimalString;
+  /** `available` is `onHand − reserved − safetyStock`, as the ERP change reported it. */
   /** `available ≤ lowStockThreshold`, and not removed. */
   readonly lowStock: boolean;
   /** `available < 0`, and not removed. */
@@ -96,12 +101,8 @@ export type InventoryAvailabilityDocument = {
 };
 
 /** One location inside a {@link SkuAvailabilityDocument}; guarded by `source.version`. */
-export type SkuLocationEntry = {
+export type SkuLocationEntry = StoredQuantities & {
   readonly location: string;
-  readonly onHand: DecimalString;
-  readonly reserved: DecimalString;
-  readonly safetyStock: DecimalString;
-  readonly available: DecimalString;
   readonly removed: boolean;
   readonly source: SourceStamp;
 };
@@ -115,21 +116,19 @@ export type SkuAvailabilityDocument = {
   /** Entries in `locations`, removed ones included; part of the compare-and-set. */
   readonly locationCount: number;
   /** Exact sums over the locations not removed. */
-  readonly totals: {
-    readonly onHand: DecimalString;
-    readonly reserved: DecimalString;
-    readonly safetyStock: DecimalString;
-    readonly available: DecimalString;
-  };
+  readonly totals: StoredQuantities;
   /** The newest location entry's source. */
   readonly _meta: ProjectionMeta;
 };
 
-/** The indexes commerce reads by: all locations of a SKU, low-stock lists per SKU, oversold alerts. */
+/**
+ * The indexes commerce reads by: all locations of a SKU, and the low-stock and oversold lists in `_id` (SKU, then
+ * location) order, which the ops dashboard reads too.
+ */
 export const INVENTORY_AVAILABILITY_INDEXES: readonly IndexDescription[] = [
   { key: { sku: 1 }, name: 'sku_1' },
-  { key: { lowStock: 1, sku: 1 }, name: 'lowStock_1_sku_1' },
-  { key: { oversold: 1 }, name: 'oversold_1' },
+  { key: { lowStock: 1, _id: 1 }, name: 'lowStock_1__id_1' },
+  { key: { oversold: 1, _id: 1 }, name: 'oversold_1__id_1' },
 ];
 
 /** Compare-and-set rounds per SKU document before giving up retriably; each lost round means another writer won one. */
@@ -279,7 +278,7 @@ export function availabilityDocument(
     _id: availabilityId(event),
     sku,
     location,
-    ...quantities,
+    ...storedQuantities(quantities),
     lowStock: !removed && compareDecimals(quantities.available, lowStockThreshold) <= 0,
     oversold: !removed && compareDecimals(quantities.available, '0') < 0,
     removed,
@@ -287,32 +286,64 @@ export function availabilityDocument(
   };
 }
 
-/** A SKU document from its location entries: exact totals over those not removed, `_meta` from the newest. */
+/**
+ * A SKU document from its location entries: exact totals over those not removed, `_meta` from the newest. Entries
+ * stored before quantities were `Decimal128` (decimal strings) are rewritten as `Decimal128`.
+ */
 export function skuDocument(
   sku: string,
   locations: Readonly<Record<string, SkuLocationEntry>>,
   ctx: Pick<SinkContext, 'now' | 'pipelineVersion'>,
 ): SkuAvailabilityDocument {
-  const entries = Object.values(locations);
-  const active = entries.filter((entry) => !entry.removed);
-  const total = (field: 'onHand' | 'reserved' | 'safetyStock' | 'available') =>
+  const texts = Object.entries(locations).map(([key, entry]) => ({
+    key,
+    entry,
+    quantities: quantityTexts(entry, `locations.${key}`),
+  }));
+  const active = texts.filter(({ entry }) => !entry.removed);
+  const total = (field: QuantityField) =>
     sumDecimals(
       SCALE.quantity,
-      active.map((entry) => entry[field]),
+      active.map(({ quantities }) => quantities[field]),
     );
-  const newest = entries.reduce((a, b) => (b.source.version > a.source.version ? b : a));
+  const newest = texts.reduce((a, b) => (b.entry.source.version > a.entry.source.version ? b : a)).entry;
   return {
     _id: sku,
     sku,
-    locations,
-    locationCount: entries.length,
-    totals: {
+    locations: Object.fromEntries(
+      texts.map(({ key, entry, quantities }) => [key, { ...entry, ...storedQuantities(quantities) }]),
+    ),
+    locationCount: texts.length,
+    totals: storedQuantities({
       onHand: total('onHand'),
       reserved: total('reserved'),
       safetyStock: total('safetyStock'),
       available: total('available'),
-    },
+    }),
     _meta: projectionMeta(newest.source, ctx),
+  };
+}
+
+/** The stored quantities of a document or entry as decimal strings; `where` names it in errors. */
+export function quantityTexts(
+  stored: Readonly<Record<QuantityField, unknown>>,
+  where: string,
+): Record<QuantityField, DecimalString> {
+  const text = (field: QuantityField) => decimalText(stored[field], `${where}.${field}`);
+  return {
+    onHand: text('onHand'),
+    reserved: text('reserved'),
+    safetyStock: text('safetyStock'),
+    available: text('available'),
+  };
+}
+
+function storedQuantities(quantities: Readonly<Record<QuantityField, DecimalString>>): StoredQuantities {
+  return {
+    onHand: toDecimal128(quantities.onHand),
+    reserved: toDecimal128(quantities.reserved),
+    safetyStock: toDecimal128(quantities.safetyStock),
+    available: toDecimal128(quantities.available),
   };
 }
 
@@ -325,7 +356,7 @@ export function stockEventProblem(event: CanonicalEvent): string | undefined {
   if (typeof sku !== 'string' || sku === '') return `Missing sku`;
   if (typeof location !== 'string' || location === '') return `Missing location`;
   if (typeof removed !== 'boolean') return `Invalid removed ${JSON.stringify(removed)}`;
-  for (const field of ['onHand', 'reserved', 'safetyStock', 'available'] as const) {
+  for (const field of QUANTITY_FIELDS) {
     const value = (event as InventoryEvent).payload[field];
     if (!isDecimalString(value)) return `Invalid decimal ${JSON.stringify(value)} in ${field}`;
   }
@@ -336,9 +367,8 @@ function availabilityId(event: InventoryEvent): string {
   return `${event.payload.sku}@${event.payload.location}`;
 }
 
-function normalisedQuantities(event: InventoryEvent) {
-  const quantity = (field: 'onHand' | 'reserved' | 'safetyStock' | 'available') =>
-    formatDecimal(parseDecimal(event.payload[field], field), SCALE.quantity);
+function normalisedQuantities(event: InventoryEvent): Record<QuantityField, DecimalString> {
+  const quantity = (field: QuantityField) => formatDecimal(parseDecimal(event.payload[field], field), SCALE.quantity);
   return {
     onHand: quantity('onHand'),
     reserved: quantity('reserved'),
@@ -350,7 +380,7 @@ function normalisedQuantities(event: InventoryEvent) {
 function locationEntry(event: InventoryEvent): SkuLocationEntry {
   return {
     location: event.payload.location,
-    ...normalisedQuantities(event),
+    ...storedQuantities(normalisedQuantities(event)),
     removed: event.payload.removed,
     source: sourceStamp(event),
   };

@@ -1,8 +1,12 @@
-import { type Db } from 'mongodb';
+import { type Db, type Filter, type Sort } from 'mongodb';
 import { parseWithSchema, type PipelineConfig } from '../../core/config.js';
 import { type ReadModelsReport, type StockRow } from '../../core/observability/dashboard.js';
 import { classifyMongoError } from './classify-error.js';
-import { type InventoryAvailabilityDocument, inventoryAvailabilityConfigSchema } from './inventory-availability.js';
+import {
+  type InventoryAvailabilityDocument,
+  inventoryAvailabilityConfigSchema,
+  quantityTexts,
+} from './inventory-availability.js';
 import { orderViewConfigSchema } from './order-view.js';
 import { findStalledOrders } from './stalled-orders.js';
 
@@ -87,25 +91,38 @@ export function createReadModelsSource(
   };
 }
 
+/** The flags the dashboard lists locations by. */
+export type StockFlag = 'lowStock' | 'oversold';
+
+/**
+ * The dashboard's list of flagged locations, in `_id` order; the `{flag: 1, _id: 1}` indexes of
+ * `INVENTORY_AVAILABILITY_INDEXES` serve both the filter and the order, so neither a scan nor a sort is needed.
+ * Counts use the same filter. Document totals come from the collection's metadata (`estimatedDocumentCount`).
+ */
+export function flaggedLocationsQuery(flag: StockFlag): {
+  readonly filter: Filter<InventoryAvailabilityDocument>;
+  readonly sort: Sort;
+} {
+  return { filter: { [flag]: true }, sort: { _id: 1 } };
+}
+
 async function readInventory(
   db: Db,
   collection: string,
   limit: number,
 ): Promise<NonNullable<ReadModelsReport['inventory']>> {
   const locations = db.collection<InventoryAvailabilityDocument>(collection);
-  const list = async (flag: 'lowStock' | 'oversold') =>
-    (
-      await locations
-        .find({ [flag]: true })
-        .sort({ _id: 1 })
-        .limit(limit)
-        .toArray()
-    ).map(stockRow);
+  const list = async (flag: StockFlag) => {
+    const { filter, sort } = flaggedLocationsQuery(flag);
+    return (await locations.find(filter).sort(sort).limit(limit).toArray()).map((document) =>
+      stockRow(document, collection),
+    );
+  };
   try {
     const [documents, lowStockCount, oversoldCount, lowStock, oversold] = await Promise.all([
-      locations.countDocuments({}),
-      locations.countDocuments({ lowStock: true }),
-      locations.countDocuments({ oversold: true }),
+      locations.estimatedDocumentCount(),
+      locations.countDocuments(flaggedLocationsQuery('lowStock').filter),
+      locations.countDocuments(flaggedLocationsQuery('oversold').filter),
       list('lowStock'),
       list('oversold'),
     ]);
@@ -124,21 +141,18 @@ async function readOrders(
 ): Promise<NonNullable<ReadModelsReport['orders']>> {
   let documents: number;
   try {
-    documents = await db.collection(collection).countDocuments({});
+    documents = await db.collection(collection).estimatedDocumentCount();
   } catch (error: unknown) {
-    throw classifyMongoError(error, { operation: 'countDocuments', collection }) ?? error;
+    throw classifyMongoError(error, { operation: 'estimatedDocumentCount', collection }) ?? error;
   }
   const stalled = await findStalledOrders(db, { collection, thresholds, now, limit });
   return { collection, documents, stalled, stalledLimit: limit };
 }
 
-function stockRow(document: InventoryAvailabilityDocument): StockRow {
+function stockRow(document: InventoryAvailabilityDocument, collection: string): StockRow {
   return {
     sku: document.sku,
     location: document.location,
-    onHand: document.onHand,
-    reserved: document.reserved,
-    safetyStock: document.safetyStock,
-    available: document.available,
+    ...quantityTexts(document, `${collection} ${document._id}`),
   };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent, ORDER_STATUS, type OrderEvent } from '../../core/canonical.js';
 import {
   canonicalAt,
+  dec,
   expectedSource,
   orderAccepted,
   orderDeleted,
@@ -64,10 +65,14 @@ describe('orderParts', () => {
       unitPrice: '19.99',
     });
     expect(orderParts(line)[0]!.set).toEqual({
-      'lines.1': expect.objectContaining({ quantity: '2.000', unitPrice: '19.9900', source: expectedSource(line) }),
+      'lines.1': expect.objectContaining({
+        quantity: dec('2.000'),
+        unitPrice: dec('19.9900'),
+        source: expectedSource(line),
+      }),
     });
     const [header, status] = orderParts(life.accepted);
-    expect(header!.set).toMatchObject({ customerId: 'C-42', header: { orderTotal: '59.9700' } });
+    expect(header!.set).toMatchObject({ customerId: 'C-42', header: { orderTotal: dec('59.9700') } });
     expect(status!.set).toMatchObject({ status: 'ACCEPTED', statusInfo: { status: 'ACCEPTED', erpStatus: 'A' } });
   });
 
@@ -79,7 +84,7 @@ describe('orderParts', () => {
         customerEmail: null,
         channel: 'web',
         currency: 'EUR',
-        orderTotal: '64.9000',
+        orderTotal: dec('64.9000'),
         placedAt: '2026-11-20T09:00:00',
         source: expectedSource(changed),
       },
@@ -177,6 +182,16 @@ describe('orderEventProblem', () => {
       'a missing refund id',
       { ...life.refund, payload: { ...life.refund.payload, refundId: null } },
       'Missing refundId',
+    ],
+    [
+      'a capture time that is no date',
+      { ...life.payment, payload: { ...life.payment.payload, capturedAt: '27/11/2025 09:05' } },
+      'Invalid business timestamp "27/11/2025 09:05" in capturedAt',
+    ],
+    [
+      'a missing receipt time',
+      { ...life.returned, payload: { ...life.returned.payload, receivedAt: null } },
+      'Invalid business timestamp null in receivedAt',
     ],
     [
       'a malformed position',

@@ -1,4 +1,4 @@
-import { type AnyBulkWriteOperation, type IndexDescription } from 'mongodb';
+import { type AnyBulkWriteOperation, type Decimal128, type IndexDescription } from 'mongodb';
 import { z } from 'zod';
 import {
   type CanonicalEvent,
@@ -12,6 +12,7 @@ import { formatDecimal, isDecimalString, parseDecimal, SCALE } from '../../core/
 import { type Sink, type SinkWriteOutcome } from '../../core/sink.js';
 import { bulkWriteIdempotent } from './bulk.js';
 import { ensureIndexes } from './connect.js';
+import { toDecimal128 } from './decimal128.js';
 import { type MongoSinkContext, type SinkDefinition } from './definition.js';
 import {
   fieldKey,
@@ -90,13 +91,13 @@ export const orderView = {
 /** A created `order_view` sink. */
 export type OrderViewSink = Sink;
 
-/** Header details from `OrderAccepted` or `OrderHeaderChanged`; newest wins. Money has 4 decimals. */
+/** Header details from `OrderAccepted` or `OrderHeaderChanged`; newest wins. Money is `Decimal128` with 4 decimals. */
 export type OrderHeaderEntry = {
   readonly customerId: string;
   readonly customerEmail: string | null;
   readonly channel: string;
   readonly currency: string;
-  readonly orderTotal: DecimalString;
+  readonly orderTotal: Decimal128;
   readonly placedAt: string;
   readonly source: SourceStamp;
 };
@@ -115,8 +116,8 @@ export type OrderDeletionEntry = { readonly deleted: boolean; readonly source: S
 export type OrderLineEntry = {
   readonly lineNo: number;
   readonly sku: string;
-  readonly quantity: DecimalString;
-  readonly unitPrice: DecimalString;
+  readonly quantity: Decimal128;
+  readonly unitPrice: Decimal128;
   readonly lineStatus: string;
   readonly location: string | null;
   /** The ERP deleted the line; kept as a tombstone so an older change cannot bring it back. */
@@ -126,7 +127,7 @@ export type OrderLineEntry = {
 
 export type OrderPaymentEntry = {
   readonly paymentId: string;
-  readonly amount: DecimalString;
+  readonly amount: Decimal128;
   readonly currency: string;
   readonly pspReference: string | null;
   readonly capturedAt: string;
@@ -152,7 +153,7 @@ export type OrderReturnEntry = {
 export type OrderRefundEntry = {
   readonly refundId: string;
   readonly rmaNumber: string | null;
-  readonly amount: DecimalString;
+  readonly amount: Decimal128;
   readonly currency: string;
   readonly completedAt: string;
   readonly source: SourceStamp;
@@ -167,6 +168,8 @@ export type MilestoneName = (typeof MILESTONES)[number];
 export type MilestoneEntry = {
   /** The business timestamp, as the ERP holds it (placedAt, capturedAt, shippedAt, receivedAt, completedAt). */
   readonly at: string;
+  /** `at` as an instant, which MongoDB compares and indexes (the `stalled` queries range over it). */
+  readonly time: Date;
   /** The payment, shipment, RMA or refund id; null for `accepted`. */
   readonly ref: string | null;
   /** Its `committedAt` is the source commit time, its `eventId` the event's. */
@@ -200,11 +203,24 @@ export type OrderViewDocument = {
   readonly _meta?: ProjectionMeta;
 };
 
-/** The indexes agents look orders up by; the order number is `_id`. */
+/**
+ * The indexes agents look orders up by (the order number is `_id`), and the two the stalled-order queries range over
+ * (see `stalled-orders.ts`).
+ */
 export const ORDER_VIEW_INDEXES: readonly IndexDescription[] = [
   { key: { customerId: 1 }, name: 'customerId_1' },
   { key: { trackingNumbers: 1 }, name: 'trackingNumbers_1' },
   { key: { status: 1 }, name: 'status_1' },
+  {
+    key: {
+      'milestones.shipped.time': 1,
+      'milestones.paymentCaptured.time': 1,
+      status: 1,
+      'milestones.accepted.time': 1,
+    },
+    name: 'stalled_awaiting_payment_or_shipment',
+  },
+  { key: { 'milestones.returnReceived.time': 1, status: 1 }, name: 'stalled_awaiting_refund' },
 ];
 
 /**
@@ -380,7 +396,9 @@ export function orderParts(event: OrderEvent): OrderPart[] {
       event,
     });
   const milestone = (name: MilestoneName, at: string, ref: string | null) =>
-    add(`milestones.${name}`, 'earliest', { [`milestones.${name}`]: { at, ref, source } satisfies MilestoneEntry });
+    add(`milestones.${name}`, 'earliest', {
+      [`milestones.${name}`]: { at, time: new Date(Date.parse(at)), ref, source } satisfies MilestoneEntry,
+    });
 
   switch (event.meta.eventType) {
     case 'OrderAccepted': {
@@ -417,7 +435,7 @@ export function orderParts(event: OrderEvent): OrderPart[] {
       const line: OrderLineEntry = {
         lineNo: p.lineNo,
         sku: p.sku,
-        quantity: formatDecimal(parseDecimal(p.quantity, 'quantity'), SCALE.quantity),
+        quantity: toDecimal128(formatDecimal(parseDecimal(p.quantity, 'quantity'), SCALE.quantity)),
         unitPrice: money(p.unitPrice),
         lineStatus: p.lineStatus,
         location: p.location,
@@ -480,6 +498,15 @@ export function orderParts(event: OrderEvent): OrderPart[] {
   return parts;
 }
 
+/** The payload field each milestone's `at` comes from. */
+const MILESTONE_TIMESTAMPS: Partial<Record<OrderEvent['meta']['eventType'], string>> = {
+  OrderAccepted: 'placedAt',
+  PaymentCaptured: 'capturedAt',
+  ShipmentDispatched: 'shippedAt',
+  ReturnReceived: 'receivedAt',
+  RefundCompleted: 'completedAt',
+};
+
 /** What is wrong with an event for this sink, or `undefined`. */
 export function orderEventProblem(event: CanonicalEvent): string | undefined {
   if (!(ORDER_VIEW_INPUT as readonly string[]).includes(event.meta.eventType)) {
@@ -505,6 +532,13 @@ export function orderEventProblem(event: CanonicalEvent): string | undefined {
   const type = event.meta.eventType as OrderEvent['meta']['eventType'];
   for (const field of decimals[type] ?? []) {
     if (!isDecimalString(payload[field])) return `Invalid decimal ${JSON.stringify(payload[field])} in ${field}`;
+  }
+  const milestoneAt = MILESTONE_TIMESTAMPS[type];
+  if (milestoneAt !== undefined) {
+    const at = payload[milestoneAt];
+    if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) {
+      return `Invalid business timestamp ${JSON.stringify(at)} in ${milestoneAt}`;
+    }
   }
   const id = ids[type];
   if (id !== undefined && !nonEmpty(payload[id])) return `Missing ${id}`;
@@ -586,8 +620,9 @@ function status(value: OrderStatus, erpStatus: string | null, source: SourceStam
   return { status: value, erpStatus, source };
 }
 
-function money(value: DecimalString): DecimalString {
-  return formatDecimal(parseDecimal(value, 'amount'), SCALE.money);
+/** An amount as stored: `Decimal128` with 4 decimals. */
+function money(value: DecimalString): Decimal128 {
+  return toDecimal128(formatDecimal(parseDecimal(value, 'amount'), SCALE.money));
 }
 
 function nonEmpty(value: unknown): boolean {

@@ -1,5 +1,5 @@
 import { type Db } from 'mongodb';
-import { type InventoryAvailabilityDocument } from './inventory-availability.js';
+import { type InventoryAvailabilityDocument, quantityTexts } from './inventory-availability.js';
 import { MILESTONES, type OrderViewDocument } from './order-view.js';
 
 /** One line of inventory availability, as a person reads it. */
@@ -39,16 +39,19 @@ export async function readModelSnapshot(db: Db, limit = 20): Promise<ReadModelSn
     .toArray();
   const orders = await db.collection<OrderViewDocument>('order_view').find().sort({ _id: 1 }).limit(limit).toArray();
   return {
-    availability: availability.map((doc) => ({
-      sku: doc.sku,
-      location: doc.location,
-      onHand: doc.onHand,
-      reserved: doc.reserved,
-      available: doc.available,
-      flags: [doc.removed && 'removed', doc.lowStock && 'low', doc.oversold && 'oversold'].filter(
-        (flag): flag is string => typeof flag === 'string',
-      ),
-    })),
+    availability: availability.map((doc) => {
+      const { onHand, reserved, available } = quantityTexts(doc, `inventory_availability ${doc._id}`);
+      return {
+        sku: doc.sku,
+        location: doc.location,
+        onHand,
+        reserved,
+        available,
+        flags: [doc.removed && 'removed', doc.lowStock && 'low', doc.oversold && 'oversold'].filter(
+          (flag): flag is string => typeof flag === 'string',
+        ),
+      };
+    }),
     orders: orders.map((doc) => ({
       orderNumber: doc.orderNumber,
       status: doc.deleted ? 'DELETED' : (doc.status ?? 'UNKNOWN'),

@@ -1,6 +1,7 @@
 import { type Db, type Filter } from 'mongodb';
 import { type BalanceKey, type ReconcileView, type ViewBalance, type ViewOrder } from '../../core/reconcile.js';
 import { classifyMongoError } from './classify-error.js';
+import { decimalText } from './decimal128.js';
 import { type InventoryAvailabilityDocument } from './inventory-availability.js';
 import { type OrderViewDocument } from './order-view.js';
 
@@ -34,14 +35,17 @@ export function createReconcileView(db: Db, collections: ReconcileViewCollection
           .limit(limit)
           .toArray(),
       );
-      return documents.map((document): ViewBalance => ({
-        sku: document.sku,
-        location: document.location,
-        onHand: document.onHand,
-        reserved: document.reserved,
-        safetyStock: document.safetyStock,
-        removed: document.removed === true,
-      }));
+      return documents.map((document): ViewBalance => {
+        const where = `${name} ${document.sku}@${document.location}`;
+        return {
+          sku: document.sku,
+          location: document.location,
+          onHand: decimalText(document.onHand, `${where}.onHand`),
+          reserved: decimalText(document.reserved, `${where}.reserved`),
+          safetyStock: decimalText(document.safetyStock, `${where}.safetyStock`),
+          removed: document.removed === true,
+        };
+      });
     },
     async orderPage(after, limit) {
       if (collections.orders === null) return [];

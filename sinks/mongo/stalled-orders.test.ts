@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../core/errors.js';
+import { dec } from '../testing.js';
 import { type SourceStamp } from './guard.js';
 import { type MilestoneEntry, type OrderRefundEntry, type OrderReturnEntry } from './order-view.js';
 import {
@@ -25,7 +26,12 @@ function ago(ms: number): string {
   return `${local}0000+01:00`;
 }
 
-const milestone = (at: string, ref: string | null = null): MilestoneEntry => ({ at, ref, source });
+const milestone = (at: string, ref: string | null = null): MilestoneEntry => ({
+  at,
+  time: new Date(Date.parse(at)),
+  ref,
+  source,
+});
 const returned = (rmaNumber: string, receivedAt: string): OrderReturnEntry => ({
   rmaNumber,
   reason: null,
@@ -35,7 +41,7 @@ const returned = (rmaNumber: string, receivedAt: string): OrderReturnEntry => ({
 const refund = (refundId: string, rmaNumber: string | null, completedAt: string): OrderRefundEntry => ({
   refundId,
   rmaNumber,
-  amount: '1.0000',
+  amount: dec('1.0000'),
   currency: 'EUR',
   completedAt,
   source,

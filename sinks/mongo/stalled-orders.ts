@@ -1,5 +1,5 @@
 import { type Db, type Filter } from 'mongodb';
-import { ORDER_STATUS } from '../../core/canonical.js';
+import { ORDER_STATUS, type OrderStatus } from '../../core/canonical.js';
 import { DecodeError } from '../../core/errors.js';
 import { classifyMongoError } from './classify-error.js';
 import { type OrderViewDocument } from './order-view.js';
@@ -49,31 +49,56 @@ export type FindStalledOrdersOptions = {
   readonly batchSize?: number;
 };
 
-const FINISHED_STATUSES: readonly string[] = [ORDER_STATUS.cancelled, ORDER_STATUS.closed];
+const FINISHED_STATUSES: readonly OrderStatus[] = [ORDER_STATUS.cancelled, ORDER_STATUS.closed];
+
+/** One state's server-side query: its filter at `now` and the index meant to serve it (of `ORDER_VIEW_INDEXES`). */
+export type StalledQuery = { readonly filter: Filter<OrderViewDocument>; readonly index: string };
 
 /**
- * The server-side part of the query: live orders (not deleted, cancelled or
- * closed) that reached a milestone something waits on. Ages are judged in
- * code, because business timestamps carry their own offsets and do not
- * compare as strings.
+ * The server-side part of the search for one waiting state: live orders (not cancelled or closed) that reached the
+ * milestone the state waits from before `now − threshold`, and not the milestone that ends the wait where one does.
+ * Each ranges over an index on the milestones' `time` (`index`), so the server reads only orders old enough to be
+ * stalled, never the collection; the query planner picks it, as it bounds more of the filter than any other. The
+ * code then judges each wait exactly ({@link classifyStalledOrder}). `{field: null}` matches a missing milestone,
+ * and the index serves it.
+ *
+ * Awaiting refund ranges over the first return's time (the earliest by source order): an order with a return
+ * received before the cutoff has it there, unless the ERP entered a return later than another that it received
+ * earlier. Its candidates include orders whose returns were all refunded, until the ERP closes the order; the code
+ * drops them. Documents written before milestones had `time` are found once `cdc-sync rebuild --swap` rewrote them.
  */
-export const STALLED_CANDIDATES: Filter<OrderViewDocument> = {
-  deleted: { $ne: true },
-  status: { $nin: [...FINISHED_STATUSES] as OrderViewDocument['status'][] },
-  $or: [
-    { 'milestones.accepted': { $exists: true } },
-    { 'milestones.paymentCaptured': { $exists: true } },
-    { 'milestones.returnReceived': { $exists: true } },
-  ],
-};
+export function stalledQuery(state: StalledState, thresholds: StalledThresholds, now: Date): StalledQuery {
+  const before = { $lt: new Date(now.getTime() - thresholds[state]) };
+  const live = { status: { $nin: [...FINISHED_STATUSES] }, deleted: { $ne: true } };
+  const filters: Record<StalledState, StalledQuery> = {
+    awaitingPayment: {
+      filter: {
+        'milestones.shipped.time': null,
+        'milestones.paymentCaptured.time': null,
+        'milestones.accepted.time': before,
+        ...live,
+      },
+      index: 'stalled_awaiting_payment_or_shipment',
+    },
+    awaitingShipment: {
+      filter: { 'milestones.shipped.time': null, 'milestones.paymentCaptured.time': before, ...live },
+      index: 'stalled_awaiting_payment_or_shipment',
+    },
+    awaitingRefund: {
+      filter: { 'milestones.returnReceived.time': before, ...live },
+      index: 'stalled_awaiting_refund',
+    },
+  };
+  return filters[state];
+}
 
 const PROJECTION = { orderNumber: 1, status: 1, deleted: 1, milestones: 1, returns: 1, refunds: 1 } as const;
 
 /**
  * Lists the stalled orders of the order view at `now`, oldest wait first
- * (ties by order number, state and ref). Reads the collection with a cursor
- * and keeps only stalled rows (at most `limit` of them), so memory does not
- * grow with the collection. The result does not depend on document order.
+ * (ties by order number, state and ref). Reads each state's candidates
+ * ({@link stalledQuery}) with a cursor and keeps only stalled rows (at most
+ * `limit` of them), so memory does not grow with the collection. The result does not depend on document order.
  *
  * Throws a `DecodeError` naming the order and field for a business timestamp
  * that is not a date, and a `SinkWriteError` (retriable when MongoDB is
@@ -84,24 +109,25 @@ export async function findStalledOrders(db: Db, options: FindStalledOrdersOption
   if (!(limit >= 1)) throw new RangeError(`Invalid limit ${options.limit}; expected a positive whole number`);
   const nowMs = options.now.getTime();
   const kept: StalledOrder[] = [];
-  const cursor = db
-    .collection<OrderViewDocument>(options.collection)
-    .find(STALLED_CANDIDATES, { projection: PROJECTION, batchSize: options.batchSize ?? 500 });
-  try {
-    for await (const document of cursor) {
-      for (const row of classifyStalledOrder(
-        document as StalledOrderSource,
-        options.thresholds,
-        nowMs,
-        options.collection,
-      )) {
-        insertSorted(kept, row, limit);
+  const orders = db.collection<OrderViewDocument>(options.collection);
+  for (const state of STALLED_STATES) {
+    const { filter } = stalledQuery(state, options.thresholds, options.now);
+    const cursor = orders.find(filter, { projection: PROJECTION, batchSize: options.batchSize ?? 500 });
+    try {
+      for await (const document of cursor) {
+        const rows = classifyStalledOrder(
+          document as StalledOrderSource,
+          options.thresholds,
+          nowMs,
+          options.collection,
+        );
+        for (const row of rows) if (row.state === state) insertSorted(kept, row, limit);
       }
+    } catch (error: unknown) {
+      throw classifyMongoError(error, { operation: 'find', collection: options.collection }) ?? error;
+    } finally {
+      await cursor.close();
     }
-  } catch (error: unknown) {
-    throw classifyMongoError(error, { operation: 'find', collection: options.collection }) ?? error;
-  } finally {
-    await cursor.close();
   }
   return kept;
 }

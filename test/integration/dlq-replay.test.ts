@@ -12,7 +12,7 @@ import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { silentProgress } from '../../cli/progress.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';
-import { canonicalAt } from '../../sinks/testing.js';
+import { canonicalAt, dec } from '../../sinks/testing.js';
 import { writeConfigFile } from './config-file.js';
 import { uniqueName } from './services.js';
 import {
@@ -183,7 +183,7 @@ describe('cdc-sync dlq list, show and replay after a stage was fixed in config',
       status: 'SHIPPED',
       statusInfo: { status: 'SHIPPED', erpStatus: 'SH' },
       // The raise to 52.50 came with the dead-lettered change.
-      header: { orderTotal: '48.2300' },
+      header: { orderTotal: dec('48.2300') },
     });
   });
 
@@ -300,7 +300,7 @@ describe('cdc-sync dlq list, show and replay after a stage was fixed in config',
       // The status change to PICKING is older than the shipment's and changes nothing.
       status: 'SHIPPED',
       statusInfo: { status: 'SHIPPED', erpStatus: 'SH' },
-      header: { orderTotal: '52.5000' },
+      header: { orderTotal: dec('52.5000') },
     });
     const codec = createCanonicalRegistryCodec({
       registryUrl: fixed.schemaRegistry.url,
@@ -396,7 +396,7 @@ describe('cdc-sync dlq list, show and replay after a stage was fixed in config',
       const summary = await replay('--stage', 'order_view');
       expect(counts(summary)).toEqual({ ...NOTHING, read: 2, replayed: 1, reapplied: 1, notSelected: 1 });
       expect(await order('SO-DLQ-1')).toMatchObject({
-        payments: { 'PAY-DLQ-1': { amount: '52.5000', capturedAt: '2025-11-27T09:05:00.0000000+01:00' } },
+        payments: { 'PAY-DLQ-1': { amount: dec('52.5000'), capturedAt: '2025-11-27T09:05:00.0000000+01:00' } },
         milestones: { paymentCaptured: { ref: 'PAY-DLQ-1' } },
         status: 'SHIPPED',
       });

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePipelineConfig } from '../../core/config.js';
 import { createOpsQueries, createReadModelsSource } from '../../sinks/mongo/ops-queries.js';
 import { services, uniqueName } from './services.js';
+import { dec } from '../../sinks/testing.js';
 
 const HOUR = 3_600_000;
 const now = new Date('2025-12-01T12:00:00.000Z');
@@ -15,10 +16,10 @@ function location(sku: string, where: string, available: string, flags: { lowSto
     _id: `${sku}@${where}`,
     sku,
     location: where,
-    onHand: '10.000',
-    reserved: '2.000',
-    safetyStock: '1.000',
-    available,
+    onHand: dec('10.000'),
+    reserved: dec('2.000'),
+    safetyStock: dec('1.000'),
+    available: dec(available),
     removed: false,
     ...flags,
   };
@@ -34,8 +35,10 @@ function order(orderNumber: string, placedAt: string, capturedAt?: string) {
     returns: {},
     refunds: {},
     milestones: {
-      accepted: { at: placedAt, ref: null },
-      ...(capturedAt === undefined ? {} : { paymentCaptured: { at: capturedAt, ref: 'PAY-1' } }),
+      accepted: { at: placedAt, time: new Date(placedAt), ref: null },
+      ...(capturedAt === undefined
+        ? {}
+        : { paymentCaptured: { at: capturedAt, time: new Date(capturedAt), ref: 'PAY-1' } }),
     },
   };
 }

@@ -19,6 +19,7 @@ import {
   waitCaughtUp,
   waitPipelineCaughtUp,
 } from './pipeline-harness.js';
+import { dec } from '../../sinks/testing.js';
 
 const config = isolatedPipelineConfig();
 const kafka = kafkaFor(config);
@@ -173,7 +174,7 @@ describe('the pipeline end to end: fixture producer → Kafka → transforms →
         channel: 'WEB',
         currency: 'EUR',
         // Raised from 48.2300 by a header update after placement (OrderHeaderChanged).
-        orderTotal: '64.7300',
+        orderTotal: dec('64.7300'),
         placedAt: '2025-11-27T09:00:00.0000000+01:00',
       },
       statusInfo: { status: 'SHIPPED', erpStatus: 'SH' },
@@ -186,13 +187,13 @@ describe('the pipeline end to end: fixture producer → Kafka → transforms →
         unitPrice,
       })),
     ).toEqual([
-      { lineNo: 1, sku: 'TSHIRT-ORG-BLK-M', quantity: '2.000', unitPrice: '19.9900' },
-      { lineNo: 2, sku: 'MUG-STONE-350', quantity: '3.000', unitPrice: '8.2500' },
+      { lineNo: 1, sku: 'TSHIRT-ORG-BLK-M', quantity: dec('2.000'), unitPrice: dec('19.9900') },
+      { lineNo: 2, sku: 'MUG-STONE-350', quantity: dec('3.000'), unitPrice: dec('8.2500') },
     ]);
     expect(Object.keys(order!['payments'] as object)).toEqual(['4200000000000000002']);
     expect(order!['payments']).toMatchObject({
       '4200000000000000002': {
-        amount: '64.7300',
+        amount: dec('64.7300'),
         currency: 'EUR',
         pspReference: 'psp_cap_Q7m1Zt',
         capturedAt: '2025-11-27T17:45:09.0000000+01:00',
@@ -210,7 +211,7 @@ describe('the pipeline end to end: fixture producer → Kafka → transforms →
       'RMA-000871': { reason: 'T-shirt too small', receivedAt: '2025-12-03T10:20:00.0000000+01:00' },
     });
     expect(order!['refunds']).toMatchObject({
-      '8001': { amount: '19.9900', rmaNumber: 'RMA-000871', completedAt: '2025-12-03T12:02:00.0000000+01:00' },
+      '8001': { amount: dec('19.9900'), rmaNumber: 'RMA-000871', completedAt: '2025-12-03T12:02:00.0000000+01:00' },
     });
     expect(Object.keys(order!['milestones'] as object).sort()).toEqual([
       'accepted',
@@ -225,5 +226,5 @@ describe('the pipeline end to end: fixture producer → Kafka → transforms →
 });
 
 function totals(onHand: string, reserved: string, safetyStock: string, available: string) {
-  return { onHand, reserved, safetyStock, available };
+  return { onHand: dec(onHand), reserved: dec(reserved), safetyStock: dec(safetyStock), available: dec(available) };
 }

@@ -7,6 +7,7 @@ import { parsePipelineConfig, type PipelineConfig, sourceTopic } from '../../cor
 import { readFixtureFile, validateFixture } from '../../connectors/fixtures/fixture-file.js';
 import { createFixtureProducer, type ProduceResult } from '../../connectors/fixtures/producer.js';
 import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';
+import { dec } from '../../sinks/testing.js';
 import { services, uniqueName } from './services.js';
 
 /** A pipeline config of its own for one test: topics, groups, transactional id and database no other run uses. */
@@ -270,10 +271,10 @@ export function expectedBalance(
   const negative = available.startsWith('-');
   return {
     _id: id,
-    onHand,
-    reserved,
-    safetyStock,
-    available,
+    onHand: dec(onHand),
+    reserved: dec(reserved),
+    safetyStock: dec(safetyStock),
+    available: dec(available),
     lowStock: !removed && (negative || available === '0.000'),
     oversold: !removed && negative,
     removed,

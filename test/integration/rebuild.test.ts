@@ -1,10 +1,12 @@
-import { type Document, MongoClient } from 'mongodb';
+import { Decimal128, type Document, MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceTopic } from '../../core/config.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { silentProgress } from '../../cli/progress.js';
 import { type RebuildIo, rebuildReadModel } from '../../cli/rebuild-command.js';
+import { decimalText } from '../../sinks/mongo/decimal128.js';
+import { QUANTITY_FIELDS } from '../../sinks/mongo/inventory-availability.js';
 import { collectionExists, indexNames } from '../../sinks/mongo/rebuild.js';
 import {
   isolatedPipelineConfig,
@@ -14,6 +16,7 @@ import {
   waitCaughtUpTransactional,
 } from './pipeline-harness.js';
 import { eventually } from './erp-scenario.js';
+import { dec } from '../../sinks/testing.js';
 
 // The real pipeline builds the live read models from fixture records; `rebuild` re-consumes the canonical topics
 // into shadow collections while that pipeline keeps running, diffs them against the live ones, and swaps one in.
@@ -89,6 +92,11 @@ function stockChange(startLsn: string, fromOnHand: string, toOnHand: string) {
   };
 }
 
+/** The quantities of a location document as decimal strings, as documents before Decimal128 stored them. */
+function legacyQuantities(document: Document): Record<string, string> {
+  return Object.fromEntries(QUANTITY_FIELDS.map((field) => [field, decimalText(document[field], field)]));
+}
+
 async function onHandOf(collection: string, id: string): Promise<unknown> {
   return (
     await db()
@@ -150,9 +158,15 @@ describe('cdc-sync rebuild: blue/green rebuild of a read model while the pipelin
   it('reports exactly a difference injected into the live collection, and drops the shadows', async () => {
     const live = db().collection('inventory_availability');
     const before = await documents('inventory_availability');
-    await live.updateOne({ _id: 'COFFEE-ESP-BULK@WH-EAST' as never }, { $set: { onHand: '999.000', lowStock: true } });
+    await live.updateOne(
+      { _id: 'COFFEE-ESP-BULK@WH-EAST' as never },
+      { $set: { onHand: dec('999.000'), lowStock: true } },
+    );
     await live.deleteOne({ _id: 'ROPE-DYN-10MM@WH-EAST' as never });
     await live.insertOne({ ...before[0]!, _id: 'ZZ-NOT-IN-ERP@WH-EAST' } as never);
+    // A document as sinks wrote it before quantities were Decimal128: the same values, as decimal strings.
+    const legacy = before.find((document) => document['_id'] === 'COFFEE-ESP-BULK@ST-DOWNTOWN')!;
+    await live.updateOne({ _id: legacy['_id'] as never }, { $set: legacyQuantities(legacy) });
 
     const lines: string[] = [];
     const result = await rebuildReadModel(
@@ -163,11 +177,16 @@ describe('cdc-sync rebuild: blue/green rebuild of a read model while the pipelin
     );
 
     expect(result.diffs[0]).toMatchObject({
-      identical: before.length - 2,
+      identical: before.length - 3,
       missing: 1,
       extra: 1,
-      different: 1,
+      different: 2,
       samples: [
+        {
+          kind: 'different',
+          id: 'COFFEE-ESP-BULK@ST-DOWNTOWN',
+          paths: ['available', 'onHand', 'reserved', 'safetyStock'],
+        },
         { kind: 'different', id: 'COFFEE-ESP-BULK@WH-EAST', paths: ['lowStock', 'onHand'] },
         { kind: 'missing', id: 'ROPE-DYN-10MM@WH-EAST', paths: [] },
         { kind: 'extra', id: 'ZZ-NOT-IN-ERP@WH-EAST', paths: [] },
@@ -179,7 +198,8 @@ describe('cdc-sync rebuild: blue/green rebuild of a read model while the pipelin
       expect.arrayContaining([
         `Diff of ${byLocation!.shadow} (rebuilt, ${before.length} documents) against inventory_availability ` +
           `(live, ${before.length} documents), ignoring _meta.appliedAt and _meta.pipelineVersion: ` +
-          `${before.length - 2} identical, 1 missing in live, 1 extra in live, 1 different`,
+          `${before.length - 3} identical, 1 missing in live, 1 extra in live, 2 different`,
+        '  different: COFFEE-ESP-BULK@ST-DOWNTOWN (available, onHand, reserved, safetyStock)',
         '  different: COFFEE-ESP-BULK@WH-EAST (lowStock, onHand)',
         '  missing in live: ROPE-DYN-10MM@WH-EAST',
         '  extra in live: ZZ-NOT-IN-ERP@WH-EAST',
@@ -195,7 +215,7 @@ describe('cdc-sync rebuild: blue/green rebuild of a read model while the pipelin
       // An event after the rebuild's stop offsets: the running pipeline applies it to the old live collection.
       await produceFixtures(config, [stockChange('00000100:00000100:0001', '597.000', '700.000')]);
       await eventually(async () =>
-        expect(await onHandOf('inventory_availability', 'TSHIRT-ORG-BLK-M@WH-EAST')).toBe('700.000'),
+        expect(await onHandOf('inventory_availability', 'TSHIRT-ORG-BLK-M@WH-EAST')).toEqual(dec('700.000')),
       );
       for (const name of LIVE.inventory_availability) oldLive[name] = await documents(name);
     };
@@ -237,24 +257,32 @@ describe('cdc-sync rebuild: blue/green rebuild of a read model while the pipelin
     }
     expect(await indexNames(db(), 'inventory_availability')).toEqual([
       '_id_',
-      'lowStock_1_sku_1',
-      'oversold_1',
+      'lowStock_1__id_1',
+      'oversold_1__id_1',
       'sku_1',
     ]);
     const live = await documents('inventory_availability');
     expect(live.map((document) => document['_id'])).not.toContain('ZZ-NOT-IN-ERP@WH-EAST');
-    expect(live.find((document) => document['_id'] === 'ROPE-DYN-10MM@WH-EAST')?.['onHand']).toBe('1315.000');
-    expect(live.find((document) => document['_id'] === 'COFFEE-ESP-BULK@WH-EAST')?.['onHand']).toBe('250.250');
-    expect(live.find((document) => document['_id'] === 'TSHIRT-ORG-BLK-M@WH-EAST')?.['onHand']).toBe('700.000');
+    // The swap migrated the document with string decimals the diff test left in the old live collection.
+    const migrated = live.find((document) => document['_id'] === 'COFFEE-ESP-BULK@ST-DOWNTOWN')!;
+    expect(QUANTITY_FIELDS.map((field) => migrated[field] instanceof Decimal128)).toEqual([true, true, true, true]);
+    expect(legacyQuantities(migrated)).toEqual(
+      legacyQuantities(
+        oldLive['inventory_availability']!.find((document) => document['_id'] === 'COFFEE-ESP-BULK@ST-DOWNTOWN')!,
+      ),
+    );
+    expect(live.find((document) => document['_id'] === 'ROPE-DYN-10MM@WH-EAST')?.['onHand']).toEqual(dec('1315.000'));
+    expect(live.find((document) => document['_id'] === 'COFFEE-ESP-BULK@WH-EAST')?.['onHand']).toEqual(dec('250.250'));
+    expect(live.find((document) => document['_id'] === 'TSHIRT-ORG-BLK-M@WH-EAST')?.['onHand']).toEqual(dec('700.000'));
     const bySku = await db()
       .collection('inventory_availability_by_sku')
       .findOne({ _id: 'TSHIRT-ORG-BLK-M' as never });
-    expect(bySku?.['locations']['WH-EAST']['onHand']).toBe('700.000');
+    expect(bySku?.['locations']['WH-EAST']['onHand']).toEqual(dec('700.000'));
 
     // The pipeline keeps running on the swapped-in collection.
     await produceFixtures(config, [stockChange('00000200:00000100:0001', '700.000', '701.000')]);
     await eventually(async () =>
-      expect(await onHandOf('inventory_availability', 'TSHIRT-ORG-BLK-M@WH-EAST')).toBe('701.000'),
+      expect(await onHandOf('inventory_availability', 'TSHIRT-ORG-BLK-M@WH-EAST')).toEqual(dec('701.000')),
     );
 
     // And a fresh rebuild of everything the topics hold now finds nothing to change.
@@ -275,7 +303,14 @@ describe('cdc-sync rebuild: blue/green rebuild of a read model while the pipelin
     expect(result.diffs[0]).toMatchObject({ identical: old.length, missing: 0, extra: 0, different: 0 });
     expect(await documents(collection!.backup)).toEqual(old);
     expect((await documents('order_view')).map(withoutRunFields)).toEqual(old.map(withoutRunFields));
-    expect(await indexNames(db(), 'order_view')).toEqual(['_id_', 'customerId_1', 'status_1', 'trackingNumbers_1']);
+    expect(await indexNames(db(), 'order_view')).toEqual([
+      '_id_',
+      'customerId_1',
+      'stalled_awaiting_payment_or_shipment',
+      'stalled_awaiting_refund',
+      'status_1',
+      'trackingNumbers_1',
+    ]);
     expect(result.swap?.catchUp.applied).toBe(0);
   });
 });

@@ -6,6 +6,7 @@ import { type Sink, type SinkWriteOutcome } from '../../core/sink.js';
 import { connectMongo } from '../../sinks/mongo/connect.js';
 import { inventoryAvailability, inventoryAvailabilityConfigSchema } from '../../sinks/mongo/inventory-availability.js';
 import {
+  dec,
   canonicalAt,
   expectedMeta,
   expectedSource,
@@ -27,10 +28,10 @@ const EXPECTED_LOCATIONS = [
     _id: 'SKU-A@WH-1',
     sku: 'SKU-A',
     location: 'WH-1',
-    onHand: '120.000',
-    reserved: '20.000',
-    safetyStock: '10.000',
-    available: '90.000',
+    onHand: dec('120.000'),
+    reserved: dec('20.000'),
+    safetyStock: dec('10.000'),
+    available: dec('90.000'),
     lowStock: false,
     oversold: false,
     removed: false,
@@ -40,10 +41,10 @@ const EXPECTED_LOCATIONS = [
     _id: 'SKU-A@WH-2',
     sku: 'SKU-A',
     location: 'WH-2',
-    onHand: '12.500',
-    reserved: '7.500',
-    safetyStock: '5.000',
-    available: '0.000',
+    onHand: dec('12.500'),
+    reserved: dec('7.500'),
+    safetyStock: dec('5.000'),
+    available: dec('0.000'),
     lowStock: true,
     oversold: false,
     removed: false,
@@ -53,10 +54,10 @@ const EXPECTED_LOCATIONS = [
     _id: 'SKU-B@WH-1',
     sku: 'SKU-B',
     location: 'WH-1',
-    onHand: '3.000',
-    reserved: '8.000',
-    safetyStock: '2.000',
-    available: '-7.000',
+    onHand: dec('3.000'),
+    reserved: dec('8.000'),
+    safetyStock: dec('2.000'),
+    available: dec('-7.000'),
     lowStock: true,
     oversold: true,
     removed: false,
@@ -66,10 +67,10 @@ const EXPECTED_LOCATIONS = [
     _id: 'SKU-B@WH-2',
     sku: 'SKU-B',
     location: 'WH-2',
-    onHand: '45.250',
-    reserved: '0.000',
-    safetyStock: '5.000',
-    available: '40.250',
+    onHand: dec('45.250'),
+    reserved: dec('0.000'),
+    safetyStock: dec('5.000'),
+    available: dec('40.250'),
     lowStock: false,
     oversold: false,
     removed: false,
@@ -79,10 +80,10 @@ const EXPECTED_LOCATIONS = [
     _id: 'SKU-C@WH-1',
     sku: 'SKU-C',
     location: 'WH-1',
-    onHand: '7.000',
-    reserved: '1.000',
-    safetyStock: '2.000',
-    available: '4.000',
+    onHand: dec('7.000'),
+    reserved: dec('1.000'),
+    safetyStock: dec('2.000'),
+    available: dec('4.000'),
     lowStock: false,
     oversold: false,
     removed: false,
@@ -93,10 +94,10 @@ const EXPECTED_LOCATIONS = [
     _id: 'SKU-C@WH-2',
     sku: 'SKU-C',
     location: 'WH-2',
-    onHand: '9.000',
-    reserved: '0.000',
-    safetyStock: '1.000',
-    available: '8.000',
+    onHand: dec('9.000'),
+    reserved: dec('0.000'),
+    safetyStock: dec('1.000'),
+    available: dec('8.000'),
     lowStock: false,
     oversold: false,
     removed: true,
@@ -107,7 +108,15 @@ const EXPECTED_LOCATIONS = [
 /** A SKU document's entry for one location, as the location document above shows it. */
 function entry(event: CanonicalEvent<'StockLevelChanged'>) {
   const { location, onHand, reserved, safetyStock, available, removed } = event.payload;
-  return { location, onHand, reserved, safetyStock, available, removed, source: expectedSource(event) };
+  return {
+    location,
+    onHand: dec(onHand),
+    reserved: dec(reserved),
+    safetyStock: dec(safetyStock),
+    available: dec(available),
+    removed,
+    source: expectedSource(event),
+  };
 }
 
 const EXPECTED_SKUS = [
@@ -116,7 +125,7 @@ const EXPECTED_SKUS = [
     sku: 'SKU-A',
     locations: { 'WH-1': entry(aWh1!), 'WH-2': entry(aWh2!) },
     locationCount: 2,
-    totals: { onHand: '132.500', reserved: '27.500', safetyStock: '15.000', available: '90.000' },
+    totals: { onHand: dec('132.500'), reserved: dec('27.500'), safetyStock: dec('15.000'), available: dec('90.000') },
     _meta: expectedMeta(aWh2!),
   },
   {
@@ -124,7 +133,7 @@ const EXPECTED_SKUS = [
     sku: 'SKU-B',
     locations: { 'WH-1': entry(bWh1!), 'WH-2': entry(bWh2!) },
     locationCount: 2,
-    totals: { onHand: '48.250', reserved: '8.000', safetyStock: '7.000', available: '33.250' },
+    totals: { onHand: dec('48.250'), reserved: dec('8.000'), safetyStock: dec('7.000'), available: dec('33.250') },
     _meta: expectedMeta(bWh2!),
   },
   {
@@ -133,7 +142,7 @@ const EXPECTED_SKUS = [
     sku: 'SKU-C',
     locations: { 'WH-1': entry(cWh1!), 'WH-2': entry(cWh2Removed!) },
     locationCount: 2,
-    totals: { onHand: '7.000', reserved: '1.000', safetyStock: '2.000', available: '4.000' },
+    totals: { onHand: dec('7.000'), reserved: dec('1.000'), safetyStock: dec('2.000'), available: dec('4.000') },
     _meta: expectedMeta(cWh2Removed!),
   },
 ];
@@ -257,10 +266,10 @@ describe('inventory_availability on the MongoDB-wire server', () => {
     await sink.write([removed]);
     expect(await sink.write([late])).toEqual({ applied: 0, stale: 1, rejected: [] });
     expect(await documents(model)).toEqual({
-      locations: [expect.objectContaining({ removed: true, onHand: '10.000', _meta: expectedMeta(removed) })],
+      locations: [expect.objectContaining({ removed: true, onHand: dec('10.000'), _meta: expectedMeta(removed) })],
       skus: [
         expect.objectContaining({
-          totals: { onHand: '0.000', reserved: '0.000', safetyStock: '0.000', available: '0.000' },
+          totals: { onHand: dec('0.000'), reserved: dec('0.000'), safetyStock: dec('0.000'), available: dec('0.000') },
         }),
       ],
     });
@@ -268,13 +277,33 @@ describe('inventory_availability on the MongoDB-wire server', () => {
     const recreated = stockLevelChanged(2003, { ...level, onHand: '4.000' });
     expect(await sink.write([recreated])).toEqual({ applied: 1, stale: 0, rejected: [] });
     expect(await documents(model)).toEqual({
-      locations: [expect.objectContaining({ removed: false, onHand: '4.000', lowStock: false })],
+      locations: [expect.objectContaining({ removed: false, onHand: dec('4.000'), lowStock: false })],
       skus: [
         expect.objectContaining({
-          totals: { onHand: '4.000', reserved: '0.000', safetyStock: '0.000', available: '4.000' },
+          totals: { onHand: dec('4.000'), reserved: dec('0.000'), safetyStock: dec('0.000'), available: dec('4.000') },
         }),
       ],
     });
+  });
+
+  it('stores quantities as Decimal128, so MongoDB compares and sums them as numbers, exactly', async () => {
+    const model = freshModel();
+    await (await inventorySink(model)).write(BURST);
+    const locations = clients[0]!.db(database).collection(model.collection);
+
+    // As strings, '-7.000' < '0.000' < '4.000' < '40.250' < '8.000' < '90.000' would sort and compare wrongly.
+    const below = await locations
+      .find({ available: { $lt: dec('5') } }, { projection: { _id: 1 } })
+      .sort({ available: 1 })
+      .toArray();
+    expect(below.map((document) => document._id)).toEqual(['SKU-B@WH-1', 'SKU-A@WH-2', 'SKU-C@WH-1']);
+    const [sums] = await locations
+      .aggregate<{ onHand: unknown; available: unknown }>([
+        { $match: { removed: false } },
+        { $group: { _id: null, onHand: { $sum: '$onHand' }, available: { $sum: '$available' } } },
+      ])
+      .toArray();
+    expect(sums).toEqual({ _id: null, onHand: dec('187.750'), available: dec('127.250') });
   });
 
   it('sums totals exactly, where binary floating point would not', async () => {
@@ -284,7 +313,7 @@ describe('inventory_availability on the MongoDB-wire server', () => {
     await (await inventorySink(model)).write([level(3001, 'WH-1', '0.100'), level(3002, 'WH-2', '0.200')]);
 
     expect((await documents(model)).skus[0]).toMatchObject({
-      totals: { onHand: '0.300', available: '0.300' },
+      totals: { onHand: dec('0.300'), available: dec('0.300') },
     });
   });
 
@@ -308,7 +337,7 @@ describe('inventory_availability on the MongoDB-wire server', () => {
 
     const [sku] = (await documents(model)).skus;
     expect(Object.keys(sku!['locations'] as object).sort()).toEqual(['WH%252E1', 'WH%2E1']);
-    expect(sku!['totals']).toMatchObject({ onHand: '2.000' });
+    expect(sku!['totals']).toMatchObject({ onHand: dec('2.000') });
   });
 
   it('rejects a move it can never apply and applies the rest of the batch', async () => {
@@ -339,7 +368,7 @@ describe('inventory_availability on the MongoDB-wire server', () => {
     const locations = clients[0]!.db(database).collection(model.collection);
 
     const names = (await locations.listIndexes().toArray()).map((index) => index.name as string).sort();
-    expect(names).toEqual(['_id_', 'lowStock_1_sku_1', 'oversold_1', 'sku_1']);
+    expect(names).toEqual(['_id_', 'lowStock_1__id_1', 'oversold_1__id_1', 'sku_1']);
     expect(await locations.countDocuments({ lowStock: true, sku: 'SKU-B' })).toBe(1);
     expect(await locations.countDocuments({ oversold: true })).toBe(1);
   });

@@ -6,6 +6,7 @@ import { type Sink, type SinkWriteOutcome } from '../../core/sink.js';
 import { connectMongo } from '../../sinks/mongo/connect.js';
 import { orderView, orderViewConfigSchema } from '../../sinks/mongo/order-view.js';
 import {
+  dec,
   canonicalAt,
   expectedMeta,
   expectedSource,
@@ -43,7 +44,7 @@ function expectedOrder(life: OrderLifecycle, orderNumber: string) {
       customerEmail: 'ada@example.com',
       channel: 'web',
       currency: 'EUR',
-      orderTotal: '59.9700',
+      orderTotal: dec('59.9700'),
       placedAt: '2026-11-20T09:00:00',
       source: expectedSource(life.accepted),
     },
@@ -53,8 +54,8 @@ function expectedOrder(life: OrderLifecycle, orderNumber: string) {
       '1': {
         lineNo: 1,
         sku: 'SKU-A',
-        quantity: '1.000',
-        unitPrice: '19.9900',
+        quantity: dec('1.000'),
+        unitPrice: dec('19.9900'),
         lineStatus: 'ALLOCATED',
         location: 'WH-1',
         removed: false,
@@ -63,8 +64,8 @@ function expectedOrder(life: OrderLifecycle, orderNumber: string) {
       '2': {
         lineNo: 2,
         sku: 'SKU-B',
-        quantity: '1.000',
-        unitPrice: '19.9900',
+        quantity: dec('1.000'),
+        unitPrice: dec('19.9900'),
         lineStatus: 'OPEN',
         location: 'WH-1',
         removed: false,
@@ -74,7 +75,7 @@ function expectedOrder(life: OrderLifecycle, orderNumber: string) {
     payments: {
       'PAY-1': {
         paymentId: 'PAY-1',
-        amount: '59.9700',
+        amount: dec('59.9700'),
         currency: 'EUR',
         pspReference: 'psp-8841',
         capturedAt: '2026-11-20T09:05:00',
@@ -103,18 +104,43 @@ function expectedOrder(life: OrderLifecycle, orderNumber: string) {
       'RF-9': {
         refundId: 'RF-9',
         rmaNumber: 'RMA-7',
-        amount: '19.9900',
+        amount: dec('19.9900'),
         currency: 'EUR',
         completedAt: '2026-11-26T08:00:00',
         source: expectedSource(life.refund),
       },
     },
     milestones: {
-      accepted: { at: '2026-11-20T09:00:00', ref: null, source: expectedSource(life.accepted) },
-      paymentCaptured: { at: '2026-11-20T09:05:00', ref: 'PAY-1', source: expectedSource(life.payment) },
-      shipped: { at: '2026-11-21T14:00:00', ref: 'SHP-1', source: expectedSource(life.shipment) },
-      returnReceived: { at: '2026-11-25T10:00:00', ref: 'RMA-7', source: expectedSource(life.returned) },
-      refunded: { at: '2026-11-26T08:00:00', ref: 'RF-9', source: expectedSource(life.refund) },
+      accepted: {
+        at: '2026-11-20T09:00:00',
+        time: new Date('2026-11-20T09:00:00'),
+        ref: null,
+        source: expectedSource(life.accepted),
+      },
+      paymentCaptured: {
+        at: '2026-11-20T09:05:00',
+        time: new Date('2026-11-20T09:05:00'),
+        ref: 'PAY-1',
+        source: expectedSource(life.payment),
+      },
+      shipped: {
+        at: '2026-11-21T14:00:00',
+        time: new Date('2026-11-21T14:00:00'),
+        ref: 'SHP-1',
+        source: expectedSource(life.shipment),
+      },
+      returnReceived: {
+        at: '2026-11-25T10:00:00',
+        time: new Date('2026-11-25T10:00:00'),
+        ref: 'RMA-7',
+        source: expectedSource(life.returned),
+      },
+      refunded: {
+        at: '2026-11-26T08:00:00',
+        time: new Date('2026-11-26T08:00:00'),
+        ref: 'RF-9',
+        source: expectedSource(life.refund),
+      },
     },
     _meta: expectedMeta(life.refund),
   };
@@ -310,7 +336,12 @@ describe('order_view on the MongoDB-wire server', () => {
     const [order] = (await documents(collection)) as { milestones: unknown; trackingNumbers: unknown }[];
 
     expect(order!.milestones).toEqual({
-      shipped: { at: '2026-11-21T14:00:00', ref: 'SHP-1', source: expectedSource(early) },
+      shipped: {
+        at: '2026-11-21T14:00:00',
+        time: new Date('2026-11-21T14:00:00'),
+        ref: 'SHP-1',
+        source: expectedSource(early),
+      },
     });
     expect(order!.trackingNumbers).toEqual(['AA-1', 'ZZ-2']);
   });
@@ -374,7 +405,7 @@ describe('order_view on the MongoDB-wire server', () => {
         customerEmail: 'ada.l@example.com',
         channel: 'web',
         currency: 'EUR',
-        orderTotal: '64.7300',
+        orderTotal: dec('64.7300'),
         placedAt: '2026-11-20T09:00:00',
         source: expectedSource(repriced),
       },
@@ -385,7 +416,14 @@ describe('order_view on the MongoDB-wire server', () => {
       shipments: {},
       returns: {},
       refunds: {},
-      milestones: { accepted: { at: '2026-11-20T09:00:00', ref: null, source: expectedSource(accepted) } },
+      milestones: {
+        accepted: {
+          at: '2026-11-20T09:00:00',
+          time: new Date('2026-11-20T09:00:00'),
+          ref: null,
+          source: expectedSource(accepted),
+        },
+      },
       _meta: expectedMeta(repriced),
     };
 
@@ -464,7 +502,14 @@ describe('order_view on the MongoDB-wire server', () => {
     const orders = clients[0]!.db(database).collection(collection);
 
     const names = (await orders.listIndexes().toArray()).map((index) => index.name as string).sort();
-    expect(names).toEqual(['_id_', 'customerId_1', 'status_1', 'trackingNumbers_1']);
+    expect(names).toEqual([
+      '_id_',
+      'customerId_1',
+      'stalled_awaiting_payment_or_shipment',
+      'stalled_awaiting_refund',
+      'status_1',
+      'trackingNumbers_1',
+    ]);
     expect(await orders.countDocuments({ trackingNumbers: '00340434161094042557' })).toBe(2);
     expect(await orders.countDocuments({ customerId: 'C-42', status: 'SHIPPED' })).toBe(2);
   });

@@ -12,6 +12,7 @@ import {
 import { findStalledOrders, type StalledOrder } from '../../sinks/mongo/stalled-orders.js';
 import { writeConfigFile } from './config-file.js';
 import { isolatedPipelineConfig } from './pipeline-harness.js';
+import { dec } from '../../sinks/testing.js';
 
 // `findStalledOrders` and `cdc-sync stalled` against a crafted order view on the real MongoDB-wire server.
 
@@ -38,7 +39,12 @@ const source = {
   committedAt: 0,
   correlationId: 'c',
 } as unknown as SourceStamp;
-const milestone = (at: string, ref: string | null = null): MilestoneEntry => ({ at, ref, source });
+const milestone = (at: string, ref: string | null = null): MilestoneEntry => ({
+  at,
+  time: new Date(Date.parse(at)),
+  ref,
+  source,
+});
 
 /** An order view document as the sink writes it, with only the parts a case needs. */
 function view(
@@ -63,7 +69,7 @@ function view(
       {
         refundId: id,
         rmaNumber: rma,
-        amount: '5.0000',
+        amount: dec('5.0000'),
         currency: 'EUR',
         completedAt: at,
         source,
