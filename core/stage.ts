@@ -47,3 +47,63 @@ export type TransformDefinition<S extends z.ZodType = z.ZodType> = {
 export const emit = (...events: readonly CanonicalEvent[]): StageResult => ({ kind: 'emit', events });
 export const skip = (reason: string): StageResult => ({ kind: 'skip', reason });
 export const fail = (error: TransformError): StageResult => ({ kind: 'fail', error });
+
+/** What {@link defineStage} hands a stage's `create`: the runner's context and the stage's own name. */
+export type StageSetup<N extends string = string> = StageContext & { readonly name: N };
+
+/** One stage, declared once: see {@link defineStage}. */
+export type StageSpec<S extends z.ZodType, N extends string> = {
+  /** snake_case registry key, equal to the file name in kebab-case. */
+  readonly name: N;
+  /** One line for the generated docs and the dashboard. */
+  readonly summary: string;
+  /** Logical ERP tables it reads (`SalesOrderHeader`). */
+  readonly tables: readonly string[];
+  /** Canonical event types it may emit. */
+  readonly output: readonly CanonicalEventType[];
+  /** Its settings under `transforms.<name>`; every key described and defaulted. */
+  readonly config: S;
+  /**
+   * Returns the function applied to each change, for one parsed config. Called once per pipeline, so work that
+   * depends only on the config (lookup tables, parsed maps) is done here; the returned function must be pure.
+   */
+  create(config: z.output<S>, stage: StageSetup<N>): (change: ChangeEvent) => StageResult;
+};
+
+/** A stage's definition whose `name` is its literal registry key. */
+export type NamedTransformDefinition<
+  S extends z.ZodType = z.ZodType,
+  N extends string = string,
+> = TransformDefinition<S> & {
+  readonly name: N;
+};
+
+/**
+ * Declares a stage with one name and one declaration: `defineStage({ name, summary, tables, output, config, create })`
+ * gives the {@link TransformDefinition} the registry and the runner use, with the stage's name passed to `create`
+ * (for error messages) instead of repeated.
+ */
+export function defineStage<S extends z.ZodType, const N extends string>(
+  spec: StageSpec<S, N>,
+): NamedTransformDefinition<S, N> {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    input: { tables: spec.tables },
+    output: spec.output,
+    configSchema: spec.config,
+    create: (config, ctx) => ({ name: spec.name, apply: spec.create(config, { ...ctx, name: spec.name }) }),
+  };
+}
+
+/** The registry of `definitions`, keyed by each one's name; throws on a name given twice. */
+export function stageRegistry<const D extends readonly NamedTransformDefinition[]>(
+  ...definitions: D
+): { readonly [K in D[number] as K['name']]: K } {
+  const registry: Record<string, NamedTransformDefinition> = {};
+  for (const definition of definitions) {
+    if (definition.name in registry) throw new Error(`Two stages are named ${definition.name}`);
+    registry[definition.name] = definition;
+  }
+  return registry as { readonly [K in D[number] as K['name']]: K };
+}

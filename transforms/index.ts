@@ -1,4 +1,4 @@
-import { type TransformDefinition } from '../core/stage.js';
+import { stageRegistry } from '../core/stage.js';
 import { shipmentDispatched } from './fulfilment/shipment-dispatched.js';
 import { stockLevel } from './inventory/stock-level.js';
 import { orderHeader } from './orders/order-header.js';
@@ -8,21 +8,20 @@ import { refundCompleted } from './refunds/refund-completed.js';
 import { returnReceived } from './returns/return-received.js';
 
 /**
- * Every transform, by registry key. A key is snake_case and names its file in
- * kebab-case (`stock_level` ↔ `inventory/stock-level.ts`); `index.test.ts`
- * checks that, and that each entry has a summary, a config schema whose
- * defaults parse from `{}`, declared outputs and a test beside its file.
- * Adding a transform is one file, its test and one line here (see README.md).
+ * Every transform, by registry key: each definition's `name` (see `defineStage`). A key is snake_case and names its
+ * file in kebab-case (`stock_level` ↔ `inventory/stock-level.ts`); `index.test.ts` checks that, and that each entry
+ * has a summary, a config schema whose defaults parse from `{}`, declared outputs and a test beside its file. Adding
+ * a transform is one file, its test and one entry here (see README.md).
  */
-export const transforms = {
-  stock_level: stockLevel,
-  order_header: orderHeader,
-  order_line: orderLine,
-  payment_captured: paymentCaptured,
-  shipment_dispatched: shipmentDispatched,
-  return_received: returnReceived,
-  refund_completed: refundCompleted,
-} as const satisfies Readonly<Record<string, TransformDefinition>>;
+export const transforms = stageRegistry(
+  stockLevel,
+  orderHeader,
+  orderLine,
+  paymentCaptured,
+  shipmentDispatched,
+  returnReceived,
+  refundCompleted,
+);
 
 /** A registry key, e.g. `stock_level`. */
 export type TransformName = keyof typeof transforms;

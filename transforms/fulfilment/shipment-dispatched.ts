@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { type ChangeEvent } from '../../core/envelope.js';
-import { type Stage, type StageContext, type StageResult, type TransformDefinition } from '../../core/stage.js';
+import { defineStage } from '../../core/stage.js';
 import { COLUMN } from '../rows.js';
 import { emitOnArrival } from '../transitions.js';
 
@@ -25,23 +24,16 @@ export type ShipmentDispatchedConfig = z.output<typeof shipmentDispatchedConfigS
  * (nullable while packing): the canonical event requires them, so a shipped
  * row without them fails rather than publish a dispatch nobody can track.
  */
-export const shipmentDispatched = {
+export const shipmentDispatched = defineStage({
   name: 'shipment_dispatched',
   summary: 'Shipment rows reaching SH become ShipmentDispatched',
-  input: { tables: ['Shipment'] },
+  tables: ['Shipment'],
   output: ['ShipmentDispatched'],
-  configSchema: shipmentDispatchedConfigSchema,
-  create: createShipmentDispatchedStage,
-} as const satisfies TransformDefinition<typeof shipmentDispatchedConfigSchema>;
-
-/** Creates the stage for the configured status; pure, so one instance serves every partition. */
-export function createShipmentDispatchedStage(config: ShipmentDispatchedConfig, _ctx: StageContext): Stage {
-  const target = { column: 'Status', status: config.shippedStatus, eventType: 'ShipmentDispatched' } as const;
-
-  return {
-    name: shipmentDispatched.name,
-    apply(change: ChangeEvent): StageResult {
-      return emitOnArrival(change, target, shipmentDispatched.name, SHIPMENT_COLUMNS, (shipment) => ({
+  config: shipmentDispatchedConfigSchema,
+  create(config, { name }) {
+    const target = { column: 'Status', status: config.shippedStatus, eventType: 'ShipmentDispatched' } as const;
+    return (change) =>
+      emitOnArrival(change, target, name, SHIPMENT_COLUMNS, (shipment) => ({
         aggregateKey: shipment.OrderNumber,
         payload: {
           orderNumber: shipment.OrderNumber,
@@ -52,9 +44,8 @@ export function createShipmentDispatchedStage(config: ShipmentDispatchedConfig, 
           shippedAt: shipment.ShippedAt,
         },
       }));
-    },
-  };
-}
+  },
+});
 
 const SHIPMENT_COLUMNS = {
   ShipmentId: COLUMN.integerId,

@@ -2,15 +2,7 @@ import { z } from 'zod';
 import { type StockLevelChanged } from '../../core/canonical.js';
 import { SCALE, subtractDecimals } from '../../core/decimal.js';
 import { type ChangeEvent, OP } from '../../core/envelope.js';
-import {
-  type Stage,
-  type StageContext,
-  type StageResult,
-  type TransformDefinition,
-  emit,
-  fail,
-  skip,
-} from '../../core/stage.js';
+import { defineStage, emit, fail, skip, type StageResult } from '../../core/stage.js';
 import { canonicalEvent } from '../event-meta.js';
 import { COLUMN, type Image, type RowOf, readColumns, sameDecimal, skipRowlessChange } from '../rows.js';
 
@@ -32,19 +24,14 @@ export type StockLevelConfig = z.output<typeof stockLevelConfigSchema>;
  *
  * Missing or mistyped columns fail with a `TransformError` naming column, table and key.
  */
-export const stockLevel = {
+export const stockLevel = defineStage({
   name: 'stock_level',
   summary: 'InventoryBalance rows become StockLevelChanged with available = on hand − allocated − safety stock',
-  input: { tables: ['InventoryBalance'] },
+  tables: ['InventoryBalance'],
   output: ['StockLevelChanged'],
-  configSchema: stockLevelConfigSchema,
-  create: createStockLevelStage,
-} as const satisfies TransformDefinition<typeof stockLevelConfigSchema>;
-
-/** Creates the stage; pure, so one instance serves every partition. */
-export function createStockLevelStage(_config: StockLevelConfig, _ctx: StageContext): Stage {
-  return { name: stockLevel.name, apply: applyStockLevel };
-}
+  config: stockLevelConfigSchema,
+  create: () => applyStockLevel,
+});
 
 const BALANCE_COLUMNS = {
   Sku: COLUMN.identifier,

@@ -2,15 +2,7 @@ import { z } from 'zod';
 import { ORDER_STATUS, type OrderHeaderChanged, type OrderStatus } from '../../core/canonical.js';
 import { type ChangeEvent, OP } from '../../core/envelope.js';
 import { TransformError } from '../../core/errors.js';
-import {
-  type Stage,
-  type StageContext,
-  type StageResult,
-  type TransformDefinition,
-  emit,
-  fail,
-  skip,
-} from '../../core/stage.js';
+import { type StageResult, defineStage, emit, fail, skip } from '../../core/stage.js';
 import { canonicalEvent } from '../event-meta.js';
 import {
   COLUMN,
@@ -98,18 +90,18 @@ export type OrderHeaderConfig = z.output<typeof orderHeaderConfigSchema>;
  *
  * A `StatusCode` missing from `statusMap` fails, naming the code, the order and the config key.
  */
-export const orderHeader = {
+export const orderHeader = defineStage({
   name: 'order_header',
   summary:
     'SalesOrderHeader rows become OrderAccepted, OrderHeaderChanged, OrderStatusChanged, OrderCancelled and OrderDeleted',
-  input: { tables: ['SalesOrderHeader'] },
+  tables: ['SalesOrderHeader'],
   output: ['OrderAccepted', 'OrderHeaderChanged', 'OrderStatusChanged', 'OrderCancelled', 'OrderDeleted'],
-  configSchema: orderHeaderConfigSchema,
-  create: createOrderHeaderStage,
-} as const satisfies TransformDefinition<typeof orderHeaderConfigSchema>;
+  config: orderHeaderConfigSchema,
+  create: (config, { name }) => orderHeaderApply(config, name),
+});
 
-/** Creates the stage with its status mapping; pure, so one instance serves every partition. */
-export function createOrderHeaderStage(config: OrderHeaderConfig, _ctx: StageContext): Stage {
+/** The stage's function for one status mapping; pure, so one instance serves every partition. */
+function orderHeaderApply(config: OrderHeaderConfig, name: string): (change: ChangeEvent) => StageResult {
   const cancelled = new Set(config.cancelledCodes);
 
   /** The canonical status of an ERP code, or the error naming code, order and config key. */
@@ -123,13 +115,13 @@ export function createOrderHeaderStage(config: OrderHeaderConfig, _ctx: StageCon
     if (status !== undefined) return status;
     const where = image === 'before' ? 'the before image of ' : '';
     return new TransformError(
-      `Unknown StatusCode ${JSON.stringify(code)} of order ${orderNumber} in ${where}${rowRef(change)}; map it under transforms.${orderHeader.name}.statusMap in the pipeline config`,
-      { stage: orderHeader.name },
+      `Unknown StatusCode ${JSON.stringify(code)} of order ${orderNumber} in ${where}${rowRef(change)}; map it under transforms.${name}.statusMap in the pipeline config`,
+      { stage: name },
     );
   }
 
   function accepted(change: ChangeEvent): StageResult {
-    const read = readColumns(change, 'after', HEADER_COLUMNS, orderHeader.name);
+    const read = readColumns(change, 'after', HEADER_COLUMNS, name);
     if (!read.ok) return fail(read.error);
     const order = read.row;
     const status = statusOf(change, order.StatusCode, 'after', order.OrderNumber);
@@ -150,23 +142,18 @@ export function createOrderHeaderStage(config: OrderHeaderConfig, _ctx: StageCon
   }
 
   function updated(change: ChangeEvent): StageResult {
-    const after = readColumns(change, 'after', HEADER_COLUMNS, orderHeader.name);
+    const after = readColumns(change, 'after', HEADER_COLUMNS, name);
     if (!after.ok) return fail(after.error);
     const orderNumber = after.row.OrderNumber;
     if (change.before === null) {
       return fail(
-        missingImage(
-          change,
-          'before',
-          orderHeader.name,
-          `the StatusCode transition of order ${orderNumber} cannot be detected`,
-        ),
+        missingImage(change, 'before', name, `the StatusCode transition of order ${orderNumber} cannot be detected`),
       );
     }
     // StatusCode first: a before image without it fails naming it, whatever else it lacks.
-    const beforeStatus = readColumns(change, 'before', { StatusCode: COLUMN.code }, orderHeader.name);
+    const beforeStatus = readColumns(change, 'before', { StatusCode: COLUMN.code }, name);
     if (!beforeStatus.ok) return fail(beforeStatus.error);
-    const before = readColumns(change, 'before', HEADER_COLUMNS, orderHeader.name);
+    const before = readColumns(change, 'before', HEADER_COLUMNS, name);
     if (!before.ok) return fail(before.error);
     const from = before.row.StatusCode;
     const to = after.row.StatusCode;
@@ -193,28 +180,25 @@ export function createOrderHeaderStage(config: OrderHeaderConfig, _ctx: StageCon
   }
 
   function deleted(change: ChangeEvent): StageResult {
-    const before = readColumns(change, 'before', { OrderNumber: COLUMN.identifier }, orderHeader.name);
+    const before = readColumns(change, 'before', { OrderNumber: COLUMN.identifier }, name);
     if (!before.ok) return fail(before.error);
     const orderNumber = before.row.OrderNumber;
     return emit(canonicalEvent(change, 'OrderDeleted', orderNumber, { orderNumber }));
   }
 
-  return {
-    name: orderHeader.name,
-    apply(change) {
-      switch (change.op) {
-        case OP.create:
-        case OP.read:
-          return accepted(change);
-        case OP.update:
-          return updated(change);
-        case OP.delete:
-          return deleted(change);
-        case OP.truncate:
-        case OP.message:
-          return skipRowlessChange(change);
-      }
-    },
+  return (change) => {
+    switch (change.op) {
+      case OP.create:
+      case OP.read:
+        return accepted(change);
+      case OP.update:
+        return updated(change);
+      case OP.delete:
+        return deleted(change);
+      case OP.truncate:
+      case OP.message:
+        return skipRowlessChange(change);
+    }
   };
 }
 

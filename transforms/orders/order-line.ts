@@ -1,14 +1,7 @@
 import { z } from 'zod';
 import { type OrderLineChanged } from '../../core/canonical.js';
 import { type ChangeEvent, OP } from '../../core/envelope.js';
-import {
-  type Stage,
-  type StageContext,
-  type StageResult,
-  type TransformDefinition,
-  emit,
-  fail,
-} from '../../core/stage.js';
+import { defineStage, emit, fail, type StageResult } from '../../core/stage.js';
 import { canonicalEvent } from '../event-meta.js';
 import { COLUMN, type Image, nullable, readColumns, skipRowlessChange } from '../rows.js';
 
@@ -29,19 +22,14 @@ export type OrderLineConfig = z.output<typeof orderLineConfigSchema>;
  *
  * `location` is null until the ERP allocates the line to a location.
  */
-export const orderLine = {
+export const orderLine = defineStage({
   name: 'order_line',
   summary: 'SalesOrderLine rows become OrderLineChanged, removed on delete',
-  input: { tables: ['SalesOrderLine'] },
+  tables: ['SalesOrderLine'],
   output: ['OrderLineChanged'],
-  configSchema: orderLineConfigSchema,
-  create: createOrderLineStage,
-} as const satisfies TransformDefinition<typeof orderLineConfigSchema>;
-
-/** Creates the stage; pure, so one instance serves every partition. */
-export function createOrderLineStage(_config: OrderLineConfig, _ctx: StageContext): Stage {
-  return { name: orderLine.name, apply: applyOrderLine };
-}
+  config: orderLineConfigSchema,
+  create: () => applyOrderLine,
+});
 
 const LINE_COLUMNS = {
   OrderNumber: COLUMN.identifier,

@@ -1,13 +1,6 @@
 import { z } from 'zod';
-import { type ChangeEvent, OP } from '../../core/envelope.js';
-import {
-  type Stage,
-  type StageContext,
-  type StageResult,
-  type TransformDefinition,
-  fail,
-  skip,
-} from '../../core/stage.js';
+import { OP } from '../../core/envelope.js';
+import { defineStage, fail, skip } from '../../core/stage.js';
 import { COLUMN, nullable, readColumns } from '../rows.js';
 import { emitOnArrival } from '../transitions.js';
 
@@ -37,30 +30,23 @@ export type PaymentCapturedConfig = z.output<typeof paymentCapturedConfigSchema>
  * `paymentId` is the BIGINT `PaymentId` as a decimal string; `capturedAt` is
  * `ProcessedAt`, which a succeeded capture must have.
  */
-export const paymentCaptured = {
+export const paymentCaptured = defineStage({
   name: 'payment_captured',
   summary: 'PaymentTransaction captures reaching SUCCEEDED become PaymentCaptured',
-  input: { tables: ['PaymentTransaction'] },
+  tables: ['PaymentTransaction'],
   output: ['PaymentCaptured'],
-  configSchema: paymentCapturedConfigSchema,
-  create: createPaymentCapturedStage,
-} as const satisfies TransformDefinition<typeof paymentCapturedConfigSchema>;
-
-/** Creates the stage for the configured codes; pure, so one instance serves every partition. */
-export function createPaymentCapturedStage(config: PaymentCapturedConfig, _ctx: StageContext): Stage {
-  const target = { column: 'Status', status: config.succeededStatus, eventType: 'PaymentCaptured' } as const;
-
-  return {
-    name: paymentCaptured.name,
-    apply(change: ChangeEvent): StageResult {
+  config: paymentCapturedConfigSchema,
+  create(config, { name }) {
+    const target = { column: 'Status', status: config.succeededStatus, eventType: 'PaymentCaptured' } as const;
+    return (change) => {
       if (change.op === OP.create || change.op === OP.read || change.op === OP.update) {
-        const type = readColumns(change, 'after', { TxnType: COLUMN.code }, paymentCaptured.name);
+        const type = readColumns(change, 'after', { TxnType: COLUMN.code }, name);
         if (!type.ok) return fail(type.error);
         if (type.row.TxnType !== config.captureTxnType) {
           return skip(`TxnType ${type.row.TxnType} is not ${config.captureTxnType}`);
         }
       }
-      return emitOnArrival(change, target, paymentCaptured.name, PAYMENT_COLUMNS, (payment) => ({
+      return emitOnArrival(change, target, name, PAYMENT_COLUMNS, (payment) => ({
         aggregateKey: payment.OrderNumber,
         payload: {
           orderNumber: payment.OrderNumber,
@@ -71,9 +57,9 @@ export function createPaymentCapturedStage(config: PaymentCapturedConfig, _ctx: 
           capturedAt: payment.ProcessedAt,
         },
       }));
-    },
-  };
-}
+    };
+  },
+});
 
 const PAYMENT_COLUMNS = {
   PaymentId: COLUMN.integerId,

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { type ChangeEvent } from '../../core/envelope.js';
-import { type Stage, type StageContext, type StageResult, type TransformDefinition } from '../../core/stage.js';
+import { defineStage } from '../../core/stage.js';
 import { COLUMN, nullable } from '../rows.js';
 import { emitOnArrival } from '../transitions.js';
 
@@ -24,23 +23,16 @@ export type RefundCompletedConfig = z.output<typeof refundCompletedConfigSchema>
  * `rmaNumber` is null for goodwill refunds without returned goods; a completed
  * refund must have `CompletedAt`.
  */
-export const refundCompleted = {
+export const refundCompleted = defineStage({
   name: 'refund_completed',
   summary: 'Refund rows reaching COMPLETED become RefundCompleted',
-  input: { tables: ['Refund'] },
+  tables: ['Refund'],
   output: ['RefundCompleted'],
-  configSchema: refundCompletedConfigSchema,
-  create: createRefundCompletedStage,
-} as const satisfies TransformDefinition<typeof refundCompletedConfigSchema>;
-
-/** Creates the stage for the configured status; pure, so one instance serves every partition. */
-export function createRefundCompletedStage(config: RefundCompletedConfig, _ctx: StageContext): Stage {
-  const target = { column: 'Status', status: config.completedStatus, eventType: 'RefundCompleted' } as const;
-
-  return {
-    name: refundCompleted.name,
-    apply(change: ChangeEvent): StageResult {
-      return emitOnArrival(change, target, refundCompleted.name, REFUND_COLUMNS, (refund) => ({
+  config: refundCompletedConfigSchema,
+  create(config, { name }) {
+    const target = { column: 'Status', status: config.completedStatus, eventType: 'RefundCompleted' } as const;
+    return (change) =>
+      emitOnArrival(change, target, name, REFUND_COLUMNS, (refund) => ({
         aggregateKey: refund.OrderNumber,
         payload: {
           orderNumber: refund.OrderNumber,
@@ -51,9 +43,8 @@ export function createRefundCompletedStage(config: RefundCompletedConfig, _ctx: 
           completedAt: refund.CompletedAt,
         },
       }));
-    },
-  };
-}
+  },
+});
 
 const REFUND_COLUMNS = {
   RefundId: COLUMN.integerId,

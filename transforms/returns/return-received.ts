@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { type ChangeEvent } from '../../core/envelope.js';
-import { type Stage, type StageContext, type StageResult, type TransformDefinition } from '../../core/stage.js';
+import { defineStage } from '../../core/stage.js';
 import { COLUMN, nullable } from '../rows.js';
 import { emitOnArrival } from '../transitions.js';
 
@@ -26,23 +25,16 @@ export type ReturnReceivedConfig = z.output<typeof returnReceivedConfigSchema>;
  * Tombstones never reach the stage (the runner drops them). A received return
  * must have `ReceivedAt`.
  */
-export const returnReceived = {
+export const returnReceived = defineStage({
   name: 'return_received',
   summary: 'ReturnAuthorization rows reaching RC become ReturnReceived',
-  input: { tables: ['ReturnAuthorization'] },
+  tables: ['ReturnAuthorization'],
   output: ['ReturnReceived'],
-  configSchema: returnReceivedConfigSchema,
-  create: createReturnReceivedStage,
-} as const satisfies TransformDefinition<typeof returnReceivedConfigSchema>;
-
-/** Creates the stage for the configured status; pure, so one instance serves every partition. */
-export function createReturnReceivedStage(config: ReturnReceivedConfig, _ctx: StageContext): Stage {
-  const target = { column: 'Status', status: config.receivedStatus, eventType: 'ReturnReceived' } as const;
-
-  return {
-    name: returnReceived.name,
-    apply(change: ChangeEvent): StageResult {
-      return emitOnArrival(change, target, returnReceived.name, RETURN_COLUMNS, (rma) => ({
+  config: returnReceivedConfigSchema,
+  create(config, { name }) {
+    const target = { column: 'Status', status: config.receivedStatus, eventType: 'ReturnReceived' } as const;
+    return (change) =>
+      emitOnArrival(change, target, name, RETURN_COLUMNS, (rma) => ({
         aggregateKey: rma.OrderNumber,
         payload: {
           orderNumber: rma.OrderNumber,
@@ -51,9 +43,8 @@ export function createReturnReceivedStage(config: ReturnReceivedConfig, _ctx: St
           receivedAt: rma.ReceivedAt,
         },
       }));
-    },
-  };
-}
+  },
+});
 
 const RETURN_COLUMNS = {
   RmaNumber: COLUMN.identifier,
