@@ -61,6 +61,12 @@ export type StackService = {
   /** The environment variable through which tests and the pipeline receive the endpoint. */
   readonly endpointEnv: string;
   readonly prerequisites: readonly Prerequisite[];
+  /**
+   * Names of the services that must be healthy before this one starts, e.g. `kafka` for a Kafka Connect worker.
+   * Only services of the same stack count: one left out of it (given by env, or run elsewhere) is taken as there.
+   * `stack down` stops a service before the ones it needs.
+   */
+  readonly needs: readonly string[];
   /** Seconds to wait for health after starting before giving up. */
   readonly startTimeoutSeconds: number;
   install(dirs: ServiceDirs, report: StackReporter): Promise<void>;

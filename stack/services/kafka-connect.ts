@@ -146,7 +146,8 @@ const HEALTH_TIMEOUT_MS = 3000;
  * their positions survive restarts as long as Kafka's data does. Its default
  * key and value converters write Avro in Confluent's wire format to the
  * stack's registry ({@link apicurioAvroConverterConfig}); a connector may
- * override them.
+ * override them. It needs `kafka` and `schema-registry`: in a stack with
+ * them, it starts once both are healthy and stops before them.
  *
  * Environment: `CDC_SYNC_CONNECT_PORT` (REST API, default 8083),
  * `CDC_SYNC_KAFKA_PORT` (the broker, default 9092),
@@ -174,6 +175,8 @@ export function createKafkaConnectService(env: NodeJS.ProcessEnv = process.env):
       { command: 'java', versionArgs: ['-version'], install: 'apt-get install -y openjdk-17-jre-headless' },
       { command: 'mvn', versionArgs: ['-version'], install: 'apt-get install -y maven' },
     ],
+    // The worker keeps its configs, offsets and statuses in Kafka, and its converter registers every schema.
+    needs: ['kafka', 'schema-registry'],
     startTimeoutSeconds: 120,
 
     async install(dirs: ServiceDirs, report: StackReporter): Promise<void> {

@@ -66,6 +66,7 @@ export function createMongoWireService(env: NodeJS.ProcessEnv = process.env): St
       { command: 'javac', versionArgs: ['-version'], install: 'apt-get install -y openjdk-17-jdk-headless' },
       { command: 'mvn', versionArgs: ['-version'], install: 'apt-get install -y maven' },
     ],
+    needs: [],
     startTimeoutSeconds: 60,
     install: (dirs, report) => install(dirs, report),
     prepare: async (dirs) => {

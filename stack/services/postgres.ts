@@ -107,6 +107,7 @@ export function createPostgresService(env: NodeJS.ProcessEnv = process.env): Sta
     endpoint,
     endpointEnv: 'ERP_POSTGRES_URL',
     prerequisites,
+    needs: [],
     startTimeoutSeconds: 60,
 
     async install(): Promise<void> {

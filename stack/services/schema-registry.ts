@@ -55,6 +55,7 @@ export function createSchemaRegistryService(env: NodeJS.ProcessEnv = process.env
       { command: 'java', versionArgs: ['-version'], install: 'apt-get install -y openjdk-17-jre-headless' },
       { command: 'mvn', versionArgs: ['-version'], install: 'apt-get install -y maven' },
     ],
+    needs: [],
     startTimeoutSeconds: 90,
 
     async install(dirs: ServiceDirs, report: StackReporter): Promise<void> {
