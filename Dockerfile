@@ -8,7 +8,8 @@
 #   docker build -t cdc-sync:local .
 #   docker run --rm cdc-sync:local --help
 
-ARG NODE_IMAGE=node:20-bookworm-slim
+# The Node.js line CI builds and tests on (.nvmrc); package.json engines names every supported one.
+ARG NODE_IMAGE=node:24-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
