@@ -329,10 +329,13 @@ export function createStack(
 
 /** The service's prerequisites that are missing from this machine. */
 export function missingPrerequisites(service: StackService): Prerequisite[] {
-  return service.prerequisites.filter((prerequisite) => {
-    const probe = spawnSync(prerequisite.command, [...prerequisite.versionArgs], { stdio: 'ignore' });
-    return probe.error !== undefined || probe.status !== 0;
-  });
+  return service.prerequisites.filter((prerequisite) => !isInstalled(prerequisite));
+}
+
+/** Whether the prerequisite's command runs here: its version command starts and exits 0. */
+export function isInstalled(prerequisite: Prerequisite): boolean {
+  const probe = spawnSync(prerequisite.command, [...prerequisite.versionArgs], { stdio: 'ignore' });
+  return probe.error === undefined && probe.status === 0;
 }
 
 function checkPrerequisites(service: StackService): void {

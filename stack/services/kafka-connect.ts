@@ -14,6 +14,7 @@ import {
   type StackService,
   portFromEnv,
 } from '../service.js';
+import { JAVA_17, MAVEN } from '../prerequisites.js';
 import { KAFKA_VERSION } from './kafka.js';
 import {
   APICURIO_AVRO_CONVERTER,
@@ -172,8 +173,8 @@ export function createKafkaConnectService(env: NodeJS.ProcessEnv = process.env):
     endpointEnv: 'CONNECT_URL',
     prerequisites: [
       // Debezium 3.x connectors and Kafka 4.x need Java 17.
-      { command: 'java', versionArgs: ['-version'], install: 'apt-get install -y openjdk-17-jre-headless' },
-      { command: 'mvn', versionArgs: ['-version'], install: 'apt-get install -y maven' },
+      JAVA_17,
+      MAVEN,
     ],
     // The worker keeps its configs, offsets and statuses in Kafka, and its converter registers every schema.
     needs: ['kafka', 'schema-registry'],

@@ -14,6 +14,7 @@ import {
   type StackService,
   portFromEnv,
 } from '../service.js';
+import { JAVA_17, MAVEN } from '../prerequisites.js';
 
 /** The Apache Kafka release the stack runs, fetched from Maven Central as `org.apache.kafka:kafka_2.13`. */
 export const KAFKA_VERSION = '4.4.0';
@@ -53,10 +54,7 @@ export function createKafkaService(env: NodeJS.ProcessEnv = process.env): StackS
     ports: [port, controllerPort],
     endpoint,
     endpointEnv: 'KAFKA_BROKERS',
-    prerequisites: [
-      { command: 'java', versionArgs: ['-version'], install: 'apt-get install -y openjdk-17-jre-headless' },
-      { command: 'mvn', versionArgs: ['-version'], install: 'apt-get install -y maven' },
-    ],
+    prerequisites: [JAVA_17, MAVEN],
     needs: [],
     startTimeoutSeconds: 90,
 

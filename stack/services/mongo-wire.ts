@@ -14,6 +14,7 @@ import {
   type StackReporter,
   type StackService,
 } from '../service.js';
+import { JAVA_17, JAVAC_17, MAVEN } from '../prerequisites.js';
 
 /** The mongo-java-server release the stack runs (`de.bwaldvogel:mongo-java-server-h2-backend` on Maven Central). */
 export const MONGO_JAVA_SERVER_VERSION = '1.47.0';
@@ -61,11 +62,7 @@ export function createMongoWireService(env: NodeJS.ProcessEnv = process.env): St
     ports: [port],
     endpoint,
     endpointEnv: 'MONGODB_URI',
-    prerequisites: [
-      { command: 'java', versionArgs: ['-version'], install: 'apt-get install -y openjdk-17-jdk-headless' },
-      { command: 'javac', versionArgs: ['-version'], install: 'apt-get install -y openjdk-17-jdk-headless' },
-      { command: 'mvn', versionArgs: ['-version'], install: 'apt-get install -y maven' },
-    ],
+    prerequisites: [JAVA_17, JAVAC_17, MAVEN],
     needs: [],
     startTimeoutSeconds: 60,
     install: (dirs, report) => install(dirs, report),

@@ -90,8 +90,9 @@ export function createPostgresService(env: NodeJS.ProcessEnv = process.env): Sta
 
   const prerequisites: Prerequisite[] = [
     {
-      // An absolute path when found; the bare name otherwise, so the runner's check fails with the install hint.
-      command: server === undefined ? 'postgres' : join(server.binDir, 'postgres'),
+      // The binary found; otherwise the place it is looked for, which does not run, so every check reports it missing
+      // (a `postgres` elsewhere on PATH is not one the service would use).
+      command: join(server?.binDir ?? join(DEBIAN_POSTGRES_ROOT, '<version>', 'bin'), 'postgres'),
       versionArgs: ['--version'],
       install: INSTALL_HINT,
     },

@@ -12,6 +12,7 @@ import {
   type StackService,
   portFromEnv,
 } from '../service.js';
+import { JAVA_17, MAVEN } from '../prerequisites.js';
 
 /** The Apicurio Registry release the stack runs, built from its Maven Central jars (`io.apicurio:apicurio-registry-app`). */
 export const APICURIO_REGISTRY_VERSION = '2.4.2.Final';
@@ -52,8 +53,8 @@ export function createSchemaRegistryService(env: NodeJS.ProcessEnv = process.env
     endpointEnv: 'SCHEMA_REGISTRY_URL',
     prerequisites: [
       // Quarkus 2.16 runs on Java 11 or 17; Debian 12's openjdk-17 is tested.
-      { command: 'java', versionArgs: ['-version'], install: 'apt-get install -y openjdk-17-jre-headless' },
-      { command: 'mvn', versionArgs: ['-version'], install: 'apt-get install -y maven' },
+      JAVA_17,
+      MAVEN,
     ],
     needs: [],
     startTimeoutSeconds: 90,

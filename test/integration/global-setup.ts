@@ -2,6 +2,7 @@ import { getContainerRuntimeClient } from 'testcontainers';
 import { type TestProject } from 'vitest/node';
 import { createStack, defaultServices } from '../../stack/stack.js';
 import { startContainers } from './containers.js';
+import { checkIntegrationPrerequisites } from './prerequisites.js';
 import { type ServiceEndpoints, type ServiceKey, type ServiceOrigin } from './services.js';
 
 /** The environment variable that names each service's endpoint, as in the README. */
@@ -27,13 +28,16 @@ const HOW_TO_GET_SERVICES = [
 ].join('\n');
 
 /**
- * Chooses the services for the integration project, in this order: endpoints
- * given by env; testcontainers where a Docker engine answers; otherwise the
- * native local stack, started here and stopped afterwards unless it was
- * already running. `CDC_SYNC_TEST_SERVICES=native|docker` forces a route.
- * Failing to get a service fails the run; nothing is skipped.
+ * First checks every program the integration project needs and fails with one
+ * message naming all that are missing (test/integration/prerequisites.ts).
+ * Then chooses the services for the integration project, in this order:
+ * endpoints given by env; testcontainers where a Docker engine answers;
+ * otherwise the native local stack, started here and stopped afterwards unless
+ * it was already running. `CDC_SYNC_TEST_SERVICES=native|docker` forces a
+ * route. Failing to get a service fails the run; nothing is skipped.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  checkIntegrationPrerequisites();
   const given: Partial<Record<ServiceKey, string>> = {};
   for (const key of Object.keys(ENDPOINT_ENV) as ServiceKey[]) {
     const value = process.env[ENDPOINT_ENV[key]];

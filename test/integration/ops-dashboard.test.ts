@@ -20,6 +20,7 @@ import {
   produceFixtures,
   waitPipelineCaughtUp,
 } from './pipeline-harness.js';
+import { CHROMIUM } from './prerequisites.js';
 
 /**
  * The ops dashboard in a real browser, against a real pipeline: the page at
@@ -27,7 +28,6 @@ import {
  * live as more ERP changes arrive.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
 const SCREENSHOT = 'test-artifacts/ops-dashboard.png';
 
 /** An `InventoryBalance` row of the sample ERP. */
@@ -106,16 +106,14 @@ let page: Page;
 
 describe('the ops dashboard in a headless browser', () => {
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`No Chromium at ${CHROMIUM}; install it with apt-get install -y chromium (.ci/run does)`);
-    }
     produced.push(
       ...(await produceFixtures(config, [ERP_FIXTURES.orderLifecycle, ERP_FIXTURES.inventoryBurst, firstChanges])),
     );
     pipeline = await startPipeline(config, 'all', pino({ level: 'silent' }));
     await waitPipelineCaughtUp(kafka, config);
     browser = await chromium.launch({
-      executablePath: CHROMIUM,
+      // The global setup has checked that it is there (test/integration/prerequisites.ts).
+      executablePath: CHROMIUM.command,
       args: [
         '--headless',
         '--no-sandbox',
