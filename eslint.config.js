@@ -1,7 +1,8 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-// Dependencies point inward (CONVENTIONS 1): each driver has exactly one home.
+// Dependencies point inward (CONVENTIONS 1). Each driver has exactly one home, its adapter folder; elsewhere only its
+// types may be named (they compile away), so every runtime use of a driver goes through the adapter.
 const driverHomes = {
   kafkajs: 'connectors/',
   '@kafkajs/confluent-schema-registry': 'connectors/',
@@ -11,17 +12,39 @@ const driverHomes = {
   mongodb: 'sinks/',
 };
 
-/** Forbids every driver whose home is not the given folder. */
-function driversOutside(folder) {
+/**
+ * Which top-level folders the production code of each folder may import (tests beside the code may import more).
+ * core is the shared vocabulary and the runner; transforms, sinks and connectors are the stages and the adapters;
+ * stack runs the local services through the adapters; cli wires everything and formats output.
+ */
+export const LAYERS = {
+  core: [],
+  transforms: ['core'],
+  sinks: ['core'],
+  connectors: ['core'],
+  stack: ['core', 'connectors', 'sinks'],
+  cli: ['core', 'transforms', 'sinks', 'connectors', 'stack'],
+};
+
+/** The rule for one folder: no driver it is not home to, and no folder its layer does not allow. */
+function layer(folder, allowed) {
+  const forbidden = [...Object.keys(LAYERS), 'test', 'bench'].filter(
+    (other) => other !== folder && !allowed.includes(other),
+  );
   return {
-    files: [`${folder}**/*.ts`],
+    files: [`${folder}/**/*.ts`],
+    ignores: ['**/*.test.ts'],
     rules: {
-      'no-restricted-imports': [
+      '@typescript-eslint/no-restricted-imports': [
         'error',
         {
           paths: Object.entries(driverHomes)
-            .filter(([, home]) => home !== folder)
-            .map(([name, home]) => ({ name, message: `Only ${home} imports ${name}` })),
+            .filter(([, home]) => home !== `${folder}/`)
+            .map(([name, home]) => ({ name, message: `Only ${home} imports ${name}`, allowTypeImports: true })),
+          patterns: forbidden.map((other) => ({
+            regex: `^(\\.\\./)+${other}/`,
+            message: `${folder}/ may import only ${allowed.length === 0 ? 'itself' : allowed.map((name) => `${name}/`).join(', ')}, not ${other}/ (see docs/architecture.md)`,
+          })),
         },
       ],
     },
@@ -45,10 +68,7 @@ export default tseslint.config(
       ],
     },
   },
-  driversOutside('core/'),
-  driversOutside('transforms/'),
-  driversOutside('sinks/'),
-  driversOutside('connectors/'),
+  ...Object.entries(LAYERS).map(([folder, allowed]) => layer(folder, allowed)),
   {
     // The dashboard's browser modules: `tsc -p core/observability/dashboard` checks their names against the DOM.
     files: ['core/observability/dashboard/*.js'],

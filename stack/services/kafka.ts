@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
 import { runToCompletion } from '../exec.js';
 import { copyMavenDependencies, readStamp, renderDependencyPom } from '../maven.js';
 import { isPortOpen } from '../probe.js';
@@ -15,6 +14,7 @@ import {
   portFromEnv,
 } from '../service.js';
 import { JAVA_17, MAVEN } from '../prerequisites.js';
+import { countBrokersAt } from '../../connectors/kafka/probe.js';
 
 /** The Apache Kafka release the stack runs, fetched from Maven Central as `org.apache.kafka:kafka_2.13`. */
 export const KAFKA_VERSION = '4.4.0';
@@ -138,39 +138,17 @@ function jvmArgs(dirs: ServiceDirs, heap: readonly string[]): string[] {
   ];
 }
 
-/** Healthy when a kafkajs admin client connects and the cluster reports at least one broker. */
+/** Healthy when an admin client connects and the cluster reports at least one broker. */
 async function describeClusterHealth(endpoint: string): Promise<HealthResult> {
-  const admin = new Kafka({
-    clientId: 'cdc-sync-stack-health',
-    brokers: [endpoint],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 1000,
-    requestTimeout: 2000,
-    retry: { retries: 0 },
-  }).admin();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<HealthResult>((resolve) => {
-    timer = setTimeout(
-      () =>
-        resolve({ healthy: false, reason: `no cluster description from ${endpoint} within ${HEALTH_TIMEOUT_MS} ms` }),
-      HEALTH_TIMEOUT_MS,
-    );
-  });
-  const probe = (async (): Promise<HealthResult> => {
-    await admin.connect();
-    const cluster = await admin.describeCluster();
-    return cluster.brokers.length > 0
+  try {
+    return (await countBrokersAt(endpoint, HEALTH_TIMEOUT_MS)) > 0
       ? { healthy: true }
       : { healthy: false, reason: `${endpoint} reports no brokers yet` };
-  })().catch((error: unknown): HealthResult => ({
-    healthy: false,
-    reason: `Kafka admin on ${endpoint} failed: ${error instanceof Error ? error.message : String(error)}`,
-  }));
-  try {
-    return await Promise.race([probe, timeout]);
-  } finally {
-    clearTimeout(timer);
-    await admin.disconnect().catch(() => undefined);
+  } catch (error: unknown) {
+    return {
+      healthy: false,
+      reason: `Kafka admin on ${endpoint} failed: ${error instanceof Error ? error.message : String(error)}`,
+    };
   }
 }
 
