@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
@@ -20,7 +20,9 @@ import { measureFreshness } from './freshness.js';
 import { createKafkaProgress, type KafkaProgress } from './kafka-progress.js';
 import {
   connectorGroupId,
+  countRefusedRecords,
   createBenchConnectService,
+  failWhenConnectorFails,
   mongoSinkConnectorConfig,
   sentinels,
   waitForConnectorTask,
@@ -352,17 +354,33 @@ async function measureConnector(
         registryUrl: context.env.registryUrl,
       }),
     );
+    const logFile = serviceFiles(paths, service.name).logFile;
+    const logStart = statSync(logFile).size;
     const startedAt = await context.progress.waitForGroup(connectorGroupId(name), 1, GROUP_TIMEOUT_MS);
     const window = openWindow(startedAt, pids);
     await waitForConnectorTask(service.endpoint, name, 60_000);
-    const endedAt = await waitForSentinels(
-      mongo,
-      database,
-      sentinels(fixture, produced.records),
-      caughtUpTimeout(context),
-    );
+    // Done when the last document of every partition is visible, or, where the server refused writes, when the
+    // connector's group has committed the last offset (Connect commits a sink's offsets every second).
+    let finished = false;
+    const timeout = caughtUpTimeout(context);
+    const endedAt = await Promise.race([
+      waitForSentinels(mongo, database, sentinels(fixture, produced.records), timeout),
+      context.progress.waitCaughtUp(
+        [{ groupId: connectorGroupId(name), topics: produced.topics.map((t) => t.topic) }],
+        timeout,
+      ),
+      failWhenConnectorFails(service.endpoint, name, () => finished),
+    ]).finally(() => (finished = true));
     const row = closeWindow(context, window, endedAt, pids, ['kafkaConnect'], peakRssMbOf(pid.pid));
-    return { ...row, note: 'peak RSS of the whole Connect worker JVM (-Xmx512m)' };
+    const refused = countRefusedRecords(readFileSync(logFile, 'utf8').slice(logStart), name);
+    const notes = ['peak RSS of the whole Connect worker JVM (-Xmx512m)'];
+    if (refused > 0) {
+      notes.unshift(
+        `${refused} of ${context.events} writes refused by the MongoDB-wire server (E11000 on replace-upserts by a compound _id; see bench/README.md), so its figures are indicative only`,
+      );
+      say(`  the MongoDB-wire server refused ${refused} of the connector's ${context.events} writes`);
+    }
+    return { ...row, note: notes.join('; ') };
   } finally {
     await connect.remove(name).catch(() => undefined);
     if (up !== undefined && !up.alreadyRunning) await stack.down((line) => say(line));

@@ -199,6 +199,14 @@ export function mongoSinkConnectorConfig(options: {
     'connection.uri': options.mongoUri,
     database: options.database,
     'change.data.capture.handler': RDBMS_HANDLER,
+    // A write the server refuses is logged and skipped instead of killing the task, so that the run finishes and
+    // the refusals can be counted (the local MongoDB-wire server refuses some: see bench/README.md). Unordered, as
+    // the connector's analysis of an ordered bulk assumes MongoDB's single error, which that server does not keep to.
+    'errors.tolerance': 'all',
+    'errors.log.enable': 'true',
+    'mongo.errors.tolerance': 'all',
+    'mongo.errors.log.enable': 'true',
+    'bulk.write.ordered': 'false',
     ...apicurioAvroConverterConfig('key.converter', options.registryUrl),
     ...apicurioAvroConverterConfig('value.converter', options.registryUrl),
   };
@@ -286,6 +294,36 @@ export async function waitForSentinels(
 /** Removes the connector; harmless when it is gone. */
 export async function removeConnector(connectUrl: string, name: string): Promise<void> {
   await createConnectClient({ url: connectUrl }).remove(name);
+}
+
+/**
+ * Rejects as soon as the connector or its task has failed, with the first
+ * lines of Connect's trace; polls until `stopped()` says to stop. For racing
+ * against the wait for the connector's last documents.
+ */
+export async function failWhenConnectorFails(connectUrl: string, name: string, stopped: () => boolean): Promise<never> {
+  const client = createConnectClient({ url: connectUrl });
+  while (!stopped()) {
+    const status = await client.status(name).catch(() => undefined);
+    const failed =
+      status === undefined ? undefined : [status.connector, ...status.tasks].find((p) => p.state === 'FAILED');
+    if (failed !== undefined) {
+      throw new Error(`Connector ${name} failed: ${(failed.trace ?? '(no trace)').split('\n').slice(0, 3).join(' ')}`);
+    }
+    await sleep(500);
+  }
+  return new Promise<never>(() => undefined);
+}
+
+/** Records the connector logged as not written (each write error is logged with its record) in a worker log's text. */
+export function countRefusedRecords(log: string, name: string): number {
+  let count = 0;
+  for (const line of log.split('\n')) {
+    if (line.includes(`[${name}|task-`) && line.includes('Failed to put into the sink the following records')) {
+      count += line.split('SinkRecord{').length - 1;
+    }
+  }
+  return count;
 }
 
 /** Waits until the connector and its task run; fails at once with Connect's trace when either failed. */

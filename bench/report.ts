@@ -182,6 +182,10 @@ export function formatReport(report: BenchReport): string {
       ];
     }),
   ]);
+  const notes = RESULT_NAMES.flatMap((name) => {
+    const row = report.results[name];
+    return row.note === undefined ? [] : [`  ${RESULT_LABELS[name]}: ${row.note}`];
+  });
   const errors = RESULT_NAMES.flatMap((name) => {
     const row = report.results[name];
     return row.error === undefined ? [] : [`  ${RESULT_LABELS[name]}: ${row.error}`];
@@ -212,6 +216,7 @@ export function formatReport(report: BenchReport): string {
   ]);
   return [
     results,
+    ...(notes.length === 0 ? [] : ['', 'Notes:', ...notes]),
     ...(errors.length === 0 ? [] : ['', 'Rows that could not be measured:', ...errors]),
     '',
     freshnessLine,
