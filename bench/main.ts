@@ -69,7 +69,7 @@ type BenchOptions = {
   readonly keep: boolean;
 };
 
-const QUICK = { events: 2_000, freshnessSeconds: 5, scaleWorkers: [1, 2] } as const;
+const QUICK = { events: 2_000, freshnessSeconds: 3, scaleWorkers: [1, 2] } as const;
 const FULL = { events: 20_000, freshnessSeconds: 30, scaleWorkers: [1, 2, 3] } as const;
 const SINK_COLLECTIONS = ['inventory_availability', 'inventory_availability_by_sku', 'order_view'];
 const GROUP_TIMEOUT_MS = 180_000;

@@ -166,8 +166,8 @@ export function missingFigures(report: BenchReport): string[] {
 
 /** The report as the plain-text tables printed at the end of a run. */
 export function formatReport(report: BenchReport): string {
-  const servers = ['kafka', 'schemaRegistry', 'mongoWire', 'kafkaConnect'];
-  const serverHeads = ['kafka', 'registry', 'mongo-wire', 'connect'];
+  const servers = ['kafka', 'schemaRegistry', 'mongoWire'];
+  const serverHeads = ['kafka', 'registry', 'mongo-wire'];
   const results = formatTable([
     ['WHAT', 'EVENTS/S', 'CPU-S/1M', ...serverHeads.map((name) => `${name} CPU-S/1M`), 'PEAK RSS MB', 'SECONDS'],
     ...RESULT_NAMES.map((name) => {
