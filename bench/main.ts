@@ -73,6 +73,7 @@ const QUICK = { events: 2_000, freshnessSeconds: 3, scaleWorkers: [1, 2] } as co
 const FULL = { events: 20_000, freshnessSeconds: 30, scaleWorkers: [1, 2, 3] } as const;
 const SINK_COLLECTIONS = ['inventory_availability', 'inventory_availability_by_sku', 'order_view'];
 const GROUP_TIMEOUT_MS = 180_000;
+/** Probe keys of the freshness run; the quick run probes every key, so that its few seconds still give samples. */
 const PROBE_KEYS = 64;
 
 function createBenchCommand(): Command {
@@ -448,7 +449,11 @@ async function measureFreshnessRun(
     lsnAfter(fixture),
   );
   const probes = new Set<string>();
-  for (let i = 0; i < options.events + continuation.entries.length && probes.size < PROBE_KEYS; i++) {
+  for (
+    let i = 0;
+    i < options.events + continuation.entries.length && probes.size < (options.quick ? Infinity : PROBE_KEYS);
+    i++
+  ) {
     const key = generator.quantityKeyOf(i);
     if (key !== undefined) probes.add(key);
   }
