@@ -122,6 +122,8 @@ export function createBenchConnectService(paths: StackPaths, env: NodeJS.Process
     endpoint,
     endpointEnv: 'CDC_SYNC_BENCH_CONNECT_URL',
     prerequisites: stackConnect.prerequisites,
+    // Kafka and the registry are the running stack's, outside this one-service stack.
+    needs: stackConnect.needs,
     startTimeoutSeconds: stackConnect.startTimeoutSeconds,
     async install(_dirs: ServiceDirs, report: StackReporter) {
       for (const dir of [connectFiles.cacheDir, connectFiles.dataDir, connectFiles.runDir]) {
