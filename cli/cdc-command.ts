@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { loadPipelineConfig, type PipelineConfig } from '../core/config.js';
+import { type PipelineConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { signalDataCollection } from '../connectors/kafka-connect/connector-config.js';
 import { applyDrift, detectDrift, driftProcedure } from '../connectors/mssql/drift.js';
@@ -15,6 +15,7 @@ import {
   type TableName,
   tableLabel,
 } from '../connectors/mssql/tsql.js';
+import { loadConfigFile } from './command-options.js';
 import { formatTable } from './table.js';
 
 /** What the cdc subcommands need: the environment, an output line writer, and how to connect (a fake in tests). */
@@ -151,7 +152,7 @@ export function createCdcCommand(
 
   function resolve(options: CdcOptions, sub: Command): CdcTarget {
     const encryptFromCli = sub.getOptionValueSource('encrypt') === 'cli';
-    const config = options.config === undefined ? undefined : loadPipelineConfig(options.config, io.env);
+    const config = options.config === undefined ? undefined : loadConfigFile(options.config, io.env);
     return resolveCdcTarget({ ...options, encrypt: encryptFromCli ? options.encrypt : undefined }, config, io.env);
   }
 }

@@ -1,5 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig, parsePipelineConfig, type PipelineConfig } from '../core/config.js';
+import { COMPONENT_SCHEMAS } from './components.js';
 
 /** A command's pipeline config and where it came from, for error messages and component origins. */
 export type CommandConfig = { readonly config: PipelineConfig; readonly origin: string };
@@ -29,9 +30,17 @@ export function requiredConfigOption(): Option {
  * the key path.
  */
 export function loadCommandConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): CommandConfig {
-  if (path !== undefined) return { config: loadPipelineConfig(path, env), origin: path };
+  if (path !== undefined) return { config: loadConfigFile(path, env), origin: path };
   const origin = 'the default config (no --config given)';
-  return { config: parsePipelineConfig({}, origin, env), origin };
+  return { config: parsePipelineConfig({}, origin, env, COMPONENT_SCHEMAS), origin };
+}
+
+/**
+ * A config file, validated whole before the command does anything: the pipeline's keys and every configured
+ * transform's and sink's own settings, all problems in one `ConfigError`.
+ */
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): PipelineConfig {
+  return loadPipelineConfig(path, env, COMPONENT_SCHEMAS);
 }
 
 /** Commander parser for an ISO-8601 instant such as `2025-12-01T08:00:00Z`. */

@@ -1,6 +1,6 @@
 import { type Db } from 'mongodb';
 import { type Logger } from 'pino';
-import { parseWithSchema, type PipelineConfig } from '../core/config.js';
+import { type ComponentSchemas, parseWithSchema, type PipelineConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { type Sink } from '../core/sink.js';
 import { type Stage, type TransformDefinition } from '../core/stage.js';
@@ -14,6 +14,16 @@ import { transforms as transformRegistry } from '../transforms/index.js';
  * DLQ replay and rebuild all use these, so they run exactly the components
  * the config enables, with the same validated settings.
  */
+
+/** The config schemas of every registered transform and sink, so a config is checked whole before anything starts. */
+export const COMPONENT_SCHEMAS: ComponentSchemas = {
+  transforms: Object.fromEntries(
+    Object.entries(transformRegistry).map(([name, definition]) => [name, definition.configSchema]),
+  ),
+  sinks: Object.fromEntries(
+    Object.entries(sinkRegistry).map(([name, definition]) => [name, (definition as SinkDefinition).configSchema]),
+  ),
+};
 
 /** The enabled stages by logical input table, each created from its validated config. */
 export function createStages(config: PipelineConfig, logger: Logger, origin: string): Map<string, Stage[]> {

@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
-import { loadPipelineConfig } from '../core/config.js';
-import { requiredConfigOption } from './command-options.js';
+import { loadConfigFile, requiredConfigOption } from './command-options.js';
 import { createPipelineLogger, type PipelineRole, startPipeline } from './pipeline.js';
 import { listenForStopSignal } from './stop-signal.js';
 
@@ -20,7 +19,7 @@ export function createRunCommand(): Command {
         .default('all'),
     )
     .action(async (options: { config: string; role: PipelineRole }) => {
-      const config = loadPipelineConfig(options.config);
+      const config = loadConfigFile(options.config);
       const logger = createPipelineLogger(config, options.role);
       const stop = listenForStopSignal((signal) => logger.info({ signal }, 'Already stopping'));
       let running;

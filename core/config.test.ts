@@ -2,6 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
 import { loadPipelineConfig, parsePipelineConfig, SAMPLE_ERP_TABLES, sourceTopic } from './config.js';
 import { ConfigError } from './errors.js';
 
@@ -114,5 +115,64 @@ describe('pipeline config', () => {
   ] as const)('names the %s topic of %s', (connector, table, topic) => {
     const { source } = parsePipelineConfig({ source: { connector } }, 'p.yaml', {});
     expect(sourceTopic(source, table)).toBe(topic);
+  });
+});
+
+describe('validating the whole config at once', () => {
+  const components = {
+    transforms: { order_header: z.strictObject({ statusMap: z.record(z.string(), z.string()).default({}) }) },
+    sinks: { order_view: z.strictObject({ collection: z.string().min(1).default('order_view') }) },
+  };
+
+  it('reports every problem of the file in one error, each with its key path', () => {
+    expect(() =>
+      parsePipelineConfig({ kafka: { brokers: [] }, ops: { port: 70000 }, logLevel: 'loud' }, 'pipeline.yaml'),
+    ).toThrow(
+      new ConfigError(
+        [
+          'Invalid config in pipeline.yaml, 3 problems:',
+          '  at logLevel: Invalid option: expected one of "fatal"|"error"|"warn"|"info"|"debug"|"trace" (got "loud")',
+          '  at kafka.brokers: Too small: expected array to have >=1 items (got [])',
+          '  at ops.port: Too big: expected number to be <=65535 (got 70000)',
+        ].join('\n'),
+      ),
+    );
+  });
+
+  it("checks each configured transform's and sink's own settings, and names unknown ones", () => {
+    const raw = {
+      transforms: { order_header: { statusMap: { NW: 7 } }, order_heade: {} },
+      sinks: { order_view: { collection: '', extra: true }, inventory_availability: false },
+    };
+    expect(() => parsePipelineConfig(raw, 'pipeline.yaml', {}, components)).toThrow(
+      new ConfigError(
+        [
+          'Invalid config in pipeline.yaml, 5 problems:',
+          '  at transforms.order_header.statusMap.NW: Invalid input: expected string, received number (got 7)',
+          '  at transforms.order_heade: Unknown transform "order_heade"; known: order_header',
+          '  at sinks.order_view.collection: Too small: expected string to have >=1 characters (got "")',
+          '  at sinks.order_view: Unrecognized key: "extra" (got {"collection":"","extra":true})',
+          '  at sinks.inventory_availability: Unknown sink "inventory_availability"; known: order_view',
+        ].join('\n'),
+      ),
+    );
+  });
+
+  it('keeps the one-line form for a single problem, and accepts disabled and valid sections', () => {
+    expect(() => parsePipelineConfig({ sinks: { order_view: { collection: '' } } }, 'p.yaml', {}, components)).toThrow(
+      new ConfigError(
+        'Invalid config at sinks.order_view.collection in p.yaml: Too small: expected string to have >=1 characters (got "")',
+      ),
+    );
+    const config = parsePipelineConfig(
+      { transforms: { order_header: false }, sinks: { order_view: { collection: 'orders' } } },
+      'p.yaml',
+      {},
+      components,
+    );
+    expect([config.transforms, config.sinks]).toEqual([
+      { order_header: false },
+      { order_view: { collection: 'orders' } },
+    ]);
   });
 });

@@ -278,7 +278,11 @@ export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
  * Reads, interpolates and validates a YAML or JSON config file. Throws a
  * `ConfigError` naming the file, the key path and the bad value.
  */
-export function loadPipelineConfig(path: string, env: NodeJS.ProcessEnv = process.env): PipelineConfig {
+export function loadPipelineConfig(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+  components?: ComponentSchemas,
+): PipelineConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -301,22 +305,43 @@ export function loadPipelineConfig(path: string, env: NodeJS.ProcessEnv = proces
       },
     );
   }
-  return parsePipelineConfig(raw, path, env);
+  return parsePipelineConfig(raw, path, env, components);
 }
 
-/** Validates an already parsed config object; `origin` names where it came from in errors. */
+/**
+ * The config schemas of the components a pipeline may run, by registry name: the composition (the CLI) passes its
+ * registries, so that every configured transform's and sink's own settings are checked with the rest of the file.
+ */
+export type ComponentSchemas = {
+  readonly transforms: Readonly<Record<string, z.ZodType>>;
+  readonly sinks: Readonly<Record<string, z.ZodType>>;
+};
+
+/**
+ * Validates an already parsed config object; `origin` names where it came from in errors. With `components`, each
+ * section under `transforms` and `sinks` is checked too: a name no registry knows, and every setting its own schema
+ * refuses. Every problem of the whole config is reported at once, in one `ConfigError`, each with its key path.
+ */
 export function parsePipelineConfig(
   raw: unknown,
   origin: string,
   env: NodeJS.ProcessEnv = process.env,
+  components?: ComponentSchemas,
 ): PipelineConfig {
-  return parseWithSchema(pipelineConfigSchema, interpolateEnv(raw, [], origin, env), [], origin);
+  const value = interpolateEnv(raw, [], origin, env);
+  const result = pipelineConfigSchema.safeParse(value);
+  const problems = [
+    ...(result.success ? [] : issueLines(result.error.issues, value, [])),
+    ...(components === undefined ? [] : componentProblems(value, components)),
+  ];
+  if (problems.length > 0) throw configError(problems, origin);
+  return result.data!;
 }
 
 /**
  * Validates one config value with its schema; on failure throws a `ConfigError`
- * naming the key path (below `keyPrefix`), the origin and the bad value. Used
- * for the whole file and for each transform's and sink's own section.
+ * naming every refused key path (below `keyPrefix`), the origin and the bad
+ * values. Used for the whole file and for each transform's and sink's own section.
  */
 export function parseWithSchema<S extends z.ZodType>(
   schema: S,
@@ -326,14 +351,65 @@ export function parseWithSchema<S extends z.ZodType>(
 ): z.output<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
-  const issue = result.error.issues[0]!;
-  const path = [...keyPrefix, ...issue.path];
-  const bad = valueAt(value, issue.path);
-  const shown =
-    bad === undefined || path.length === 0
-      ? ''
-      : ` (got ${path.some((part) => typeof part === 'string' && isSecretKey(part)) ? REDACTED : redactText(JSON.stringify(bad))})`;
-  throw new ConfigError(`Invalid config at ${formatPath(path)} in ${origin}: ${issue.message}${shown}`);
+  throw configError(issueLines(result.error.issues, value, keyPrefix), origin);
+}
+
+/** One problem: where, what, and the bad value (redacted under a secret key). */
+type ConfigProblem = { readonly path: readonly PropertyKey[]; readonly message: string };
+
+function issueLines(
+  issues: readonly z.core.$ZodIssue[],
+  value: unknown,
+  keyPrefix: readonly PropertyKey[],
+): ConfigProblem[] {
+  return issues.map((issue) => {
+    const path = [...keyPrefix, ...issue.path];
+    const bad = valueAt(value, issue.path);
+    const shown =
+      bad === undefined || path.length === 0
+        ? ''
+        : ` (got ${path.some((part) => typeof part === 'string' && isSecretKey(part)) ? REDACTED : redactText(JSON.stringify(bad))})`;
+    return { path, message: `${issue.message}${shown}` };
+  });
+}
+
+/** Unknown component names and refused settings under `transforms` and `sinks`, where those sections are maps. */
+function componentProblems(value: unknown, components: ComponentSchemas): ConfigProblem[] {
+  if (value === null || typeof value !== 'object') return [];
+  return (['transforms', 'sinks'] as const).flatMap((section) => {
+    const entries = (value as Record<string, unknown>)[section];
+    if (entries === null || typeof entries !== 'object' || Array.isArray(entries)) return [];
+    const known = components[section];
+    return Object.entries(entries).flatMap(([name, settings]): ConfigProblem[] => {
+      const schema = known[name];
+      if (schema === undefined) {
+        const kind = section === 'transforms' ? 'transform' : 'sink';
+        return [
+          {
+            path: [section, name],
+            message: `Unknown ${kind} ${JSON.stringify(name)}; known: ${Object.keys(known).join(', ')}`,
+          },
+        ];
+      }
+      if (settings === false || settings === null || typeof settings !== 'object') return [];
+      const result = schema.safeParse(settings);
+      return result.success ? [] : issueLines(result.error.issues, settings, [section, name]);
+    });
+  });
+}
+
+/** One problem keeps the one-line form; several are listed, one per line. */
+function configError(problems: readonly ConfigProblem[], origin: string): ConfigError {
+  if (problems.length === 1) {
+    const [only] = problems;
+    return new ConfigError(`Invalid config at ${formatPath(only!.path)} in ${origin}: ${only!.message}`);
+  }
+  return new ConfigError(
+    [
+      `Invalid config in ${origin}, ${problems.length} problems:`,
+      ...problems.map((problem) => `  at ${formatPath(problem.path)}: ${problem.message}`),
+    ].join('\n'),
+  );
 }
 
 const ENV_REFERENCE = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
