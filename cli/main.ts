@@ -1,6 +1,9 @@
 #!/usr/bin/env node
 import { redactText } from '../core/redact.js';
 import { createProgram } from './program.js';
+import { dropKafkajsTimerWarnings } from './quiet-warnings.js';
+
+dropKafkajsTimerWarnings();
 
 createProgram()
   .parseAsync(process.argv)
