@@ -508,6 +508,7 @@ async function createReplayer(
   const output = createBookmarkedOutput(kafka, {
     transactionalId: replayGroupId(config),
     groupId: replayGroupId(config),
+    maxRequestBytes: config.kafka.maxRequestBytes,
   });
   try {
     if (settings.needsSinks) {
@@ -533,7 +534,11 @@ async function createReplayer(
       stagesFor: (table) =>
         deadLetter.stage === DECODE_STAGE ? (byTable.get(table) ?? []) : named === undefined ? [] : [named],
       encode: async (event) => ({ ...(await decoders.codec.encode(event)), headers }),
-      output: { commit: async (records) => void captured.push(...records) },
+      // The outputs are committed later, with the chunk's, by the same producer: its limits decide what fits.
+      output: {
+        ensureFits: (record) => output.ensureFits(record),
+        commit: async (records) => void captured.push(...records),
+      },
       deadLetterTopic,
       backoff: config.backoff,
       logger: log,

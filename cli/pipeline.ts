@@ -227,6 +227,7 @@ export async function startPipeline(
       const output = createTransactionalOutput(kafka, {
         transactionalId: transactionalIdOf(config),
         consumerGroupId: config.transform.groupId,
+        maxRequestBytes: config.kafka.maxRequestBytes,
       });
       await retryUntilAvailable(() => codec.ensureRegistered(), config.backoff, startup('Schema registry'), starting);
       await output.connect();
@@ -268,7 +269,7 @@ export async function startPipeline(
         logger: logger.child({ component: 'sink-consumer' }),
       });
       sinkConsumer = consumer;
-      const output = createPlainOutput(kafka, consumer);
+      const output = createPlainOutput(kafka, consumer, { maxRequestBytes: config.kafka.maxRequestBytes });
       await output.connect();
       stoppers.push(() => output.disconnect());
       const handler = createSinkBatchHandler({

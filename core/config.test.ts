@@ -14,6 +14,7 @@ describe('pipeline config', () => {
       clientId: 'cdc-sync',
       topicPartitions: 1,
       maxBytesPerPartition: 1_048_576,
+      maxRequestBytes: 1_048_576,
       ssl: false,
     });
     expect(config.ops).toEqual({

@@ -64,6 +64,14 @@ export const pipelineConfigSchema = z
           .describe(
             'Most bytes fetched per partition at once; bounds the size of one batch (one transaction, one bulk write)',
           ),
+        maxRequestBytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1_048_576)
+          .describe(
+            "Most bytes of records one produce request carries, as the Java producer's max.request.size; a batch's outputs are split into requests within it and within each topic's max.message.bytes, and a record larger on its own is dead-lettered",
+          ),
         ssl: z.boolean().default(false).describe('Connect to the brokers over TLS'),
         sasl: z
           .object({

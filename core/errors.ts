@@ -55,6 +55,16 @@ export class TransformError extends PipelineError {
   readonly retriable = false;
 }
 
+/**
+ * A record to produce is larger than its topic (`max.message.bytes`) or a
+ * produce request takes, even alone; the message names topic, key, size and
+ * limit. Never retried: the same bytes never fit. The transform runner
+ * dead-letters the change whose event it is.
+ */
+export class RecordTooLargeError extends PipelineError {
+  readonly retriable = false;
+}
+
 /** A sink write failed. Retriable for transient causes (network, primary stepdown), not for bad documents. */
 export class SinkWriteError extends PipelineError {
   readonly retriable: boolean;

@@ -3,6 +3,7 @@ import { type RecordLocation } from '../../core/errors.js';
 import { type OutputRecord, type PlainOutput, type TransactionalOutput } from '../../core/runner/ports.js';
 import { type KafkaBatchConsumer } from './batch-consumer.js';
 import { classifyKafkaError } from './classify-error.js';
+import { createProduceLimits, type ProduceLimits } from './produce-limits.js';
 
 /** A producer-backed output that must be connected before use and disconnected at shutdown. */
 export type Connectable = { connect(): Promise<void>; disconnect(): Promise<void> };
@@ -10,23 +11,28 @@ export type Connectable = { connect(): Promise<void>; disconnect(): Promise<void
 /**
  * Publishes a batch's outputs and its consumer offsets in one Kafka
  * transaction, so read_committed readers see a batch's events exactly once
- * even when the worker crashes mid-batch. The transactional id must be stable
- * per worker instance: a restarted worker with the same id fences its
+ * even when the worker crashes mid-batch. Outputs larger than one produce
+ * request takes go in several requests of that transaction (see
+ * {@link commitInTransaction}). The transactional id must be stable per
+ * worker instance: a restarted worker with the same id fences its
  * predecessor's unfinished transaction.
  *
  * @see https://kafka.js.org/docs/transactions#a-name-offsets-a-sending-offsets
  */
 export function createTransactionalOutput(
   kafka: Kafka,
-  settings: { readonly transactionalId: string; readonly consumerGroupId: string },
+  settings: { readonly transactionalId: string; readonly consumerGroupId: string; readonly maxRequestBytes: number },
 ): TransactionalOutput & Connectable {
   const producer = createTransactionalProducer(kafka, settings.transactionalId);
+  const limits = createProduceLimits(kafka, { maxRequestBytes: settings.maxRequestBytes });
   return {
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),
+    ensureFits: (record) => limits.ensureFits(record),
     commit: (records, offset) =>
       commitInTransaction(
         producer,
+        limits,
         records,
         {
           consumerGroupId: settings.consumerGroupId,
@@ -64,23 +70,30 @@ export function createTransactionalProducer(kafka: Kafka, transactionalId: strin
 
 /**
  * Produces `records` and commits `offsets` for their group in one Kafka
- * transaction (no offsets: records only). On failure the transaction is
- * aborted and the classified error, naming `location`, is thrown.
+ * transaction (no offsets: records only). The records go in as many produce
+ * requests as `limits` need, in order, all inside the transaction: readers
+ * see all of them or none, exactly as with one request. Throws a
+ * `RecordTooLargeError` before the transaction starts when a record
+ * fits no request. On failure the transaction is aborted and the classified
+ * error, naming `location`, is thrown.
  *
  * @see https://kafka.js.org/docs/transactions#a-name-offsets-a-sending-offsets
  */
 export async function commitInTransaction(
   producer: Producer,
+  limits: Pick<ProduceLimits, 'split'>,
   records: readonly OutputRecord[],
   offsets: TransactionOffsets,
   location: RecordLocation,
 ): Promise<void> {
+  const requests = await limits.split(records);
   const transaction = await producer.transaction().catch((error: unknown) => {
     throw classifyKafkaError(error, location);
   });
   try {
-    if (records.length > 0) {
-      await transaction.sendBatch({ topicMessages: byTopic(records), compression: CompressionTypes.None });
+    for (const request of requests) {
+      // Uncompressed, so that the bytes the limits counted are the bytes the broker checks.
+      await transaction.sendBatch({ topicMessages: byTopic(request), compression: CompressionTypes.None });
     }
     if (offsets.partitions.length > 0) {
       await transaction.sendOffsets({
@@ -100,22 +113,31 @@ export async function commitInTransaction(
 /**
  * Plain, acknowledged producing (acks from all in-sync replicas) and plain
  * offset commits, for the sink role: there the durable write is MongoDB's,
- * and the offset follows it.
+ * and the offset follows it. Records go in as many produce requests as the
+ * broker's limits need, in order; a record that fits no request throws a
+ * `RecordTooLargeError`.
  */
-export function createPlainOutput(kafka: Kafka, consumer: KafkaBatchConsumer): PlainOutput & Connectable {
+export function createPlainOutput(
+  kafka: Kafka,
+  consumer: KafkaBatchConsumer,
+  settings: { readonly maxRequestBytes: number },
+): PlainOutput & Connectable {
   const producer: Producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     createPartitioner: Partitioners.DefaultPartitioner,
   });
+  const limits = createProduceLimits(kafka, settings);
   return {
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),
     async send(records) {
-      try {
-        await producer.sendBatch({ topicMessages: byTopic(records), acks: -1 });
-      } catch (error: unknown) {
-        throw classifyKafkaError(error);
+      for (const request of await limits.split(records)) {
+        try {
+          await producer.sendBatch({ topicMessages: byTopic(request), acks: -1, compression: CompressionTypes.None });
+        } catch (error: unknown) {
+          throw classifyKafkaError(error);
+        }
       }
     },
     commitOffset: (offset) => consumer.commitOffset(offset),

@@ -2,6 +2,7 @@ import { type Kafka } from 'kafkajs';
 import { type OutputRecord } from '../../core/runner/ports.js';
 import { classifyKafkaError } from './classify-error.js';
 import { commitInTransaction, type Connectable, createTransactionalProducer } from './outputs.js';
+import { createProduceLimits } from './produce-limits.js';
 import { withAdmin } from './with-admin.js';
 
 /** A committed consumer-group offset with its metadata string (Kafka's free-form note per offset commit). */
@@ -14,6 +15,8 @@ export type GroupOffset = { readonly partition: number; readonly offset: string;
  * move. The group needs no live members; the offsets are a bookmark.
  */
 export type BookmarkedOutput = Connectable & {
+  /** Rejects with a `RecordTooLargeError` for a record no produce request takes (see `ProduceLimits.ensureFits`). */
+  ensureFits(record: OutputRecord): Promise<void>;
   commit(
     records: readonly OutputRecord[],
     offsets: { readonly topic: string; readonly partitions: readonly GroupOffset[] },
@@ -28,9 +31,10 @@ export type BookmarkedOutput = Connectable & {
  */
 export function createBookmarkedOutput(
   kafka: Kafka,
-  settings: { readonly transactionalId: string; readonly groupId: string },
+  settings: { readonly transactionalId: string; readonly groupId: string; readonly maxRequestBytes: number },
 ): BookmarkedOutput {
   const producer = createTransactionalProducer(kafka, settings.transactionalId);
+  const limits = createProduceLimits(kafka, { maxRequestBytes: settings.maxRequestBytes });
   return {
     connect: async () => {
       try {
@@ -40,9 +44,11 @@ export function createBookmarkedOutput(
       }
     },
     disconnect: () => producer.disconnect(),
+    ensureFits: (record) => limits.ensureFits(record),
     commit: (records, offsets) =>
       commitInTransaction(
         producer,
+        limits,
         records,
         { consumerGroupId: settings.groupId, ...offsets },
         { topic: offsets.topic },

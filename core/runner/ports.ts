@@ -59,10 +59,25 @@ export type BatchConsumer = {
  * transaction with `sendOffsets`. Read-committed readers see all or nothing.
  */
 export type TransactionalOutput = {
+  /**
+   * Resolves when `record` can be produced; rejects with a
+   * `RecordTooLargeError` naming topic, key and size when it never can (it
+   * alone is larger than its topic or a produce request takes), or with a
+   * retriable error when the limits cannot be read now.
+   */
+  ensureFits(record: OutputRecord): Promise<void>;
+  /**
+   * Commits, however many produce requests the records need. Rejects with a
+   * `RecordTooLargeError`, committing nothing, when a record never fits.
+   */
   commit(records: readonly OutputRecord[], offset: PartitionOffset): Promise<void>;
 };
 
-/** Non-transactional producing (dead letters of the sink role) and plain offset commits. */
+/**
+ * Non-transactional producing (dead letters of the sink role) and plain
+ * offset commits. `send` rejects with a `RecordTooLargeError` when a record
+ * never fits a produce request.
+ */
 export type PlainOutput = {
   send(records: readonly OutputRecord[]): Promise<void>;
   commitOffset(offset: PartitionOffset): Promise<void>;

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent } from '../canonical.js';
 import { type ChangeEvent } from '../envelope.js';
-import { DecodeError, SourceUnavailableError, TransformError } from '../errors.js';
+import { DecodeError, RecordTooLargeError, SourceUnavailableError, TransformError } from '../errors.js';
 import { emit, fail, skip, type Stage } from '../stage.js';
 import { createCounters } from './counters.js';
 import { DEAD_LETTER_HEADERS } from './dead-letter.js';
@@ -89,6 +89,7 @@ function harness(options: { outages?: number; running?: () => boolean; telemetry
       value: Buffer.from(event.meta.eventId),
     }),
     output: {
+      ensureFits: async () => {},
       commit: async (records, offset) => {
         commits.push({ records, offset });
       },
@@ -205,7 +206,7 @@ describe('the transform batch handler', () => {
       encode: async () => {
         throw new Error('not reached');
       },
-      output: { commit: async (records, offset) => void commits.push({ records, offset }) },
+      output: { ensureFits: async () => {}, commit: async (records, offset) => void commits.push({ records, offset }) },
       deadLetterTopic: 'cdc-sync.dlq',
       backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
       logger: pino({ level: 'silent' }),
@@ -293,7 +294,7 @@ describe('events their schema refuses', () => {
         if (event.meta.eventId === 'id-SKU-2') throw new TransformError('Value "1.23456" of onHand exceeds scale 3');
         return { topic: 'canonical.inventory.v1', key: event.meta.eventId, value: null };
       },
-      output: { commit: async (records, offset) => void commits.push({ records, offset }) },
+      output: { ensureFits: async () => {}, commit: async (records, offset) => void commits.push({ records, offset }) },
       deadLetterTopic: 'cdc-sync.dlq',
       backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
       logger: pino({ level: 'silent' }),
@@ -319,6 +320,120 @@ describe('events their schema refuses', () => {
     ).toEqual([
       ['cdc-sync.dlq', 'Value "1.23456" of onHand exceeds scale 3'],
       ['canonical.inventory.v1', 'id-SKU-1'],
+    ]);
+  });
+});
+
+describe('events too large to produce', () => {
+  const tooLarge = (key: string) =>
+    new RecordTooLargeError(
+      `Record for topic canonical.inventory.v1 with key ${key} takes 2000000 bytes as a record batch of its own; the topic takes at most 1048588 (max.message.bytes)`,
+      { topic: 'canonical.inventory.v1' },
+    );
+
+  it('dead-letter the source record under the stage, naming topic, key and size, and keep the batch moving', async () => {
+    const commits: { records: readonly OutputRecord[]; offset: PartitionOffset }[] = [];
+    const counters = createCounters();
+    const { telemetry, calls } = recordingTelemetry();
+    const handler = createTransformBatchHandler({
+      decode: decode(),
+      stagesFor: () => [stockStage],
+      encode: async (event) => ({ topic: 'canonical.inventory.v1', key: event.meta.eventId, value: null }),
+      output: {
+        ensureFits: async (output) => {
+          if (output.key === 'id-SKU-HUGE') throw tooLarge('id-SKU-HUGE');
+        },
+        commit: async (records, offset) => void commits.push({ records, offset }),
+      },
+      deadLetterTopic: 'cdc-sync.dlq',
+      backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+      logger: pino({ level: 'silent' }),
+      counters,
+      telemetry,
+      now: () => NOW,
+    });
+    const control: BatchControl = {
+      heartbeat: async () => {},
+      isRunning: () => true,
+      pause: () => {},
+      resume: () => {},
+    };
+    await handler(
+      {
+        topic: 't',
+        partition: 0,
+        records: [
+          record(1, 'change:InventoryBalance:SKU-1'),
+          record(2, 'change:InventoryBalance:SKU-HUGE'),
+          record(3, 'change:InventoryBalance:SKU-2'),
+        ],
+      },
+      control,
+    );
+    expect(commits).toHaveLength(1);
+    expect(commits[0]!.offset).toEqual({ topic: 't', partition: 0, offset: '4' });
+    expect(commits[0]!.records.map((r) => [r.topic, String(r.key)])).toEqual([
+      ['canonical.inventory.v1', 'id-SKU-1'],
+      ['cdc-sync.dlq', 'k2'],
+      ['canonical.inventory.v1', 'id-SKU-2'],
+    ]);
+    expect(commits[0]!.records[1]).toEqual({
+      topic: 'cdc-sync.dlq',
+      key: Buffer.from('k2'),
+      value: Buffer.from('change:InventoryBalance:SKU-HUGE'),
+      headers: {
+        origin: 'test',
+        [DEAD_LETTER_HEADERS.topic]: 'erp.ErpDemo.dbo.InventoryBalance',
+        [DEAD_LETTER_HEADERS.partition]: '3',
+        [DEAD_LETTER_HEADERS.offset]: '2',
+        [DEAD_LETTER_HEADERS.stage]: 'stock_level',
+        [DEAD_LETTER_HEADERS.errorClass]: 'RecordTooLargeError',
+        [DEAD_LETTER_HEADERS.errorMessage]: tooLarge('id-SKU-HUGE').message,
+        [DEAD_LETTER_HEADERS.time]: '2026-11-27T08:00:00.000Z',
+      },
+    });
+    expect(counters.snapshot()).toMatchObject({
+      'records.dead_lettered.stock_level': 1,
+      'stage.stock_level.in': 3,
+      'stage.stock_level.out': 2,
+      'stage.stock_level.failed': 1,
+    });
+    expect(calls).toContainEqual([
+      'deadLetter',
+      'erp.ErpDemo.dbo.InventoryBalance',
+      'stock_level',
+      'RecordTooLargeError',
+    ]);
+  });
+
+  it('retry the batch when the limits cannot be read now, and dead-letter nothing', async () => {
+    const commits: { records: readonly OutputRecord[]; offset: PartitionOffset }[] = [];
+    let outages = 1;
+    const handler = createTransformBatchHandler({
+      decode: decode(),
+      stagesFor: () => [stockStage],
+      encode: async (event) => ({ topic: 'canonical.inventory.v1', key: event.meta.eventId, value: null }),
+      output: {
+        ensureFits: async () => {
+          if (outages-- > 0) throw new SourceUnavailableError('Kafka is unavailable: Connection error');
+        },
+        commit: async (records, offset) => void commits.push({ records, offset }),
+      },
+      deadLetterTopic: 'cdc-sync.dlq',
+      backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+      logger: pino({ level: 'silent' }),
+      counters: createCounters(),
+      now: () => NOW,
+    });
+    const control: BatchControl = {
+      heartbeat: async () => {},
+      isRunning: () => true,
+      pause: () => {},
+      resume: () => {},
+    };
+    await handler({ topic: 't', partition: 0, records: [record(1, 'change:InventoryBalance:SKU-1')] }, control);
+    expect(commits.map((commit) => commit.records.map((r) => [r.topic, String(r.key)]))).toEqual([
+      [['canonical.inventory.v1', 'id-SKU-1']],
     ]);
   });
 });

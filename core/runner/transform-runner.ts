@@ -1,6 +1,6 @@
 import { type Logger } from 'pino';
 import { type CanonicalEvent } from '../canonical.js';
-import { DecodeError, isRetriable, PipelineError, TransformError } from '../errors.js';
+import { DecodeError, isRetriable, PipelineError, RecordTooLargeError, TransformError } from '../errors.js';
 import { type Stage } from '../stage.js';
 import { type BackoffConfig } from './backoff.js';
 import { createCounters, type Counters } from './counters.js';
@@ -45,7 +45,9 @@ type AttemptTally = { readonly counters: Counters; readonly telemetry: Telemetry
 /**
  * Handles one batch of Debezium records: decode, route to stages, encode the
  * canonical events, and publish them together with dead letters and the
- * batch's offsets in one Kafka transaction. A transient failure (registry or
+ * batch's offsets in one Kafka transaction. A change whose event can never
+ * be published (its schema refuses it, or it is larger than its topic takes)
+ * is dead-lettered under its stage. A transient failure (registry or
  * Kafka unreachable) aborts the attempt, pauses the partition and retries the
  * whole batch after a backoff, so nothing is committed for unapplied records
  * and nothing transient is dead-lettered.
@@ -93,11 +95,13 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
       if (result.kind === 'emit') {
         const encoded = await encodeAll(result.events);
         if ('refused' in encoded) {
-          // An event its schema refuses is the stage's fault for this record: dead-letter the record, keep going.
+          // An event its schema or its topic refuses can never be published: dead-letter the record, keep going.
           countStage(tally, stage.name, 'failed');
           stageLog.warn(
             { eventId: encoded.refused.meta.eventId, eventType: encoded.refused.meta.eventType, err: encoded.error },
-            'Dead-lettering a change whose events do not fit their schema',
+            encoded.error instanceof RecordTooLargeError
+              ? 'Dead-lettering a change whose event is too large to produce'
+              : 'Dead-lettering a change whose events do not fit their schema',
           );
           outputs.push(deadLetter(record, stage.name, encoded.error, tally));
           continue;
@@ -120,14 +124,19 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
     return outputs;
   }
 
-  /** Encodes all events of one stage result, or names the event a non-retriable error refused, and the error. */
+  /**
+   * Encodes all events of one stage result, each checked to fit a produce request, or names the event a
+   * non-retriable error refused (its schema, or its size), and the error.
+   */
   async function encodeAll(
     events: readonly CanonicalEvent[],
   ): Promise<{ records: OutputRecord[] } | { refused: CanonicalEvent; error: PipelineError }> {
     const records: OutputRecord[] = [];
     for (const event of events) {
       try {
-        records.push(await deps.encode(event));
+        const record = await deps.encode(event);
+        await deps.output.ensureFits(record);
+        records.push(record);
       } catch (error: unknown) {
         if (error instanceof PipelineError && !error.retriable) return { refused: event, error };
         throw error;
