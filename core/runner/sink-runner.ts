@@ -12,7 +12,7 @@ import {
   type RecordBatch,
   type SourceRecord,
 } from './ports.js';
-import { batchLocation } from './log-fields.js';
+import { batchLocation, recordLocation } from './log-fields.js';
 import { retryTransient } from './retry.js';
 import { createTelemetryTally, NO_TELEMETRY, type RunnerTelemetry, type TelemetryTally } from './telemetry.js';
 
@@ -66,7 +66,7 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
       } catch (error: unknown) {
         if (!(error instanceof DecodeError)) throw error;
         deps.logger.warn(
-          { topic: record.topic, partition: record.partition, offset: record.offset, stage: 'decode', err: error },
+          { ...recordLocation(record, 'decode'), err: error },
           'Dead-lettering a canonical record that cannot be decoded',
         );
         deadLetter(record, 'decode', error);
@@ -108,10 +108,7 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
         tally.counters.add(`sink.${sink.name}.rejected`);
         deps.logger.warn(
           {
-            topic: record.topic,
-            partition: record.partition,
-            offset: record.offset,
-            stage: sink.name,
+            ...recordLocation(record, sink.name),
             eventId: event.meta.eventId,
             eventType: event.meta.eventType,
             err: error,

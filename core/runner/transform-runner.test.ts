@@ -1,8 +1,10 @@
-import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import { type Logger, pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent } from '../canonical.js';
 import { type ChangeEvent } from '../envelope.js';
 import { DecodeError, RecordTooLargeError, SourceUnavailableError, TransformError } from '../errors.js';
+import { createLogger } from '../logger.js';
 import { emit, fail, skip, type Stage } from '../stage.js';
 import { createCounters } from './counters.js';
 import { DEAD_LETTER_HEADERS } from './dead-letter.js';
@@ -434,6 +436,119 @@ describe('events too large to produce', () => {
     await handler({ topic: 't', partition: 0, records: [record(1, 'change:InventoryBalance:SKU-1')] }, control);
     expect(commits.map((commit) => commit.records.map((r) => [r.topic, String(r.key)]))).toEqual([
       [['canonical.inventory.v1', 'id-SKU-1']],
+    ]);
+  });
+});
+
+describe('the transform batch handler’s logging', () => {
+  /** The project's redacting logger at `level`, bound like the pipeline binds the runner's, writing into `lines`. */
+  function capturingLogger(level: 'debug' | 'info') {
+    const lines: Record<string, unknown>[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString('utf8').split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    const logger = createLogger({ level, base: { service: 'cdc-sync' } }, stream).child({
+      component: 'transform-runner',
+    });
+    let children = 0;
+    const child = logger.child;
+    // Children inherit this method from their parent, so it counts their children too.
+    logger.child = function (this: Logger, ...args: Parameters<Logger['child']>) {
+      children++;
+      return child.apply(this, args);
+    } as Logger['child'];
+    return { logger, lines, children: () => children };
+  }
+
+  function handlerLoggingTo(logger: Logger) {
+    return createTransformBatchHandler({
+      decode: decode(),
+      stagesFor: (table) => (table === 'InventoryBalance' ? [stockStage] : []),
+      encode: async (event) => ({ topic: 'canonical.inventory.v1', key: event.meta.eventId, value: null }),
+      output: { ensureFits: async () => {}, commit: async () => {} },
+      deadLetterTopic: 'cdc-sync.dlq',
+      backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+      logger,
+      counters: createCounters(),
+      now: () => NOW,
+    });
+  }
+
+  const control: BatchControl = { heartbeat: async () => {}, isRunning: () => true, pause: () => {}, resume: () => {} };
+
+  it('creates no logger per record, however large the batch', async () => {
+    const { logger, children } = capturingLogger('debug');
+    const records = Array.from({ length: 200 }, (_, i) =>
+      record(i, i % 50 === 0 ? 'bad' : `change:InventoryBalance:SKU-${i % 7 === 0 ? 'BAD' : i}`),
+    );
+    await handlerLoggingTo(logger)({ topic: records[0]!.topic, partition: 3, records }, control);
+    expect(children()).toBe(0);
+  });
+
+  it('still gives every record line its topic, partition, offset and stage', async () => {
+    const { logger, lines } = capturingLogger('debug');
+    const records = [
+      record(10, 'change:InventoryBalance:SKU-1'),
+      record(11, 'bad'),
+      record(12, 'change:InventoryBalance:SKU-SKIP'),
+      record(13, 'change:InventoryBalance:SKU-BAD'),
+      record(14, 'ignore'),
+    ];
+    await handlerLoggingTo(logger)({ topic: records[0]!.topic, partition: 3, records }, control);
+    const topic = 'erp.ErpDemo.dbo.InventoryBalance';
+    const where = { service: 'cdc-sync', component: 'transform-runner', topic, partition: 3 };
+    expect(
+      lines.map(({ time: _time, pid: _pid, hostname: _hostname, err, ...line }) => ({
+        ...line,
+        ...(err === undefined ? {} : { err: (err as { message: string }).message }),
+      })),
+    ).toEqual([
+      {
+        ...where,
+        level: 20,
+        offset: '10',
+        stage: 'stock_level',
+        eventId: 'id-SKU-1',
+        eventType: 'StockLevelChanged',
+        msg: 'Emitted canonical event',
+      },
+      {
+        ...where,
+        level: 40,
+        offset: '11',
+        stage: 'decode',
+        err: `Bad magic byte 0x62 in record ${topic}[3]@11`,
+        msg: 'Dead-lettering a record that cannot be decoded',
+      },
+      {
+        ...where,
+        level: 20,
+        offset: '12',
+        stage: 'stock_level',
+        reason: 'No quantity changed',
+        msg: 'Stage skipped the change',
+      },
+      {
+        ...where,
+        level: 40,
+        offset: '13',
+        stage: 'stock_level',
+        err: 'Missing column QtyOnHand',
+        msg: 'Dead-lettering a change the stage rejected',
+      },
+      { ...where, level: 20, offset: '14', stage: 'decode', reason: 'heartbeat', msg: 'Heartbeat' },
+    ]);
+  });
+
+  it('writes only warnings at info level', async () => {
+    const { logger, lines } = capturingLogger('info');
+    const records = [record(10, 'change:InventoryBalance:SKU-1'), record(11, 'bad'), record(12, 'ignore')];
+    await handlerLoggingTo(logger)({ topic: records[0]!.topic, partition: 3, records }, control);
+    expect(lines.map((line) => [line['level'], line['offset'], line['msg']])).toEqual([
+      [40, '11', 'Dead-lettering a record that cannot be decoded'],
     ]);
   });
 });

@@ -5,7 +5,7 @@ import { type Stage } from '../stage.js';
 import { type BackoffConfig } from './backoff.js';
 import { createCounters, type Counters } from './counters.js';
 import { deadLetterFor, nextOffset } from './dead-letter.js';
-import { batchLocation } from './log-fields.js';
+import { batchLocation, recordLocation } from './log-fields.js';
 import {
   type BatchControl,
   type DecodedSourceRecord,
@@ -63,21 +63,27 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
     return deadLetterFor(record, deps.deadLetterTopic, stage, error, now());
   }
 
-  async function outputsFor(record: SourceRecord, tally: AttemptTally): Promise<OutputRecord[]> {
-    const log = deps.logger.child({ topic: record.topic, partition: record.partition, offset: record.offset });
+  /**
+   * The outputs of one record. It logs through the batch's logger with the record's place in each line's own fields,
+   * never through a child logger per record: pino builds (and redacts) a child's bindings when it is created, a cost
+   * as large as decoding the record, while a line's fields cost only when the line is written. `debug` says whether
+   * debug lines are written at all, so that none of their fields are built otherwise.
+   */
+  async function outputsFor(record: SourceRecord, tally: AttemptTally, debug: boolean): Promise<OutputRecord[]> {
+    const log = deps.logger;
     let decoded: DecodedSourceRecord;
     try {
       decoded = await deps.decode(record);
     } catch (error: unknown) {
       if (error instanceof DecodeError) {
-        log.warn({ stage: 'decode', err: error }, 'Dead-lettering a record that cannot be decoded');
+        log.warn({ ...recordLocation(record, 'decode'), err: error }, 'Dead-lettering a record that cannot be decoded');
         return [deadLetter(record, 'decode', error, tally)];
       }
       throw error;
     }
     if (decoded.kind === 'ignored') {
       tally.counters.add(`records.ignored.${decoded.reason}`);
-      log.debug({ stage: 'decode', reason: decoded.reason }, decoded.detail);
+      if (debug) log.debug({ ...recordLocation(record, 'decode'), reason: decoded.reason }, decoded.detail);
       return [];
     }
     if (decoded.kind === 'tombstone') {
@@ -89,7 +95,6 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
     if (stages.length === 0) tally.counters.add('records.unrouted');
     const outputs: OutputRecord[] = [];
     for (const stage of stages) {
-      const stageLog = log.child({ stage: stage.name });
       const result = applyStage(stage, decoded.event);
       countStage(tally, stage.name, 'in');
       if (result.kind === 'emit') {
@@ -97,8 +102,13 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
         if ('refused' in encoded) {
           // An event its schema or its topic refuses can never be published: dead-letter the record, keep going.
           countStage(tally, stage.name, 'failed');
-          stageLog.warn(
-            { eventId: encoded.refused.meta.eventId, eventType: encoded.refused.meta.eventType, err: encoded.error },
+          log.warn(
+            {
+              ...recordLocation(record, stage.name),
+              eventId: encoded.refused.meta.eventId,
+              eventType: encoded.refused.meta.eventType,
+              err: encoded.error,
+            },
             encoded.error instanceof RecordTooLargeError
               ? 'Dead-lettering a change whose event is too large to produce'
               : 'Dead-lettering a change whose events do not fit their schema',
@@ -109,15 +119,25 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
         outputs.push(...encoded.records);
         for (const [index, event] of result.events.entries()) {
           tally.telemetry.canonicalEvents(encoded.records[index]!.topic, event.meta.eventType, 1);
-          stageLog.debug({ eventId: event.meta.eventId, eventType: event.meta.eventType }, 'Emitted canonical event');
+          if (debug) {
+            log.debug(
+              { ...recordLocation(record, stage.name), eventId: event.meta.eventId, eventType: event.meta.eventType },
+              'Emitted canonical event',
+            );
+          }
         }
         countStage(tally, stage.name, 'out', result.events.length);
       } else if (result.kind === 'skip') {
         countStage(tally, stage.name, 'skipped');
-        stageLog.debug({ reason: result.reason }, 'Stage skipped the change');
+        if (debug) {
+          log.debug({ ...recordLocation(record, stage.name), reason: result.reason }, 'Stage skipped the change');
+        }
       } else {
         countStage(tally, stage.name, 'failed');
-        stageLog.warn({ err: result.error }, 'Dead-lettering a change the stage rejected');
+        log.warn(
+          { ...recordLocation(record, stage.name), err: result.error },
+          'Dead-lettering a change the stage rejected',
+        );
         outputs.push(deadLetter(record, stage.name, result.error, tally));
       }
     }
@@ -153,7 +173,8 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
         // Counted only once the attempt commits, so retried batches are not counted twice.
         const tally: AttemptTally = { counters: createCounters(), telemetry: createTelemetryTally() };
         const outputs: OutputRecord[] = [];
-        for (const record of batch.records) outputs.push(...(await outputsFor(record, tally)));
+        const debug = deps.logger.isLevelEnabled('debug');
+        for (const record of batch.records) outputs.push(...(await outputsFor(record, tally, debug)));
         await deps.output.commit(outputs, offset);
         deps.counters.merge(tally.counters);
         deps.counters.add('records.in', batch.records.length);
