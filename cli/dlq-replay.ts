@@ -500,6 +500,8 @@ async function createReplayer(
   const control: BatchControl = {
     heartbeat: async () => {},
     isRunning: settings.isRunning,
+    // A replay stops between transactions; it never abandons one under way.
+    abandoned: new AbortController().signal,
     pause: () => {},
     resume: () => {},
   };

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Db, type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
 import { parseWithSchema, type PipelineConfig, sourceTopic, transactionalIdOf } from '../core/config.js';
@@ -22,7 +23,11 @@ import { probeSchemaRegistry } from '../connectors/avro/registry-probe.js';
 import { createCanonicalRegistryCodec } from '../connectors/canonical/registry.js';
 import { createEnvelopeReader, sourceRenamer } from '../connectors/debezium/envelope.js';
 import { createSourceDecoder } from '../connectors/debezium/source-decoder.js';
-import { createBatchConsumer, type KafkaBatchConsumer } from '../connectors/kafka/batch-consumer.js';
+import {
+  type AbandonedBatch,
+  createBatchConsumer,
+  type KafkaBatchConsumer,
+} from '../connectors/kafka/batch-consumer.js';
 import { createKafkaClient } from '../connectors/kafka/client.js';
 import { type ConsumerGroupTopics, createConsumerLagReader } from '../connectors/kafka/consumer-lag.js';
 import { createOpsAdmin } from '../connectors/kafka/ops-admin.js';
@@ -40,7 +45,18 @@ import { createSinks, createStages } from './components.js';
 /** Which workers a process runs; separate roles scale out as separate consumer groups. */
 export type PipelineRole = 'all' | 'transform' | 'sink';
 
-/** A started pipeline. `stop` finishes in-flight batches, commits, and disconnects. */
+/** How a stop ended. */
+export type StopOutcome = {
+  /** False when the stop's bound passed first (see `stopTimeoutMs`). */
+  readonly complete: boolean;
+  /** The in-flight batches given up at the bound, none of their offsets committed; none when complete. */
+  readonly abandoned: readonly AbandonedBatch[];
+};
+
+/**
+ * A started pipeline. `stop` finishes in-flight batches, commits, and
+ * disconnects, within `stopTimeoutMs` (see {@link StopOutcome}).
+ */
 export type RunningPipeline = {
   readonly counters: Counters;
   /** The pipeline's own Prometheus registry and the calls feeding it; `/metrics` serves `metrics.text()`. */
@@ -56,8 +72,19 @@ export type RunningPipeline = {
    * supervisor starts it again.
    */
   readonly halted: Promise<Error>;
-  stop(): Promise<void>;
+  /**
+   * Stops the workers: they finish their in-flight batches and commit, then
+   * every connection closes. Once `stopTimeoutMs` has passed, the workers
+   * abandon the batches still in flight, which commit nothing, and this
+   * logs them at error level and resolves at most {@link ABANDON_GRACE_MS}
+   * later, whether or not every connection has closed: the caller then
+   * exits rather than wait for them.
+   */
+  stop(): Promise<StopOutcome>;
 };
+
+/** How long a stop that abandoned its batches still waits for the workers to leave their groups and close. */
+export const ABANDON_GRACE_MS = 2_000;
 
 /** Extras for {@link startPipeline}; every one is optional. */
 export type StartPipelineOptions = {
@@ -165,11 +192,33 @@ export async function startPipeline(
   // Stops in reverse start order, readiness first so that nothing probes connections while they close. Each step
   // runs even when an earlier one failed: a connection that will not close cleanly must not keep the others open.
   // Offsets were committed with each batch, so nothing is lost either way.
-  const stop = async (): Promise<void> => {
+  const stopAll = async (): Promise<void> => {
     readiness.stop();
     for (const stopOne of stoppers.splice(0).reverse()) {
       await stopOne().catch((error: unknown) => logger.warn({ err: error }, 'A connection did not close cleanly'));
     }
+  };
+  // A batch can hang on a stalled dependency (a MongoDB write no server answers) for longer than any supervisor
+  // waits: past the bound the workers abandon their batches, uncommitted, so that they are read again after a
+  // restart, and the stop returns for the process to exit.
+  const stop = async (): Promise<StopOutcome> => {
+    const stopping = stopAll();
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<'timed out'>((resolve) => {
+      timer = setTimeout(resolve, config.stopTimeoutMs, 'timed out');
+    });
+    const first = await Promise.race([stopping.then(() => 'stopped' as const), bound]);
+    clearTimeout(timer);
+    if (first === 'stopped') return { complete: true, abandoned: [] };
+    const abandoned = [transformConsumer, sinkConsumer].flatMap((consumer) => consumer?.abandon() ?? []);
+    logger.error(
+      { stopTimeoutMs: config.stopTimeoutMs, abandoned },
+      abandoned.length > 0
+        ? 'Stop timed out: abandoned the in-flight batches without committing their offsets'
+        : 'Stop timed out with no batch in flight: connections did not close in time',
+    );
+    await Promise.race([stopping, sleep(ABANDON_GRACE_MS, undefined, { ref: false })]);
+    return { complete: false, abandoned };
   };
 
   let opsUrl: string | undefined;

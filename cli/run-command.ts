@@ -1,13 +1,15 @@
 import { Command, Option } from 'commander';
 import { loadConfigFile, requiredConfigOption } from './command-options.js';
-import { createPipelineLogger, type PipelineRole, startPipeline } from './pipeline.js';
+import { createPipelineLogger, type PipelineRole, startPipeline, type StopOutcome } from './pipeline.js';
 import { listenForStopSignal } from './stop-signal.js';
 
 /**
  * `cdc-sync run --config <file> [--role transform|sink]`: runs the transform
  * and sink workers until SIGTERM or SIGINT, then finishes the in-flight
- * batches, commits, and exits 0. When a worker's consumer stops for good on
- * an error, it stops the rest and exits 1, so that a supervisor restarts it.
+ * batches, commits, and exits 0. A stop that `stopTimeoutMs` cuts short
+ * abandons the batches still in flight without committing them, logs them,
+ * and exits 1. When a worker's consumer stops for good on an error, it stops
+ * the rest and exits 1, so that a supervisor restarts it.
  */
 export function createRunCommand(): Command {
   return new Command('run')
@@ -36,12 +38,28 @@ export function createRunCommand(): Command {
       ]);
       if ('error' in outcome) {
         logger.fatal({ err: outcome.error }, 'A worker stopped for good; exiting so that the process is restarted');
-        await running.stop();
-        process.exitCode = 1;
+        exitAfter(await running.stop(), 1);
         return;
       }
-      logger.info({ signal: outcome.signal }, 'Stopping: finishing in-flight batches and committing');
-      await running.stop();
-      logger.info({ counters: running.counters.snapshot() }, 'Stopped');
+      logger.info(
+        { signal: outcome.signal, stopTimeoutMs: config.stopTimeoutMs },
+        'Stopping: finishing in-flight batches and committing',
+      );
+      const stopped = await running.stop();
+      if (stopped.complete) logger.info({ counters: running.counters.snapshot() }, 'Stopped');
+      exitAfter(stopped, 0);
     });
+}
+
+/**
+ * Ends the process with `code`, or 1 when the stop gave up on in-flight
+ * batches: then connections may still hang (a stalled MongoDB), and the
+ * process exits now instead of waiting for them.
+ */
+function exitAfter(stopped: StopOutcome, code: number): void {
+  if (stopped.complete) {
+    process.exitCode = code;
+    return;
+  }
+  process.exit(1);
 }

@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js';
 describe('pipeline config', () => {
   it('fills every default from an empty file', () => {
     const config = parsePipelineConfig({}, 'test.yaml', {});
+    expect(config.stopTimeoutMs).toBe(15_000);
     expect(config.kafka).toEqual({
       brokers: ['127.0.0.1:9092'],
       clientId: 'cdc-sync',

@@ -46,6 +46,14 @@ export const durationSchema = z.union(
 export const pipelineConfigSchema = z
   .object({
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level'),
+    stopTimeoutMs: z
+      .number()
+      .int()
+      .positive()
+      .default(15_000)
+      .describe(
+        'Longest a stop (SIGTERM, SIGINT) waits for in-flight batches to finish and commit; then it abandons them without committing their offsets (they are read again after a restart), logs them, and cdc-sync run exits 1. Keep it below the grace period of the supervisor (Kubernetes: 30 s)',
+      ),
     kafka: z
       .object({
         brokers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:9092']).describe('Bootstrap brokers, host:port'),

@@ -35,8 +35,25 @@ export type ConsumerMembership = {
   readonly assignment: Readonly<Record<string, readonly number[]>>;
 };
 
+/** A batch the handler was still working on when the consumer abandoned it. */
+export type AbandonedBatch = {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly firstOffset: string;
+  readonly lastOffset: string;
+  readonly records: number;
+};
+
 /** A batch consumer plus a way to commit offsets outside a transaction (the sink role). */
 export type KafkaBatchConsumer = BatchConsumer & {
+  /**
+   * Gives up on the batches in flight, for a stop that cannot wait any
+   * longer: aborts their `BatchControl.abandoned`, so that their handlers
+   * reject at once and commit nothing, and names them. Later batches are
+   * abandoned as they arrive. `stop` can then leave the group.
+   */
+  abandon(): AbandonedBatch[];
   commitOffset(offset: PartitionOffset): Promise<void>;
   /** The consumer's group membership now; readiness reads it. */
   membership(): ConsumerMembership;
@@ -80,6 +97,8 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
   let started = false;
   let membership: ConsumerMembership = { groupId: config.groupId, state: 'not-started', assignment: {} };
   const paused = new Set<string>();
+  const inFlight = new Set<AbandonedBatch>();
+  const abandonment = new AbortController();
   const markerCommits = new Map<string, Promise<void>>();
   const setState = (state: ConsumerMembership['state'], assignment: ConsumerMembership['assignment'] = {}) => {
     membership = { groupId: config.groupId, state, assignment };
@@ -145,10 +164,27 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
           const records = toSourceRecords(batch);
           await markerCommits.get(`${batch.topic}\u0000${batch.partition}`);
           const control = batchControl(consumer, payload, {
+            abandoned: abandonment.signal,
             onPause: (isPaused) => setPaused(batch.topic, batch.partition, isPaused),
           });
-          await handler({ topic: batch.topic, partition: batch.partition, records }, control);
           const last = records.at(-1);
+          const handling: AbandonedBatch | undefined =
+            last === undefined
+              ? undefined
+              : {
+                  groupId: config.groupId,
+                  topic: batch.topic,
+                  partition: batch.partition,
+                  firstOffset: records[0]!.offset,
+                  lastOffset: last.offset,
+                  records: records.length,
+                };
+          if (handling !== undefined) inFlight.add(handling);
+          try {
+            await handler({ topic: batch.topic, partition: batch.partition, records }, control);
+          } finally {
+            if (handling !== undefined) inFlight.delete(handling);
+          }
           if (last === undefined) return;
           resolveOffset(last.offset);
           // The handler committed up to its last record; markers after it (the batch's last offset counts them)
@@ -176,6 +212,10 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
       } catch (error: unknown) {
         throw classifyKafkaError(error, { topic: offset.topic, partition: offset.partition });
       }
+    },
+    abandon() {
+      abandonment.abort();
+      return [...inFlight];
     },
     membership: () => membership,
     halted,

@@ -86,18 +86,24 @@ export function filteredBatchOf(payload: {
 /**
  * The runner's controls over one kafkajs batch: heartbeats, whether the
  * consumer still runs (and the batch is not stale after a seek, and
- * `alsoRunning` holds), and pausing or resuming the batch's partition,
- * reported to `onPause`.
+ * `alsoRunning` holds), the signal that abandons the batch (`abandoned`;
+ * none by default), and pausing or resuming the batch's partition, reported
+ * to `onPause`.
  */
 export function batchControl(
   consumer: Consumer,
   payload: Pick<EachBatchPayload, 'batch' | 'heartbeat' | 'isRunning' | 'isStale'>,
-  options: { readonly alsoRunning?: () => boolean; readonly onPause?: (paused: boolean) => void } = {},
+  options: {
+    readonly alsoRunning?: () => boolean;
+    readonly abandoned?: AbortSignal;
+    readonly onPause?: (paused: boolean) => void;
+  } = {},
 ): BatchControl {
   const partitions = [{ topic: payload.batch.topic, partitions: [payload.batch.partition] }];
   return {
     heartbeat: payload.heartbeat,
     isRunning: () => payload.isRunning() && !payload.isStale() && (options.alsoRunning?.() ?? true),
+    abandoned: options.abandoned ?? new AbortController().signal,
     pause: () => {
       consumer.pause(partitions);
       options.onPause?.(true);

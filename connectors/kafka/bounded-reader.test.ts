@@ -122,7 +122,13 @@ describe('eachRecord', () => {
       await new Promise((resolve) => setTimeout(resolve, r.offset === '1' ? 20 : 0));
       seen.push(r.offset);
     });
-    const control = { heartbeat: async () => {}, isRunning: () => true, pause: () => {}, resume: () => {} };
+    const control = {
+      heartbeat: async () => {},
+      isRunning: () => true,
+      abandoned: new AbortController().signal,
+      pause: () => {},
+      resume: () => {},
+    };
     await handler({ topic: 't', partition: 0, records: [record('t', 0, 1), record('t', 0, 2)] }, control);
     expect(seen).toEqual(['1', '2']);
   });

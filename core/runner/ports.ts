@@ -42,6 +42,12 @@ export type BatchControl = {
   heartbeat(): Promise<void>;
   /** False once the worker is shutting down; a handler then gives up without committing. */
   isRunning(): boolean;
+  /**
+   * Aborted when the worker stops waiting for the batch: a stop's bound
+   * passed while it was in flight. The handler then gives up at once and
+   * commits nothing of it, even when work it started completes later.
+   */
+  readonly abandoned: AbortSignal;
   /** Stops fetching this batch's partition until {@link BatchControl.resume}. */
   pause(): void;
   resume(): void;

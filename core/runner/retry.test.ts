@@ -10,6 +10,7 @@ function control(running: () => boolean = () => true) {
   const batchControl: BatchControl = {
     heartbeat: async () => {},
     isRunning: running,
+    abandoned: new AbortController().signal,
     pause: () => events.push('pause'),
     resume: () => events.push('resume'),
   };

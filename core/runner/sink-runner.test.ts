@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent } from '../canonical.js';
 import { ConfigError, DecodeError, SinkWriteError, SourceUnavailableError } from '../errors.js';
 import { type Sink } from '../sink.js';
+import { BatchAbandonedError } from './abandon.js';
 import { backoffDelay } from './backoff.js';
 import { createCounters } from './counters.js';
 import { DEAD_LETTER_HEADERS } from './dead-letter.js';
@@ -10,7 +11,13 @@ import { type BatchControl, type OutputRecord, type PartitionOffset, type Source
 import { createSinkBatchHandler } from './sink-runner.js';
 import { recordingTelemetry } from './telemetry-testing.js';
 
-const control: BatchControl = { heartbeat: async () => {}, isRunning: () => true, pause: () => {}, resume: () => {} };
+const control: BatchControl = {
+  heartbeat: async () => {},
+  isRunning: () => true,
+  abandoned: new AbortController().signal,
+  pause: () => {},
+  resume: () => {},
+};
 
 function record(offset: number, value: string): SourceRecord {
   return {
@@ -301,5 +308,53 @@ describe('backoffDelay', () => {
     [10, 1, 30_000],
   ])('attempt %i with random %d waits %i ms', (attempt, random, expected) => {
     expect(backoffDelay({ initialMs: 500, maxMs: 30_000, multiplier: 2 }, attempt, () => random)).toBe(expected);
+  });
+});
+
+describe('a sink batch abandoned at stop', () => {
+  it('rejects at once while its write still hangs, and never commits, even when the write completes later', async () => {
+    let finishWrite: () => void = () => {};
+    const writing = new Promise<void>((resolve) => (finishWrite = resolve));
+    let started: () => void = () => {};
+    const writeStarted = new Promise<void>((resolve) => (started = resolve));
+    const sink: Sink = {
+      name: 'inventory_availability',
+      input: ['StockLevelChanged'],
+      requirements: { idempotent: true, keyed: true },
+      write: async () => {
+        started();
+        await writing;
+        return { applied: 1, stale: 0, rejected: [] };
+      },
+    };
+    const outputs: string[] = [];
+    const handler = createSinkBatchHandler({
+      decode: async (r) => event(r.value!.toString(), 'StockLevelChanged'),
+      sinks: [sink],
+      output: {
+        send: async () => void outputs.push('dead letters'),
+        commitOffset: async (offset) => void outputs.push(`commit ${offset.offset}`),
+      },
+      deadLetterTopic: 'cdc-sync.dlq',
+      backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+      logger: pino({ level: 'silent' }),
+      counters: createCounters(),
+    });
+    const abandon = new AbortController();
+    const handling = handler(
+      { topic: 'canonical.inventory.v1', partition: 0, records: [record(7, 'e1'), record(8, 'e2')] },
+      { ...control, isRunning: () => !abandon.signal.aborted, abandoned: abandon.signal },
+    );
+    await writeStarted;
+    abandon.abort();
+    await expect(handling).rejects.toThrow(
+      new BatchAbandonedError(
+        'Abandoned batch canonical.inventory.v1[0] offsets 7 to 8 at stop; its offsets stay uncommitted',
+        { topic: 'canonical.inventory.v1', partition: 0, offset: '7' },
+      ),
+    );
+    finishWrite();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(outputs).toEqual([]);
   });
 });

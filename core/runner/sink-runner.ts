@@ -2,6 +2,7 @@ import { type Logger } from 'pino';
 import { type CanonicalEvent } from '../canonical.js';
 import { ConfigError, DecodeError } from '../errors.js';
 import { type Sink } from '../sink.js';
+import { throwIfAbandoned, unlessAbandoned } from './abandon.js';
 import { type BackoffConfig } from './backoff.js';
 import { createCounters, type Counters } from './counters.js';
 import { deadLetterFor, nextOffset } from './dead-letter.js';
@@ -39,7 +40,9 @@ type AttemptTally = { readonly counters: Counters; readonly telemetry: Telemetry
  * batch's offset. Sink writes resolve after MongoDB acknowledged them, so an
  * offset is never committed ahead of a durable write. Transient failures pause
  * the partition and retry the whole batch; sinks are idempotent and
- * position-guarded, so re-applying is harmless.
+ * position-guarded, so re-applying is harmless. A batch abandoned at stop
+ * (see `BatchControl.abandoned`) rejects with a `BatchAbandonedError` at once
+ * and commits nothing, even when its write completes later.
  *
  * Throws a `ConfigError` at creation when a sink is not idempotent.
  */
@@ -52,7 +55,7 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
     }
   }
 
-  async function attempt(batch: RecordBatch, tally: AttemptTally): Promise<void> {
+  async function attempt(batch: RecordBatch, tally: AttemptTally, abandoned: AbortSignal): Promise<void> {
     const deadLetters: OutputRecord[] = [];
     const deadLetter = (record: SourceRecord, stage: string, error: Error) => {
       tally.counters.add(`records.dead_lettered.${stage}`);
@@ -118,7 +121,10 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
         deadLetter(record, sink.name, error);
       }
     }
+    // A write that completes after the batch was abandoned at stop must not move the offset.
+    throwIfAbandoned(abandoned, batch);
     if (deadLetters.length > 0) await deps.output.send(deadLetters);
+    throwIfAbandoned(abandoned, batch);
     await deps.output.commitOffset({
       topic: batch.topic,
       partition: batch.partition,
@@ -128,11 +134,11 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
 
   return async function handleBatch(batch: RecordBatch, control: BatchControl): Promise<void> {
     if (batch.records.length === 0) return;
-    await retryTransient(
+    const retrying = retryTransient(
       async () => {
         // Counted only once the attempt commits, so retried batches are not counted twice.
         const tally: AttemptTally = { counters: createCounters(), telemetry: createTelemetryTally() };
-        await attempt(batch, tally);
+        await attempt(batch, tally, control.abandoned);
         deps.counters.merge(tally.counters);
         deps.counters.add('records.in', batch.records.length);
         deps.counters.add('batches.committed');
@@ -149,5 +155,6 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
         );
       },
     );
+    await unlessAbandoned(retrying, control.abandoned, batch);
   };
 }

@@ -15,6 +15,7 @@ import {
   type PartitionOffset,
   type SourceRecord,
 } from './ports.js';
+import { BatchAbandonedError } from './abandon.js';
 import { ShutdownDuringRetryError } from './retry.js';
 import { type RunnerTelemetry } from './telemetry.js';
 import { recordingTelemetry } from './telemetry-testing.js';
@@ -108,6 +109,7 @@ function harness(options: { outages?: number; running?: () => boolean; telemetry
       control.heartbeats++;
     },
     isRunning: options.running ?? (() => true),
+    abandoned: new AbortController().signal,
     pause: () => control.paused++,
     resume: () => control.resumed++,
   };
@@ -306,6 +308,7 @@ describe('events their schema refuses', () => {
     const control: BatchControl = {
       heartbeat: async () => {},
       isRunning: () => true,
+      abandoned: new AbortController().signal,
       pause: () => {},
       resume: () => {},
     };
@@ -357,6 +360,7 @@ describe('events too large to produce', () => {
     const control: BatchControl = {
       heartbeat: async () => {},
       isRunning: () => true,
+      abandoned: new AbortController().signal,
       pause: () => {},
       resume: () => {},
     };
@@ -430,6 +434,7 @@ describe('events too large to produce', () => {
     const control: BatchControl = {
       heartbeat: async () => {},
       isRunning: () => true,
+      abandoned: new AbortController().signal,
       pause: () => {},
       resume: () => {},
     };
@@ -477,7 +482,13 @@ describe('the transform batch handler’s logging', () => {
     });
   }
 
-  const control: BatchControl = { heartbeat: async () => {}, isRunning: () => true, pause: () => {}, resume: () => {} };
+  const control: BatchControl = {
+    heartbeat: async () => {},
+    isRunning: () => true,
+    abandoned: new AbortController().signal,
+    pause: () => {},
+    resume: () => {},
+  };
 
   it('creates no logger per record, however large the batch', async () => {
     const { logger, children } = capturingLogger('debug');
@@ -550,5 +561,56 @@ describe('the transform batch handler’s logging', () => {
     expect(lines.map((line) => [line['level'], line['offset'], line['msg']])).toEqual([
       [40, '11', 'Dead-lettering a record that cannot be decoded'],
     ]);
+  });
+});
+
+describe('a transform batch abandoned at stop', () => {
+  it('rejects at once while a record still waits, and never commits, even when the record completes later', async () => {
+    let finishDecode: () => void = () => {};
+    const decoding = new Promise<void>((resolve) => (finishDecode = resolve));
+    let started: () => void = () => {};
+    const decodeStarted = new Promise<void>((resolve) => (started = resolve));
+    const commits: readonly OutputRecord[][] = [];
+    const handler = createTransformBatchHandler({
+      decode: async (r) => {
+        started();
+        await decoding;
+        return decode()(r);
+      },
+      stagesFor: () => [stockStage],
+      encode: async (event) => ({ topic: 'canonical.inventory.v1', key: event.meta.eventId, value: null }),
+      output: {
+        ensureFits: async () => {},
+        commit: async (records) => void (commits as OutputRecord[][]).push([...records]),
+      },
+      deadLetterTopic: 'cdc-sync.dlq',
+      backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+      logger: pino({ level: 'silent' }),
+      counters: createCounters(),
+    });
+    const abandon = new AbortController();
+    const handling = handler(
+      {
+        topic: 'erp.ErpDemo.dbo.InventoryBalance',
+        partition: 3,
+        records: [record(41, 'change:InventoryBalance:SKU-1')],
+      },
+      {
+        heartbeat: async () => {},
+        isRunning: () => !abandon.signal.aborted,
+        abandoned: abandon.signal,
+        pause: () => {},
+        resume: () => {},
+      },
+    );
+    await decodeStarted;
+    abandon.abort();
+    await expect(handling).rejects.toBeInstanceOf(BatchAbandonedError);
+    await expect(handling).rejects.toThrow(
+      'Abandoned batch erp.ErpDemo.dbo.InventoryBalance[3] offsets 41 to 41 at stop; its offsets stay uncommitted',
+    );
+    finishDecode();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(commits).toEqual([]);
   });
 });

@@ -2,6 +2,7 @@ import { type Logger } from 'pino';
 import { type CanonicalEvent } from '../canonical.js';
 import { DecodeError, isRetriable, PipelineError, RecordTooLargeError, TransformError } from '../errors.js';
 import { type Stage } from '../stage.js';
+import { throwIfAbandoned, unlessAbandoned } from './abandon.js';
 import { type BackoffConfig } from './backoff.js';
 import { createCounters, type Counters } from './counters.js';
 import { deadLetterFor, nextOffset } from './dead-letter.js';
@@ -50,7 +51,9 @@ type AttemptTally = { readonly counters: Counters; readonly telemetry: Telemetry
  * is dead-lettered under its stage. A transient failure (registry or
  * Kafka unreachable) aborts the attempt, pauses the partition and retries the
  * whole batch after a backoff, so nothing is committed for unapplied records
- * and nothing transient is dead-lettered.
+ * and nothing transient is dead-lettered. A batch abandoned at stop (see
+ * `BatchControl.abandoned`) rejects with a `BatchAbandonedError` at once; if
+ * its transaction was already committing, Kafka commits or aborts it whole.
  */
 export function createTransformBatchHandler(deps: TransformRunnerDeps) {
   const now = deps.now ?? (() => new Date());
@@ -168,13 +171,15 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
   return async function handleBatch(batch: RecordBatch, control: BatchControl): Promise<void> {
     if (batch.records.length === 0) return;
     const offset = { topic: batch.topic, partition: batch.partition, offset: nextOffset(batch.records) };
-    await retryTransient(
+    const retrying = retryTransient(
       async () => {
         // Counted only once the attempt commits, so retried batches are not counted twice.
         const tally: AttemptTally = { counters: createCounters(), telemetry: createTelemetryTally() };
         const outputs: OutputRecord[] = [];
         const debug = deps.logger.isLevelEnabled('debug');
         for (const record of batch.records) outputs.push(...(await outputsFor(record, tally, debug)));
+        // Records that complete after the batch was abandoned at stop must not be committed.
+        throwIfAbandoned(control.abandoned, batch);
         await deps.output.commit(outputs, offset);
         deps.counters.merge(tally.counters);
         deps.counters.add('records.in', batch.records.length);
@@ -192,6 +197,7 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
         );
       },
     );
+    await unlessAbandoned(retrying, control.abandoned, batch);
   };
 }
 
