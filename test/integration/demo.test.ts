@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { createKafkaConnectService } from '../../stack/services/kafka-connect.js';
 import { services } from './services.js';
 
 /** The read models as the demo printed them last. */
@@ -37,7 +38,7 @@ describe('the quick-start demo', () => {
     expect(steps.map((line) => line.replace(/demo_[a-z0-9]+/g, 'demo_<run>'))).toEqual([
       '1/5 Bringing up the local stack with PostgreSQL and Kafka Connect (first run downloads and builds; later runs take seconds)',
       '2/5 Creating and seeding the sample ERP database erp_demo_<run> (connectors/sql/postgres)',
-      '3/5 Registering the Debezium PostgreSQL connector demo_<run> at http://127.0.0.1:8083',
+      `3/5 Registering the Debezium PostgreSQL connector demo_<run> at ${createKafkaConnectService().endpoint}`,
       '4/5 Starting the pipeline: Debezium topics → transforms → canonical topics → sinks → MongoDB',
       '5/5 Live ERP traffic, and the read models as they change (Ctrl-C stops everything the demo started)',
       'ERP: order SO-200101 placed on the web shop: 2 × TSHIRT-ORG-BLK-M, 1 × MUG-STONE-350 from WH-EAST',

@@ -33,22 +33,26 @@ describe('the fixture producer against Kafka and the schema registry', () => {
     rmSync(scratch, { recursive: true, force: true });
   });
 
-  /** Reads every record of the topics from the beginning until `count` have arrived. */
+  /**
+   * Reads every record of the topics from the beginning until `count` distinct ones have arrived. A rebalance while
+   * the group forms may deliver a record twice; it is kept once, by its location.
+   */
   async function consume(topics: readonly string[], count: number): Promise<Consumed[]> {
     const consumer = kafka.consumer({ groupId: uniqueName('fixture-reader') });
-    const records: Consumed[] = [];
+    const byLocation = new Map<string, Consumed>();
     try {
       await consumer.connect();
       await consumer.subscribe({ topics: [...topics], fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`Only ${records.length} of ${count} records arrived within 60 s`)),
+          () => reject(new Error(`Only ${byLocation.size} of ${count} records arrived within 60 s`)),
           60_000,
         );
         void consumer.run({
           eachMessage: async ({ topic, partition, message }) => {
-            records.push({ topic, partition, offset: message.offset, key: message.key, value: message.value });
-            if (records.length >= count) {
+            const record = { topic, partition, offset: message.offset, key: message.key, value: message.value };
+            byLocation.set(`${topic}/${partition}/${message.offset}`, record);
+            if (byLocation.size >= count) {
               clearTimeout(timer);
               resolve();
             }
@@ -58,7 +62,7 @@ describe('the fixture producer against Kafka and the schema registry', () => {
     } finally {
       await consumer.disconnect();
     }
-    return records;
+    return [...byLocation.values()];
   }
 
   /** Decodes consumed records with the pipeline's decoder and envelope reader, in fixture order. */
