@@ -15,7 +15,6 @@ import {
   replicationSlotState,
   type ErpDatabaseConnection,
 } from '../connectors/postgres/erp-database.js';
-import { connectMongo } from '../sinks/mongo/connect.js';
 import { readModelSnapshot, type ReadModelSnapshot } from '../sinks/mongo/read-models.js';
 import { type StackService } from '../stack/service.js';
 import { createKafkaConnectService } from '../stack/services/kafka-connect.js';
@@ -40,6 +39,7 @@ import { DEMO_LAST_EFFECT, DEMO_TABLES, DEMO_TRAFFIC, demoTraffic, type ErpTraff
 import { type RunningPipeline, startPipeline } from './pipeline.js';
 import { formatTable } from './table.js';
 import { listenForStopSignal, type StopSignal } from './stop-signal.js';
+import { buildRuntime, quietLogger } from './runtime.js';
 
 /** Recorded ERP traffic `--fixtures` replays: one order's lifecycle and a burst of stock moves. */
 const SAMPLE_TRAFFIC = ['order-lifecycle.json', 'inventory-burst.json'].map((name) =>
@@ -374,7 +374,7 @@ async function startDemoPipeline(
   config: PipelineConfig,
   cleanups: Cleanup[],
 ): Promise<{ readonly db: Db; readonly pipeline: RunningPipeline }> {
-  const mongo = await connectMongo(config.mongodb.uri);
+  const mongo = await buildRuntime(config, 'the demo', quietLogger()).mongo('cdc-sync-demo');
   cleanups.push({ what: 'MongoDB connection', run: () => mongo.close() });
   const db = mongo.db(config.mongodb.database);
   await db.dropDatabase();

@@ -5,7 +5,6 @@ import { type PipelineConfig } from '../core/config.js';
 import { ConfigError, DecodeError } from '../core/errors.js';
 import { type DeadLetter, readDeadLetter } from '../core/runner/dead-letter.js';
 import { type SourceRecord } from '../core/runner/ports.js';
-import { createKafkaClient } from '../connectors/kafka/client.js';
 import {
   eachRecord,
   type PartitionOffsets,
@@ -15,6 +14,7 @@ import {
   topicOffsets,
 } from '../connectors/kafka/bounded-reader.js';
 import { configOption, loadCommandConfig, parseOffset, parsePositiveInteger } from './command-options.js';
+import { buildRuntime, type Runtime } from './runtime.js';
 import { createRecordDecoders, deadLetterReaderGroup, type DlqReplaySummary, replayDeadLetters } from './dlq-replay.js';
 import { createProgress, type ProgressFactory } from './progress.js';
 import { listenForStopSignal } from './stop-signal.js';
@@ -181,7 +181,8 @@ export async function listDeadLetters(
   options: { readonly onProgress?: (progress: RangeProgress) => void } = {},
 ): Promise<DeadLetterListing> {
   const topic = config.topics.deadLetter;
-  const kafka = createKafkaClient(config.kafka, logger, 'debug');
+  const runtime = buildRuntime(config, origin, logger);
+  const kafka = runtime.kafka('debug');
   const partitions = await topicOffsets(kafka, topic);
   if (partitions === undefined) throw missingTopic(config, origin);
   const groups = new Map<string, { -readonly [K in keyof DeadLetterGroup]: DeadLetterGroup[K] }>();
@@ -291,7 +292,8 @@ export async function showDeadLetter(
   where: { readonly partition: number; readonly offset: string },
 ): Promise<ShownDeadLetter> {
   const topic = config.topics.deadLetter;
-  const kafka = createKafkaClient(config.kafka, logger, 'debug');
+  const runtime = buildRuntime(config, origin, logger);
+  const kafka = runtime.kafka('debug');
   const partitions = await topicOffsets(kafka, topic);
   if (partitions === undefined) throw missingTopic(config, origin);
   const partition = partitions.find((p) => p.partition === where.partition);
@@ -318,10 +320,10 @@ export async function showDeadLetter(
       `Offset ${where.offset} of ${topic} partition ${where.partition} holds no record (a transaction marker or an aborted record)`,
     );
   }
-  return describeDeadLetter(found, config);
+  return describeDeadLetter(found, runtime);
 }
 
-async function describeDeadLetter(record: SourceRecord, config: PipelineConfig): Promise<ShownDeadLetter> {
+async function describeDeadLetter(record: SourceRecord, runtime: Runtime): Promise<ShownDeadLetter> {
   const base = {
     location: { topic: record.topic, partition: record.partition, offset: record.offset },
     headers: record.headers,
@@ -336,7 +338,7 @@ async function describeDeadLetter(record: SourceRecord, config: PipelineConfig):
     return { ...base, deadLetter: null, problem: error.message, decodedAs: null, decoded: null, decodeError: null };
   }
   const { original } = deadLetter;
-  const decoders = createRecordDecoders(config);
+  const decoders = createRecordDecoders(runtime);
   const decodedAs = decoders.isCanonicalTopic(original.topic) ? 'canonical' : 'debezium';
   let decoded: unknown = null;
   let decodeError: string | null = null;

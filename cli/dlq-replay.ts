@@ -18,11 +18,8 @@ import { createSinkBatchHandler } from '../core/runner/sink-runner.js';
 import { createTransformBatchHandler } from '../core/runner/transform-runner.js';
 import { type Sink } from '../core/sink.js';
 import { type Stage } from '../core/stage.js';
-import { createConfluentDecoder } from '../connectors/avro/confluent-decoder.js';
-import { createCanonicalRegistryCodec, type CanonicalRegistryCodec } from '../connectors/canonical/registry.js';
-import { createEnvelopeReader } from '../connectors/debezium/envelope.js';
-import { createSourceDecoder } from '../connectors/debezium/source-decoder.js';
-import { createKafkaClient } from '../connectors/kafka/client.js';
+import { type CanonicalRegistryCodec } from '../connectors/canonical/registry.js';
+import { type createSourceDecoder } from '../connectors/debezium/source-decoder.js';
 import { createBookmarkedOutput, fetchGroupOffsets, type GroupOffset } from '../connectors/kafka/replay-output.js';
 import {
   eachRecord,
@@ -32,8 +29,7 @@ import {
   topicOffsets,
 } from '../connectors/kafka/bounded-reader.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
-import { connectMongo } from '../sinks/mongo/connect.js';
-import { createSinks, createStages } from './components.js';
+import { buildRuntime, type Runtime } from './runtime.js';
 import { advanceLedger, formatLedgerMetadata, isHandled, parseLedger, type ReplayLedger } from './dlq-replay-ledger.js';
 
 /** What `cdc-sync dlq replay` replays and how. */
@@ -125,25 +121,9 @@ export type RecordDecoders = {
   readonly codec: CanonicalRegistryCodec;
 };
 
-/** Builds the source decoder and the canonical codec exactly as the pipeline does. */
-export function createRecordDecoders(config: PipelineConfig): RecordDecoders {
-  const canonical = new Set([config.topics.inventory, config.topics.order]);
-  return {
-    isCanonicalTopic: (topic) => canonical.has(topic),
-    decodeSource: createSourceDecoder(
-      createConfluentDecoder({ registryUrl: config.schemaRegistry.url }),
-      createEnvelopeReader({
-        connector: config.source.connector,
-        topicPrefix: config.source.topicPrefix,
-        database: config.source.database,
-        ...(config.source.names === undefined ? {} : { names: config.source.names }),
-      }),
-    ),
-    codec: createCanonicalRegistryCodec({
-      registryUrl: config.schemaRegistry.url,
-      topics: { inventory: config.topics.inventory, order: config.topics.order },
-    }),
-  };
+/** The source decoder and the canonical codec of the runtime, exactly as the pipeline builds them. */
+export function createRecordDecoders(runtime: Runtime): RecordDecoders {
+  return { isCanonicalTopic: runtime.isCanonicalTopic, decodeSource: runtime.sourceDecoder(), codec: runtime.codec() };
 }
 
 /**
@@ -182,7 +162,8 @@ export async function replayDeadLetters(
 ): Promise<DlqReplaySummary> {
   const deadLetterTopic = config.topics.deadLetter;
   const groupId = replayGroupId(config);
-  const kafka = createKafkaClient(config.kafka, logger, 'debug');
+  const runtime = buildRuntime(config, origin, logger);
+  const kafka = runtime.kafka('debug');
   const partitions = await topicOffsets(kafka, deadLetterTopic);
   if (partitions === undefined) {
     throw new ConfigError(
@@ -216,7 +197,7 @@ export async function replayDeadLetters(
     eachRecord((record) => void records.push(record)),
   );
 
-  const components = configuredComponents(config, logger, origin);
+  const components = configuredComponents(runtime);
   const selection = selectDeadLetters(records, {
     ...options,
     forced,
@@ -224,7 +205,7 @@ export async function replayDeadLetters(
     hasStage: (deadLetter, canonical) =>
       deadLetter.stage === DECODE_STAGE ||
       (canonical ? components.sinkNames.has(deadLetter.stage) : components.stages.has(deadLetter.stage)),
-    isCanonicalTopic: createRecordDecoders(config).isCanonicalTopic,
+    isCanonicalTopic: runtime.isCanonicalTopic,
   });
   const summary = {
     deadLetterTopic,
@@ -279,7 +260,7 @@ export async function replayDeadLetters(
     });
 
   if (selection.replay.length === 0 && unchanged(nextLedgers())) return summary;
-  const replayer = await createReplayer(config, origin, logger, kafka, {
+  const replayer = await createReplayer(runtime, kafka, {
     needsSinks: selection.replay.some((d) => selection.isCanonical(d)),
     components,
     isRunning: options.isRunning ?? (() => true),
@@ -445,8 +426,9 @@ function planEntry(deadLetter: DeadLetter): ReplayPlanEntry {
 }
 
 /** The configured transform stages by name, and the configured sink names (sinks are created only when needed). */
-function configuredComponents(config: PipelineConfig, logger: Logger, origin: string): ConfiguredComponents {
-  const byTable = createStages(config, logger, origin);
+function configuredComponents(runtime: Runtime): ConfiguredComponents {
+  const { config } = runtime;
+  const byTable = runtime.stages();
   const stages = new Map<string, Stage>();
   for (const list of byTable.values()) {
     for (const stage of list) stages.set(stage.name, stage);
@@ -484,9 +466,7 @@ type Replayer = {
  * sinks), with their outputs captured instead of committed.
  */
 async function createReplayer(
-  config: PipelineConfig,
-  origin: string,
-  logger: Logger,
+  runtime: Runtime,
   kafka: Kafka,
   settings: {
     readonly needsSinks: boolean;
@@ -494,8 +474,9 @@ async function createReplayer(
     readonly isRunning: () => boolean;
   },
 ): Promise<Replayer> {
+  const { config, logger } = runtime;
   const deadLetterTopic = config.topics.deadLetter;
-  const decoders = createRecordDecoders(config);
+  const decoders = createRecordDecoders(runtime);
   const log = logger.child({ component: 'dlq-replay' });
   const control: BatchControl = {
     heartbeat: async () => {},
@@ -514,8 +495,9 @@ async function createReplayer(
   });
   try {
     if (settings.needsSinks) {
-      mongo = await connectMongo(config.mongodb.uri, { appName: 'cdc-sync-dlq-replay', logger: log });
-      sinks = await createSinks(config, mongo.db(config.mongodb.database), logger, origin);
+      const client = await runtime.mongo('cdc-sync-dlq-replay');
+      mongo = client;
+      sinks = await runtime.sinks(client.db(config.mongodb.database));
     }
     await decoders.codec.ensureRegistered();
     await output.connect();

@@ -18,29 +18,24 @@ import {
   type Readiness,
   type StatusCheck,
 } from '../core/observability/readiness.js';
-import { createConfluentDecoder } from '../connectors/avro/confluent-decoder.js';
 import { probeSchemaRegistry } from '../connectors/avro/registry-probe.js';
-import { createCanonicalRegistryCodec } from '../connectors/canonical/registry.js';
-import { createEnvelopeReader, sourceRenamer } from '../connectors/debezium/envelope.js';
-import { createSourceDecoder } from '../connectors/debezium/source-decoder.js';
+import { sourceRenamer } from '../connectors/debezium/envelope.js';
 import {
   type AbandonedBatch,
   createBatchConsumer,
   type KafkaBatchConsumer,
 } from '../connectors/kafka/batch-consumer.js';
-import { createKafkaClient } from '../connectors/kafka/client.js';
 import { type ConsumerGroupTopics, createConsumerLagReader } from '../connectors/kafka/consumer-lag.js';
 import { createOpsAdmin } from '../connectors/kafka/ops-admin.js';
 import { createPlainOutput, createTransactionalOutput } from '../connectors/kafka/outputs.js';
 import { ensureTopics } from '../connectors/kafka/topics.js';
-import { connectMongo } from '../sinks/mongo/connect.js';
 import { createMilestoneLatencyReader, MILESTONE_LATENCY_PAIRS } from '../sinks/mongo/milestone-latency.js';
 import { orderView, type OrderViewDocument } from '../sinks/mongo/order-view.js';
 import { createReadModelsSource } from '../sinks/mongo/ops-queries.js';
 import { pingMongo } from '../sinks/mongo/probe.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
 import { transforms as transformRegistry } from '../transforms/index.js';
-import { createSinks, createStages } from './components.js';
+import { buildRuntime } from './runtime.js';
 
 /** Which workers a process runs; separate roles scale out as separate consumer groups. */
 export type PipelineRole = 'all' | 'transform' | 'sink';
@@ -118,9 +113,9 @@ export function createPipelineLogger(config: PipelineConfig, role: PipelineRole)
 }
 
 /**
- * The composition root: builds config, then logger, metrics, registry
- * client, consumers, stages and sinks, in that order, and starts the workers
- * of the given role. The ops server starts first, so health answers (not
+ * Builds the workers of one role from the runtime (`runtime.ts`, the
+ * composition root): metrics, clients, consumers, stages and sinks, in that
+ * order, and starts them. The ops server starts first, so health answers (not
  * ready) while the workers still wait for their dependencies. Resolves once
  * every worker has joined its consumer group.
  */
@@ -136,14 +131,9 @@ export async function startPipeline(
   const starting = () => !(options.isStopping?.() ?? false);
   const counters = createCounters();
   const metrics = createPipelineMetrics({ logger: logger.child({ component: 'metrics' }) });
-  const kafka = createKafkaClient(config.kafka, logger);
-  const codec = createCanonicalRegistryCodec(
-    {
-      registryUrl: config.schemaRegistry.url,
-      topics: { inventory: config.topics.inventory, order: config.topics.order },
-    },
-    { onCacheLookup: metrics.registryCacheLookup },
-  );
+  const runtime = buildRuntime(config, origin, logger, { registryCacheLookup: metrics.registryCacheLookup });
+  const kafka = runtime.kafka();
+  const codec = runtime.codec();
   const sourceTopics = config.source.tables.map((table) => sourceTopic(config.source, table));
   const canonicalTopics = [config.topics.inventory, config.topics.order];
   let transformConsumer: KafkaBatchConsumer | undefined;
@@ -253,17 +243,8 @@ export async function startPipeline(
     if (created.length > 0) logger.info({ topics: created }, 'Created missing topics');
 
     if (runsTransform) {
-      const stages = createStages(config, logger, origin);
-      const decoder = createConfluentDecoder({
-        registryUrl: config.schemaRegistry.url,
-        onCacheLookup: metrics.registryCacheLookup,
-      });
-      const reader = createEnvelopeReader({
-        connector: config.source.connector,
-        topicPrefix: config.source.topicPrefix,
-        database: config.source.database,
-        ...(config.source.names === undefined ? {} : { names: config.source.names }),
-      });
+      const stages = runtime.stages();
+      const decodeSource = runtime.sourceDecoder();
       const consumer = createBatchConsumer(kafka, {
         groupId: config.transform.groupId,
         topics: sourceTopics,
@@ -282,7 +263,7 @@ export async function startPipeline(
       await output.connect();
       stoppers.push(() => output.disconnect());
       const handler = createTransformBatchHandler({
-        decode: createSourceDecoder(decoder, reader),
+        decode: decodeSource,
         stagesFor: (table) => stages.get(table) ?? [],
         encode: (event) => codec.encode(event),
         output,
@@ -299,7 +280,7 @@ export async function startPipeline(
 
     if (runsSink) {
       const client = await retryUntilAvailable(
-        () => connectMongo(config.mongodb.uri),
+        () => runtime.mongo('cdc-sync-sink'),
         config.backoff,
         startup('MongoDB'),
         starting,
@@ -308,7 +289,7 @@ export async function startPipeline(
       mongo = client;
       db = client.db(config.mongodb.database);
       watchMilestoneLatencies(config, db, metrics, logger, origin);
-      const sinks = await createSinks(config, db, logger, origin);
+      const sinks = await runtime.sinks(db);
       const consumer = createBatchConsumer(kafka, {
         groupId: config.sink.groupId,
         topics: canonicalTopics,

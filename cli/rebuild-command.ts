@@ -9,7 +9,6 @@ import { createCounters, type Counters } from '../core/runner/counters.js';
 import { type PlainOutput } from '../core/runner/ports.js';
 import { createSinkBatchHandler } from '../core/runner/sink-runner.js';
 import { type Sink } from '../core/sink.js';
-import { createCanonicalRegistryCodec } from '../connectors/canonical/registry.js';
 import {
   type OffsetRange,
   planOffsetRanges,
@@ -17,7 +16,6 @@ import {
   readOffsetRanges,
   type ReadSummary,
 } from '../connectors/kafka/bounded-reader.js';
-import { createKafkaClient } from '../connectors/kafka/client.js';
 import { sinks as sinkRegistry, type SinkName } from '../sinks/index.js';
 import {
   type CollectionDiff,
@@ -25,7 +23,6 @@ import {
   isIdentical,
   RUN_DEPENDENT_PATHS,
 } from '../sinks/mongo/collection-diff.js';
-import { connectMongo } from '../sinks/mongo/connect.js';
 import {
   collectionExists,
   dropCollections,
@@ -36,7 +33,7 @@ import {
   swapCollections,
 } from '../sinks/mongo/rebuild.js';
 import { configOption, loadCommandConfig, parseInstant } from './command-options.js';
-import { createSinks } from './components.js';
+import { buildRuntime } from './runtime.js';
 import { createProgress, type ProgressFactory } from './progress.js';
 
 /** What `rebuild` does besides reading and writing the read model. */
@@ -172,12 +169,12 @@ export async function rebuildReadModel(
   const samples = options.samples ?? 5;
   const { write, logger } = io;
 
-  const kafka = createKafkaClient(config.kafka, logger, 'debug');
-  const codec = createCanonicalRegistryCodec({
-    registryUrl: config.schemaRegistry.url,
-    topics: { inventory: config.topics.inventory, order: config.topics.order },
-  });
-  const mongo = await connectMongo(config.mongodb.uri, { appName: 'cdc-sync-rebuild', logger });
+  const runtime = buildRuntime(config, origin, logger);
+  // The read model's sink alone: the rebuild writes no other read model.
+  const modelRuntime = buildRuntime(modelOnly, origin, logger);
+  const kafka = runtime.kafka('debug');
+  const codec = runtime.codec();
+  const mongo = await runtime.mongo('cdc-sync-rebuild');
   try {
     const db = mongo.db(config.mongodb.database);
     for (const collection of collections) {
@@ -198,7 +195,7 @@ export async function rebuildReadModel(
       `Rebuilding ${name} from ${topics.join(', ')} (${describeRanges(ranges)}) into ` +
         `${collections.map((c) => c.shadow).join(', ')} in database ${db.databaseName}`,
     );
-    const shadowSinks = await createSinks(modelOnly, db, logger, origin, {
+    const shadowSinks = await modelRuntime.sinks(db, {
       [name]: Object.fromEntries(collections.map((collection) => [collection.key, collection.shadow])),
     });
     const rebuilt = await consume(`Rebuilding ${name}`, ranges, `${groupBase}.shadow`, shadowSinks);
@@ -247,7 +244,7 @@ export async function rebuildReadModel(
     }
 
     const catchUpRanges = await planOffsetRanges(kafka, topics, { kind: 'after', ranges });
-    const liveSinks = await createSinks(modelOnly, db, logger, origin);
+    const liveSinks = await modelRuntime.sinks(db);
     const caughtUp = await consume(`Catching up ${name}`, catchUpRanges, `${groupBase}.catchup`, liveSinks);
     write(
       `Caught up ${collections.map((collection) => collection.live).join(', ')} from the rebuild's stop offsets ` +

@@ -19,11 +19,11 @@ import { createMssqlReconcileSource } from '../connectors/mssql/reconcile-source
 import { openPostgresReconcileSource } from '../connectors/postgres/reconcile-source.js';
 import { inventoryAvailability } from '../sinks/mongo/inventory-availability.js';
 import { orderView } from '../sinks/mongo/order-view.js';
-import { connectMongo } from '../sinks/mongo/connect.js';
 import { createReconcileView } from '../sinks/mongo/reconcile-view.js';
 import { orderHeader } from '../transforms/orders/order-header.js';
 import { configOption, loadCommandConfig, parsePositiveInteger } from './command-options.js';
 import { createProgress, type ProgressFactory } from './progress.js';
+import { buildRuntime, quietLogger } from './runtime.js';
 
 /** Settings of one reconciliation. */
 export type ReconcileOptions = {
@@ -136,7 +136,7 @@ export async function reconcileReadModels(
   const plan = reconcilePlan(config, origin);
   const source = await openSource(config, plan.tables, options, io.env);
   try {
-    const mongo = await connectMongo(config.mongodb.uri, { appName: 'cdc-sync-reconcile' });
+    const mongo = await buildRuntime(config, origin, quietLogger()).mongo('cdc-sync-reconcile');
     try {
       const view = createReconcileView(mongo.db(config.mongodb.database), {
         availability: plan.tables.balances === null ? null : plan.availabilityCollection,

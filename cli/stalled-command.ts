@@ -1,7 +1,6 @@
 import { Command } from 'commander';
 import { parseWithSchema, type PipelineConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
-import { connectMongo } from '../sinks/mongo/connect.js';
 import { orderView } from '../sinks/mongo/order-view.js';
 import {
   findStalledOrders,
@@ -11,6 +10,7 @@ import {
 } from '../sinks/mongo/stalled-orders.js';
 import { configOption, loadCommandConfig, parseInstant, parsePositiveInteger } from './command-options.js';
 import { formatTable } from './table.js';
+import { buildRuntime, quietLogger } from './runtime.js';
 
 /** Where the command reads its environment and writes its output; tests replace these. */
 export type StalledCommandIo = {
@@ -70,7 +70,7 @@ export async function stalledReport(
   options: { readonly now: Date; readonly limit?: number },
 ): Promise<StalledReport> {
   const collection = orderViewCollection(config, origin);
-  const client = await connectMongo(config.mongodb.uri, { appName: 'cdc-sync-stalled' });
+  const client = await buildRuntime(config, origin, quietLogger()).mongo('cdc-sync-stalled');
   try {
     const stalled = await findStalledOrders(client.db(config.mongodb.database), {
       collection,
