@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -15,6 +14,7 @@ import {
 } from '../service.js';
 import { JAVA_17, MAVEN } from '../prerequisites.js';
 import { countBrokersAt } from '../../connectors/kafka/probe.js';
+import { randomClusterId } from './kafka-cluster-id.js';
 
 /** The Apache Kafka release the stack runs, fetched from Maven Central as `org.apache.kafka:kafka_2.13`. */
 export const KAFKA_VERSION = '4.4.0';
@@ -86,8 +86,8 @@ export function createKafkaService(env: NodeJS.ProcessEnv = process.env): StackS
       if (existsSync(join(dirs.dataDir, 'meta.properties'))) return;
 
       report('Formatting Kafka storage…');
-      // A KRaft cluster id is 16 random bytes in URL-safe base64 without padding.
-      const clusterId = randomBytes(16).toString('base64url');
+      // Made as Kafka's Uuid.randomUuid() makes one: never starting with '-', which the tool would take for an option.
+      const clusterId = randomClusterId();
       await runToCompletion(
         'java',
         [
