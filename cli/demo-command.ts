@@ -2,8 +2,6 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { type Db } from 'mongodb';
-import { pino } from 'pino';
-import { createLogger } from '../core/logger.js';
 import { parsePipelineConfig, type PipelineConfig } from '../core/config.js';
 import { readFixtureFile } from '../connectors/fixtures/fixture-file.js';
 import { createFixtureProducer } from '../connectors/fixtures/producer.js';
@@ -36,10 +34,10 @@ import {
   type ComposeSqlServer,
 } from './demo-sqlserver.js';
 import { DEMO_LAST_EFFECT, DEMO_TABLES, DEMO_TRAFFIC, demoTraffic, type ErpTrafficStep } from './demo-traffic.js';
-import { type RunningPipeline, startPipeline } from './pipeline.js';
+import { type Cleanup, type DemoPipeline, startDemoPipeline } from './demo-pipeline.js';
+import { describeConnector } from './demo-stall.js';
 import { formatTable } from './table.js';
 import { listenForStopSignal, type StopSignal } from './stop-signal.js';
-import { buildRuntime, quietLogger } from './runtime.js';
 
 /** Recorded ERP traffic `--fixtures` replays: one order's lifecycle and a burst of stock moves. */
 const SAMPLE_TRAFFIC = ['order-lifecycle.json', 'inventory-burst.json'].map((name) =>
@@ -59,8 +57,6 @@ const DEMO_MONGO_DATABASE = 'cdc_sync_demo';
 
 type DemoOptions = { readonly once?: boolean; readonly fixtures?: boolean; readonly docker?: boolean };
 type Say = (line: string) => void;
-/** Something the demo set up and undoes when it stops, in reverse order of setting up. */
-type Cleanup = { readonly what: string; readonly run: () => Promise<unknown> };
 
 /**
  * `cdc-sync demo`: the quick start's main job, the real chain. Brings up the
@@ -147,7 +143,7 @@ async function bringDown(needed: readonly StackService[], started: readonly stri
 }
 
 async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
-  const { needed, endpoint } = demoServices('postgresql');
+  const { services, needed, endpoint } = demoServices('postgresql');
   const signal = listenForStopSignal();
   say(
     '1/5 Bringing up the local stack with PostgreSQL and Kafka Connect (first run downloads and builds; later runs take seconds)',
@@ -177,20 +173,23 @@ async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
     if (signal.stopping()) return;
 
     say('4/5 Starting the pipeline: Debezium topics → transforms → canonical topics → sinks → MongoDB');
-    const { db, pipeline } = await startDemoPipeline(config, cleanups);
+    const demo = await startDemoPipeline(config, cleanups, {
+      services,
+      connector: async () => describeConnector(run, await connect.status(run)),
+    });
 
     say('5/5 Live ERP traffic, and the read models as they change (Ctrl-C stops everything the demo started)');
-    const watcher = watchReadModels(db);
+    const watcher = watchReadModels(demo.db);
     const session = await openErpSession(erp);
     try {
-      await playTraffic(DEMO_TRAFFIC, (sql) => session.query(sql), watcher, signal, say);
+      await playTraffic(DEMO_TRAFFIC, (sql) => session.query(sql), watcher, demo, signal, say);
     } finally {
       await session.close();
     }
 
-    await followUntilInSync(watcher, signal, options, () =>
+    await followUntilInSync(watcher, demo, signal, options, () =>
       say(
-        whereToLookNext(config, pipeline.opsUrl, [
+        whereToLookNext(config, demo.pipeline.opsUrl, [
           `psql ${postgresUrl(erp)} (tables: connectors/sql/postgres/erp-schema.sql)`,
         ]),
       ),
@@ -218,7 +217,7 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
   const id = Date.now().toString(36);
   const run = `demo_${id}`;
   const databaseName = `ErpDemo_${id}`;
-  const { needed, endpoint } = demoServices('sqlserver');
+  const { services, needed, endpoint } = demoServices('sqlserver');
   const config = sqlServerDemoConfig({
     run,
     database: databaseName,
@@ -259,8 +258,11 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
     await applyConnector(config, { env, write: say });
 
     say('5/6 Starting the pipeline: Debezium topics → transforms → canonical topics → sinks → MongoDB');
-    const { db, pipeline } = await startDemoPipeline(config, cleanups);
-    const watcher = watchReadModels(db);
+    const demo = await startDemoPipeline(config, cleanups, {
+      services,
+      connector: async () => describeConnector(run, await connect.status(run)),
+    });
+    const watcher = watchReadModels(demo.db);
     const session = await createMssqlExecutor(erp);
     cleanups.push({ what: `session on ${databaseName}`, run: () => session.close() });
     // Traffic waits for the snapshot: SQL Server has no slot to watch, but the snapshot's end shows in the read models.
@@ -269,7 +271,13 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
       text: 'SELECT COUNT(*) AS balances FROM dbo.InventoryBalance;',
     });
     const balances = counted[0]?.balances ?? 0;
-    await waitForSnapshot(connect, run, async () => (await watcher.poll()).availability.length >= balances, signal);
+    await waitForSnapshot(
+      connect,
+      run,
+      async () => (await watcher.poll()).availability.length >= balances,
+      demo,
+      signal,
+    );
     if (signal.stopping()) return;
 
     say('6/6 Live ERP traffic, and the read models as they change (Ctrl-C stops everything the demo started)');
@@ -277,12 +285,13 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
       demoTraffic('sqlserver'),
       (sql, index) => session.query({ id: `traffic[${index}]`, text: sql }),
       watcher,
+      demo,
       signal,
       say,
     );
-    await followUntilInSync(watcher, signal, options, () =>
+    await followUntilInSync(watcher, demo, signal, options, () =>
       say(
-        whereToLookNext(config, pipeline.opsUrl, [
+        whereToLookNext(config, demo.pipeline.opsUrl, [
           `${sqlcmdHint(databaseName)} (tables: connectors/sql/sqlserver/erp-schema.sql)`,
           `CDC as a DBA sees it: ERP_DB_PASSWORD=… cdc-sync cdc status --server ${login.host}:${login.port} --user ${login.user} --no-encrypt --database ${databaseName} --tables ${config.source.tables.join(',')}`,
         ]),
@@ -299,22 +308,26 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
   }
 }
 
-/** Waits until the connector and a task run and `snapshotArrived`; fails at once, with Connect's trace, on FAILED. */
+/**
+ * Waits until the connector and a task run and `snapshotArrived`; fails at once, with Connect's trace, on FAILED, and
+ * saying why (see {@link DemoPipeline.giveUp}) when a worker stops for good or the time is up.
+ */
 async function waitForSnapshot(
   connect: ConnectClient,
   name: string,
   snapshotArrived: () => Promise<boolean>,
+  demo: DemoPipeline,
   signal: StopSignal,
 ): Promise<void> {
   const deadline = Date.now() + SNAPSHOT_TIMEOUT_MS;
   while (!signal.stopping()) {
     if ((await connectorRunning(connect, name)) && (await snapshotArrived())) return;
     if (Date.now() > deadline) {
-      throw new Error(
+      throw await demo.giveUp(
         `Connector ${name}'s snapshot of the seeded balances did not reach the read models within ${SNAPSHOT_TIMEOUT_MS / 1000} s`,
       );
     }
-    await Promise.race([sleep(500), signal.signalled]);
+    await demo.pause(500, signal.signalled);
   }
 }
 
@@ -367,35 +380,15 @@ async function waitForStreaming(
 }
 
 /**
- * Connects to MongoDB, empties the demo's read model database and starts the whole pipeline, logging errors only to
- * stderr; both are added to `cleanups`.
- */
-async function startDemoPipeline(
-  config: PipelineConfig,
-  cleanups: Cleanup[],
-): Promise<{ readonly db: Db; readonly pipeline: RunningPipeline }> {
-  const mongo = await buildRuntime(config, 'the demo', quietLogger()).mongo('cdc-sync-demo');
-  cleanups.push({ what: 'MongoDB connection', run: () => mongo.close() });
-  const db = mongo.db(config.mongodb.database);
-  await db.dropDatabase();
-  const pipeline = await startPipeline(
-    config,
-    'all',
-    createLogger({ level: 'error' }, pino.destination(2)),
-    'the demo',
-  );
-  cleanups.push({ what: 'pipeline', run: () => pipeline.stop() });
-  return { db, pipeline };
-}
-
-/**
  * Runs the traffic's steps one after the other, each announced after printing the read models as they are, with a
- * pause after each so its effect can be watched; stops early on a stop signal.
+ * pause after each so its effect can be watched; stops early on a stop signal, and gives up at once when a worker
+ * stops for good.
  */
 async function playTraffic(
   steps: readonly ErpTrafficStep[],
   execute: (sql: string, index: number) => Promise<unknown>,
   watcher: ReturnType<typeof watchReadModels>,
+  demo: DemoPipeline,
   signal: StopSignal,
   say: Say,
 ): Promise<void> {
@@ -404,7 +397,7 @@ async function playTraffic(
     await watcher.poll();
     say(`ERP: ${step.says}`);
     await execute(step.sql, index);
-    await Promise.race([sleep(STEP_GAP_MS), signal.signalled]);
+    await demo.pause(STEP_GAP_MS, signal.signalled);
   }
 }
 
@@ -417,11 +410,13 @@ async function runCleanups(cleanups: readonly Cleanup[], say: Say): Promise<void
 
 /**
  * Keeps printing the read models as they change; once the traffic's last effect shows and they settled, calls
- * `inSync` (once). With `--once` it returns then, or throws when they are not in sync within the timeout; otherwise
- * it runs until a stop signal.
+ * `inSync` (once). With `--once` it returns then, or gives up saying why (see {@link DemoPipeline.giveUp}) when they
+ * are not in sync within the timeout; otherwise it runs until a stop signal. Either way it gives up at once when a
+ * worker stops for good.
  */
 async function followUntilInSync(
   watcher: ReturnType<typeof watchReadModels>,
+  demo: DemoPipeline,
   signal: StopSignal,
   options: DemoOptions,
   inSync: () => void,
@@ -436,9 +431,9 @@ async function followUntilInSync(
       if (options.once === true) return;
     }
     if (!announced && options.once === true && Date.now() > deadline) {
-      throw new Error(`The read models did not show the ERP traffic within ${SYNC_TIMEOUT_MS / 1000} s`);
+      throw await demo.giveUp(`The read models did not show the ERP traffic within ${SYNC_TIMEOUT_MS / 1000} s`);
     }
-    await Promise.race([sleep(500), signal.signalled]);
+    await demo.pause(500, signal.signalled);
   }
 }
 
@@ -470,7 +465,7 @@ function arrived(snapshot: ReadModelSnapshot): boolean {
 
 /** `--fixtures`: recorded Debezium records of SQL Server CDC replayed onto Kafka; no PostgreSQL or Connect. */
 async function runFixtureDemo(options: DemoOptions, say: Say): Promise<void> {
-  const { needed, endpoint } = demoServices('fixtures');
+  const { services, needed, endpoint } = demoServices('fixtures');
   say('1/4 Bringing up the local stack (first run downloads and builds; later runs take seconds)');
   const started = await bringUp(needed, say);
   const signal = listenForStopSignal();
@@ -499,23 +494,32 @@ async function runFixtureDemo(options: DemoOptions, say: Say): Promise<void> {
 
   say('3/4 Starting the pipeline: transforms → canonical topics → sinks → MongoDB');
   const cleanups: Cleanup[] = [];
-  const { db, pipeline } = await startDemoPipeline(config, cleanups);
+  try {
+    const demo = await startDemoPipeline(config, cleanups, { services });
 
-  say('4/4 Read models as they change (Ctrl-C stops everything the demo started)');
-  const watcher = watchReadModels(db);
-  let announced = false;
-  while (!signal.stopping()) {
-    await watcher.poll();
-    if (!announced && watcher.unchangedFor() > SETTLED_AFTER_MS && pipeline.counters.get('batches.committed') > 0) {
-      announced = true;
-      say(whereToLookNext(config, pipeline.opsUrl));
-      if (options.once === true) break;
+    say('4/4 Read models as they change (Ctrl-C stops everything the demo started)');
+    const watcher = watchReadModels(demo.db);
+    const deadline = Date.now() + SYNC_TIMEOUT_MS;
+    let announced = false;
+    while (!signal.stopping()) {
+      await watcher.poll();
+      const committed = demo.pipeline.counters.get('batches.committed') > 0;
+      if (!announced && watcher.unchangedFor() > SETTLED_AFTER_MS && committed) {
+        announced = true;
+        say(whereToLookNext(config, demo.pipeline.opsUrl));
+        if (options.once === true) break;
+      }
+      if (!announced && options.once === true && Date.now() > deadline) {
+        throw await demo.giveUp(
+          `The read models did not show the recorded ERP traffic within ${SYNC_TIMEOUT_MS / 1000} s`,
+        );
+      }
+      await demo.pause(1000, signal.signalled);
     }
-    await Promise.race([sleep(1000), signal.signalled]);
+  } finally {
+    await runCleanups(cleanups, say);
+    await bringDown(needed, started, say);
   }
-
-  await runCleanups(cleanups, say);
-  await bringDown(needed, started, say);
 }
 
 /** The read models as two short tables. */

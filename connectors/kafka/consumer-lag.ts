@@ -8,6 +8,10 @@ export type ConsumerLag = {
   readonly group: string;
   readonly topic: string;
   readonly partition: number;
+  /** The group's committed offset (the next record it will read); undefined while it has committed nothing. */
+  readonly committedOffset: string | undefined;
+  /** The partition's end: its high watermark as a read_committed reader sees it. */
+  readonly endOffset: string;
   /** High watermark minus the committed offset; without a commit, everything retained (high minus low). */
   readonly lag: number;
 };
@@ -51,6 +55,8 @@ export function createConsumerLagReader(
                 group: group.groupId,
                 topic: entry.topic,
                 partition: end.partition,
+                committedOffset: offset < 0n ? undefined : offset.toString(),
+                endOffset: end.high,
                 lag: Number(lag < 0n ? 0n : lag),
               });
             }
