@@ -22,7 +22,12 @@ function capturingLogger() {
 }
 
 function world() {
-  const state = { mongodb: true, consumer: { ok: true, detail: 'group g: assigned t[0]' } as CheckStatus };
+  const state = {
+    mongodb: true,
+    /** How many MongoDB probes have finished. */
+    mongodbProbes: 0,
+    consumer: { ok: true, detail: 'group g: assigned t[0]' } as CheckStatus,
+  };
   const metrics = createPipelineMetrics({ processMetrics: false });
   const { logger, lines } = capturingLogger();
   const readiness = createReadiness({
@@ -31,6 +36,7 @@ function world() {
       {
         dependency: 'mongodb',
         probe: async () => {
+          state.mongodbProbes += 1;
           if (!state.mongodb) throw new Error('MongoDB of mongodb.uri did not answer ping: connection refused');
         },
       },
@@ -121,7 +127,9 @@ describe('readiness', () => {
     });
     expect(await gauges()).toEqual({ ready: 0, kafka: 1, mongodb: 0 });
     // Several more probes fail; the change is logged only once.
-    await new Promise((resolve) => setTimeout(resolve, 60));
+    const probedWhenDown = state.mongodbProbes;
+    await vi.waitFor(() => expect(state.mongodbProbes).toBeGreaterThanOrEqual(probedWhenDown + 3));
+    expect(readiness.report().ready).toBe(false);
 
     state.mongodb = true;
     await vi.waitFor(() => expect(readiness.report().ready).toBe(true));
@@ -166,24 +174,42 @@ describe('readiness', () => {
   });
 
   it('is not ready once stopping, and stops probing', async () => {
-    const probes: number[] = [];
-    const readiness = createReadiness({
-      dependencies: [{ dependency: 'kafka', probe: async () => void probes.push(1) }],
-      checks: [],
-      logger: pino({ level: 'silent' }),
-      intervalMs: 5,
-    });
-    await readiness.probeNow();
-    readiness.started();
-    expect(readiness.report().ready).toBe(true);
-    readiness.stop();
-    const probed = probes.length;
-    await new Promise((resolve) => setTimeout(resolve, 40));
-    expect(probes.length).toBe(probed);
-    expect(readiness.report()).toMatchObject({
-      ready: false,
-      failing: ['pipeline'],
-      checks: [{ name: 'pipeline', ok: false, detail: 'stopping' }, expect.anything()],
-    });
+    vi.useFakeTimers();
+    try {
+      let probes = 0;
+      const readiness = createReadiness({
+        dependencies: [
+          {
+            dependency: 'kafka',
+            probe: async () => {
+              probes += 1;
+            },
+          },
+        ],
+        checks: [],
+        logger: pino({ level: 'silent' }),
+        intervalMs: 5,
+      });
+      await readiness.probeNow();
+      readiness.started();
+      expect(readiness.report().ready).toBe(true);
+      // While running it probes every interval, so the check below would see probes if stopping left the timer on.
+      const running = probes;
+      await vi.advanceTimersByTimeAsync(20);
+      expect(probes).toBe(running + 4);
+
+      readiness.stop();
+      await vi.advanceTimersByTimeAsync(1_000);
+
+      expect(probes).toBe(running + 4);
+      expect(vi.getTimerCount()).toBe(0);
+      expect(readiness.report()).toMatchObject({
+        ready: false,
+        failing: ['pipeline'],
+        checks: [{ name: 'pipeline', ok: false, detail: 'stopping' }, expect.anything()],
+      });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -13,6 +13,7 @@ import {
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import { type ProduceResult } from '../../connectors/fixtures/producer.js';
+import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';
 import { createMilestoneLatencyReader } from '../../sinks/mongo/milestone-latency.js';
 import { type OrderViewDocument } from '../../sinks/mongo/order-view.js';
 import { inventoryAvailability } from '../../sinks/mongo/inventory-availability.js';
@@ -27,6 +28,7 @@ import {
   readTopic,
   waitCaughtUp,
 } from './pipeline-harness.js';
+import { uniqueName } from './services.js';
 
 // The fixtures of pipeline-end-to-end.test.ts: an order's whole lifecycle, a burst of stock changes, and two records
 // no stage can turn into events (bytes that are not Avro, an order in a status the ERP map lacks).
@@ -59,22 +61,19 @@ function byLabel(samples: readonly MetricSample[], name: string, label: string, 
 /** A record's key and value bytes, untouched. */
 type RawRecord = { readonly key: Buffer | null; readonly value: Buffer | null };
 
-/** Every record of the topics as raw bytes: reads from the beginning until nothing new arrives for 3 s. */
+/**
+ * Every record of the topics as raw bytes, as a read_committed reader sees them: a bounded read from the earliest
+ * offset to each partition's end when it starts, so it is exact and never stops early on a pause in delivery.
+ */
 async function readRaw(topics: readonly string[]): Promise<RawRecord[]> {
   const records: RawRecord[] = [];
-  const consumer = kafka.consumer({ groupId: `${config.kafka.clientId}-raw-reader`, readUncommitted: false });
-  await consumer.connect();
-  await consumer.subscribe({ topics: [...topics], fromBeginning: true });
-  let lastActivity = Date.now();
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      lastActivity = Date.now();
-      records.push({ key: message.key, value: message.value });
-    },
-  });
-  lastActivity = Date.now();
-  while (Date.now() - lastActivity < 3000) await new Promise((resolve) => setTimeout(resolve, 250));
-  await consumer.disconnect();
+  const ranges = await planOffsetRanges(kafka, topics, { kind: 'earliest' });
+  await readOffsetRanges(
+    kafka,
+    ranges,
+    { groupId: uniqueName(`${config.kafka.clientId}-raw-reader`) },
+    eachRecord((record) => void records.push({ key: record.key, value: record.value })),
+  );
   return records;
 }
 

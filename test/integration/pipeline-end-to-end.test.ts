@@ -2,10 +2,12 @@ import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEAD_LETTER_HEADERS } from '../../core/runner/dead-letter.js';
+import { type SourceRecord } from '../../core/runner/ports.js';
 import { PIPELINE_VERSION } from '../../core/version.js';
 import { type ProduceResult } from '../../connectors/fixtures/producer.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
+import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';
 import {
   badRecordsFixture,
   ERP_FIXTURES,
@@ -20,6 +22,7 @@ import {
   waitPipelineCaughtUp,
 } from './pipeline-harness.js';
 import { dec } from '../../sinks/testing.js';
+import { uniqueName } from './services.js';
 
 const config = isolatedPipelineConfig();
 const kafka = kafkaFor(config);
@@ -27,6 +30,19 @@ const mongo = new MongoClient(config.mongodb.uri);
 const sourceTopics = pipelineTopics(config).source;
 let produced: ProduceResult[] = [];
 let pipeline: RunningPipeline | undefined;
+
+/** Every committed record of a topic up to its end now, key and value as the bytes they are. */
+async function readRecords(topic: string): Promise<SourceRecord[]> {
+  const records: SourceRecord[] = [];
+  const ranges = await planOffsetRanges(kafka, [topic], { kind: 'earliest' });
+  await readOffsetRanges(
+    kafka,
+    ranges,
+    { groupId: uniqueName('e2e-bytes-reader') },
+    eachRecord((record) => void records.push(record)),
+  );
+  return records;
+}
 
 describe('the pipeline end to end: fixture producer → Kafka → transforms → canonical topics → sinks → MongoDB', () => {
   beforeAll(async () => {
@@ -103,8 +119,32 @@ describe('the pipeline end to end: fixture producer → Kafka → transforms →
         errorMessage: expect.stringContaining('ZZ'),
       },
     ]);
-    expect(deadLetters[0]!.value).toEqual(Buffer.from('not avro'));
-    expect(deadLetters[1]!.value![0]).toBe(0);
+    // Each dead letter holds the whole original key and value, byte for byte: read both apart from readTopic, which
+    // gives keys as text.
+    const raw = async (topic: string, offset: string) => {
+      const records = await readRecords(topic);
+      const original = records.find((record) => record.offset === offset);
+      if (original === undefined) throw new Error(`No record at ${topic}[0]@${offset}`);
+      return original;
+    };
+    const [badBytes, badOrder] = await Promise.all([
+      raw(inventoryTopic, badOffsets[0]!),
+      raw(headerTopic, badOffsets[1]!),
+    ]);
+    const deadLetterBytes = await readRecords(config.topics.deadLetter);
+    const bytesOf = (record: { key: Buffer | null; value: Buffer | null }) => ({
+      key: record.key,
+      value: record.value,
+    });
+    const byOrigin = (topic: string) =>
+      deadLetterBytes.find((record) => record.headers[DEAD_LETTER_HEADERS.topic] === topic)!;
+    expect(deadLetterBytes).toHaveLength(2);
+    // The bytes that are not Avro, without a key, as the fixture wrote them.
+    expect(bytesOf(badBytes)).toEqual({ key: null, value: Buffer.from('not avro') });
+    expect(bytesOf(byOrigin(inventoryTopic))).toEqual(bytesOf(badBytes));
+    // The order in an unmapped status: a Confluent-framed Avro key and value.
+    expect([badOrder.key?.[0], badOrder.value?.[0]]).toEqual([0, 0]);
+    expect(bytesOf(byOrigin(headerTopic))).toEqual(bytesOf(badOrder));
   });
 
   it('writes canonical events once each, readable read_committed', async () => {

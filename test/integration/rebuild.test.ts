@@ -193,6 +193,7 @@ describe('cdc-sync rebuild: blue/green rebuild of a read model while the pipelin
       ],
     });
     expect(result.diffs[1]).toMatchObject({ missing: 0, extra: 0, different: 0 });
+    expect(result.collections.map((collection) => collection.live)).toEqual(LIVE.inventory_availability);
     const [byLocation] = result.collections;
     expect(lines).toEqual(
       expect.arrayContaining([
@@ -226,6 +227,9 @@ describe('cdc-sync rebuild: blue/green rebuild of a read model while the pipelin
       testIo(lines, beforeSwap),
     );
 
+    // Both collections of the model, so that the checks per collection below check each of them.
+    expect(result.collections.map((collection) => collection.live)).toEqual(LIVE.inventory_availability);
+    expect(Object.keys(oldLive)).toEqual(LIVE.inventory_availability);
     expect(result.swap?.collections.map(({ live, backup, steps }) => ({ live, backup, steps }))).toEqual(
       result.collections.map(({ live, backup, shadow }) => ({
         live,
@@ -293,7 +297,9 @@ describe('cdc-sync rebuild: blue/green rebuild of a read model while the pipelin
       { swap: false, keepShadow: false },
       testIo([]),
     );
-    for (const diff of check.diffs) expect(diff).toMatchObject({ missing: 0, extra: 0, different: 0 });
+    expect(check.diffs.map(({ missing, extra, different }) => ({ missing, extra, different }))).toEqual(
+      LIVE.inventory_availability.map(() => ({ missing: 0, extra: 0, different: 0 })),
+    );
   });
 
   it('swaps order_view in with its backup equal to the old live collection', async () => {
