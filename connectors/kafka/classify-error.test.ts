@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { SourceUnavailableError } from '../../core/errors.js';
-import { classifyKafkaError } from './classify-error.js';
+import { classifyKafkaError, isProducerFenced } from './classify-error.js';
 
 /** A kafkajs-shaped error: kafkajs' classes are not importable by name, so tests build the shape they match on. */
 function kafkaJsError(name: string, message: string, fields: Record<string, unknown> = {}): Error {
@@ -54,5 +54,49 @@ describe('classifyKafkaError', () => {
       (thrown: unknown) => thrown,
     );
     expect(classifyKafkaError(error)).toBeInstanceOf(SourceUnavailableError);
+  });
+});
+
+describe('isProducerFenced', () => {
+  it.each([
+    [
+      'an invalid producer epoch',
+      kafkaJsError('KafkaJSProtocolError', 'Producer epoch', { type: 'INVALID_PRODUCER_EPOCH' }),
+    ],
+    [
+      'PRODUCER_FENCED by its code',
+      kafkaJsError('KafkaJSProtocolError', 'Unknown error', { type: 'UNKNOWN', code: 90 }),
+    ],
+    [
+      'a fenced transaction coordinator',
+      kafkaJsError('KafkaJSProtocolError', 'Coordinator fenced', { type: 'TRANSACTION_COORDINATOR_FENCED' }),
+    ],
+    [
+      'a transactional id it may not use',
+      kafkaJsError('KafkaJSProtocolError', 'Not authorized', { type: 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED' }),
+    ],
+    [
+      'a fencing wrapped by kafkajs as originalError',
+      kafkaJsError('KafkaJSNonRetriableError', 'Producer epoch', {
+        originalError: kafkaJsError('KafkaJSProtocolError', 'Producer epoch', { type: 'INVALID_PRODUCER_EPOCH' }),
+      }),
+    ],
+    [
+      'a fencing wrapped as cause',
+      kafkaJsError('KafkaJSNumberOfRetriesExceeded', 'Producer epoch', {
+        cause: kafkaJsError('KafkaJSProtocolError', 'Producer epoch', { type: 'INVALID_PRODUCER_EPOCH' }),
+      }),
+    ],
+  ])('is true for %s', (_case, error) => {
+    expect(isProducerFenced(error)).toBe(true);
+  });
+
+  it.each([
+    ['a message too large', kafkaJsError('KafkaJSProtocolError', 'Too large', { type: 'MESSAGE_TOO_LARGE', code: 10 })],
+    ['a connection error', kafkaJsError('KafkaJSConnectionError', 'Connection error')],
+    ['a programming error', new TypeError('x is not a function')],
+    ['something that is not an error', { type: 'INVALID_PRODUCER_EPOCH' }],
+  ])('is false for %s', (_case, error) => {
+    expect(isProducerFenced(error)).toBe(false);
   });
 });

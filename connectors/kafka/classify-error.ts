@@ -17,6 +17,37 @@ export function classifyKafkaError(error: unknown, location: RecordLocation = {}
   return error;
 }
 
+/**
+ * Kafka's answers to a transactional producer that a newer instance with the
+ * same transactional id has replaced (or that may not use the id): the Java
+ * client treats them as fatal, the producer must not go on.
+ *
+ * @see https://kafka.apache.org/documentation/#producerconfigs_transactional.id
+ */
+const FENCING_TYPES = new Set([
+  'PRODUCER_FENCED',
+  'INVALID_PRODUCER_EPOCH',
+  'TRANSACTION_COORDINATOR_FENCED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
+/** PRODUCER_FENCED, which kafkajs 2 does not name. */
+const PRODUCER_FENCED_CODE = 90;
+
+/**
+ * True when `error`, or an error kafkajs wrapped in it, says the
+ * transactional producer was fenced by a newer instance of its id (or is not
+ * allowed to use the id). Such a producer must stop, not start over under
+ * the same id: that would fence the newer instance in turn.
+ */
+export function isProducerFenced(error: unknown): boolean {
+  for (let current = error, depth = 0; current instanceof Error && depth < 10; depth++) {
+    const { type, code } = current as Error & { readonly type?: unknown; readonly code?: unknown };
+    if ((typeof type === 'string' && FENCING_TYPES.has(type)) || code === PRODUCER_FENCED_CODE) return true;
+    current = (current as KafkaJsError).originalError ?? current.cause;
+  }
+  return false;
+}
+
 const CONNECTION_ERRORS = new Set([
   'KafkaJSConnectionError',
   'KafkaJSConnectionClosedError',

@@ -2,7 +2,7 @@ import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer
 import { type RecordLocation } from '../../core/errors.js';
 import { type OutputRecord, type PlainOutput, type TransactionalOutput } from '../../core/runner/ports.js';
 import { type KafkaBatchConsumer } from './batch-consumer.js';
-import { classifyKafkaError } from './classify-error.js';
+import { classifyKafkaError, isProducerFenced } from './classify-error.js';
 import { createProduceLimits, type ProduceLimits } from './produce-limits.js';
 
 /** A producer-backed output that must be connected before use and disconnected at shutdown. */
@@ -15,7 +15,8 @@ export type Connectable = { connect(): Promise<void>; disconnect(): Promise<void
  * request takes go in several requests of that transaction (see
  * {@link commitInTransaction}). The transactional id must be stable per
  * worker instance: a restarted worker with the same id fences its
- * predecessor's unfinished transaction.
+ * predecessor's unfinished transaction. A batch retried after a failed
+ * transaction goes out in full (see {@link createTransactionalProducer}).
  *
  * @see https://kafka.js.org/docs/transactions#a-name-offsets-a-sending-offsets
  */
@@ -30,8 +31,7 @@ export function createTransactionalOutput(
     disconnect: () => producer.disconnect(),
     ensureFits: (record) => limits.ensureFits(record),
     commit: (records, offset) =>
-      commitInTransaction(
-        producer,
+      producer.commit(
         limits,
         records,
         {
@@ -55,17 +55,81 @@ export type TransactionOffsets = {
   }[];
 };
 
+/** Commits records and consumer offsets in Kafka transactions under one transactional id; see {@link createTransactionalProducer}. */
+export type TransactionalProducer = Connectable & {
+  /**
+   * Produces `records` and commits `offsets` in one transaction, as
+   * {@link commitInTransaction} does; throws what it throws.
+   */
+  commit(
+    limits: Pick<ProduceLimits, 'split'>,
+    records: readonly OutputRecord[],
+    offsets: TransactionOffsets,
+    location: RecordLocation,
+  ): Promise<void>;
+};
+
 /**
- * A producer for Kafka transactions: idempotent, one request in flight. A
- * second producer with the same transactional id fences this one.
+ * A producer for Kafka transactions under one transactional id: idempotent,
+ * one request in flight. A second producer with the same transactional id
+ * fences this one.
+ *
+ * After a failed transaction the next one goes through a new kafkajs
+ * producer, which starts a new producer epoch with fresh sequence numbers
+ * (the Java client bumps the epoch after an aborted transaction for the same
+ * reason). When a produce request fails on one partition, kafkajs takes back
+ * the sequence numbers of every partition in it, also of those the broker had
+ * appended; the same producer would then send the retried batch's records
+ * there with sequence numbers the broker has seen, and the broker would drop
+ * them as duplicates of the aborted ones while the transaction still
+ * commits, offsets included: events lost. A producer that was fenced is kept
+ * instead (it fails again, and the worker stops): starting over under the
+ * same id would fence the newer instance.
+ *
+ * @see https://kafka.apache.org/documentation/#semantics
+ * @see https://kafka.js.org/docs/transactions
  */
-export function createTransactionalProducer(kafka: Kafka, transactionalId: string): Producer {
-  return kafka.producer({
-    transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+export function createTransactionalProducer(kafka: Kafka, transactionalId: string): TransactionalProducer {
+  const create = () =>
+    kafka.producer({
+      transactionalId,
+      idempotent: true,
+      maxInFlightRequests: 1,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+  let producer = create();
+  let state: 'disconnected' | 'connected' | 'replace' = 'disconnected';
+  return {
+    async connect() {
+      await producer.connect();
+      state = 'connected';
+    },
+    disconnect: () => producer.disconnect(),
+    async commit(limits, records, offsets, location) {
+      if (state === 'replace') {
+        const failed = producer;
+        producer = create();
+        state = 'disconnected';
+        await failed.disconnect().catch(() => {
+          // Its connections are dropped either way; the new producer matters.
+        });
+      }
+      if (state === 'disconnected') {
+        try {
+          await producer.connect();
+        } catch (error: unknown) {
+          throw classifyKafkaError(error, location);
+        }
+        state = 'connected';
+      }
+      try {
+        await commitInTransaction(producer, limits, records, offsets, location);
+      } catch (error: unknown) {
+        if (!isProducerFenced(error)) state = 'replace';
+        throw error;
+      }
+    },
+  };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { type Kafka } from 'kafkajs';
 import { type OutputRecord } from '../../core/runner/ports.js';
 import { classifyKafkaError } from './classify-error.js';
-import { commitInTransaction, type Connectable, createTransactionalProducer } from './outputs.js';
+import { type Connectable, createTransactionalProducer } from './outputs.js';
 import { createProduceLimits } from './produce-limits.js';
 import { withAdmin } from './with-admin.js';
 
@@ -46,13 +46,7 @@ export function createBookmarkedOutput(
     disconnect: () => producer.disconnect(),
     ensureFits: (record) => limits.ensureFits(record),
     commit: (records, offsets) =>
-      commitInTransaction(
-        producer,
-        limits,
-        records,
-        { consumerGroupId: settings.groupId, ...offsets },
-        { topic: offsets.topic },
-      ),
+      producer.commit(limits, records, { consumerGroupId: settings.groupId, ...offsets }, { topic: offsets.topic }),
   };
 }
 
