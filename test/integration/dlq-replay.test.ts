@@ -15,6 +15,7 @@ import { createCanonicalRegistryCodec } from '../../connectors/canonical/registr
 import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';
 import { canonicalAt, dec } from '../../sinks/testing.js';
 import { writeConfigFile } from './config-file.js';
+import { eventually } from './erp-scenario.js';
 import { uniqueName } from './services.js';
 import {
   isolatedPipelineConfig,
@@ -444,8 +445,13 @@ describe('cdc-sync dlq list, show and replay after a stage was fixed in config',
     });
 
     it('dead-letters a record that fails again with its count raised, and stops at max attempts', async () => {
+      // A replay commits its new dead letter in a transaction whose markers the coordinator writes just after the
+      // commit returned; the next replay reads up to the end read_committed readers see then, so wait for it.
+      const written = (await deadLetters()).length;
       expect(counts(await replay('--max-attempts', '2'))).toEqual({ ...NOTHING, read: 1, failedAgain: 1 });
+      await eventually(async () => expect(await deadLetters()).toHaveLength(written + 1));
       expect(counts(await replay('--max-attempts', '2'))).toEqual({ ...NOTHING, read: 1, failedAgain: 1 });
+      await eventually(async () => expect(await deadLetters()).toHaveLength(written + 2));
       expect(counts(await replay('--max-attempts', '2'))).toEqual({ ...NOTHING, read: 1, skippedMaxAttempts: 1 });
       expect(counts(await replay('--max-attempts', '2'))).toEqual(NOTHING);
 
