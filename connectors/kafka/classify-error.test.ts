@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { SourceUnavailableError } from '../../core/errors.js';
-import { classifyKafkaError, isProducerFenced } from './classify-error.js';
+import { classifyKafkaError, isProducerFenced, kafkaErrorDetail } from './classify-error.js';
 
 /** A kafkajs-shaped error: kafkajs' classes are not importable by name, so tests build the shape they match on. */
 function kafkaJsError(name: string, message: string, fields: Record<string, unknown> = {}): Error {
@@ -25,6 +25,14 @@ describe('classifyKafkaError', () => {
       'spent retries over a connection error, linked as originalError',
       kafkaJsError('KafkaJSNumberOfRetriesExceeded', 'Connection error', {
         originalError: kafkaJsError('KafkaJSConnectionError', 'Connection error'),
+      }),
+    ],
+    ['a time-out of kafkajs itself', kafkaJsError('KafkaJSTimeout', 'Timeout')],
+    ["a topic's metadata not loaded yet", kafkaJsError('KafkaJSTopicMetadataNotLoaded', 'Topic metadata not loaded')],
+    [
+      'a refused connection deep in the chain',
+      kafkaJsError('KafkaJSError', 'Failed to connect', {
+        cause: new Error('connect ECONNREFUSED 127.0.0.1:9092'),
       }),
     ],
   ])('makes %s a retriable SourceUnavailableError', (_case, error) => {
@@ -98,5 +106,18 @@ describe('isProducerFenced', () => {
     ['something that is not an error', { type: 'INVALID_PRODUCER_EPOCH' }],
   ])('is false for %s', (_case, error) => {
     expect(isProducerFenced(error)).toBe(false);
+  });
+});
+
+describe('kafkaErrorDetail', () => {
+  it('names the innermost error, or every error kafkajs aggregated', () => {
+    const inner = kafkaJsError('KafkaJSConnectionError', 'Connection error: connect ECONNREFUSED 127.0.0.1:1');
+    expect(kafkaErrorDetail(kafkaJsError('KafkaJSNumberOfRetriesExceeded', 'Retries spent', { cause: inner }))).toBe(
+      'Connection error: connect ECONNREFUSED 127.0.0.1:1',
+    );
+    const aggregated = Object.assign(kafkaJsError('KafkaJSAggregateError', 'Several'), {
+      errors: [new Error('broker 1 down'), new Error('broker 2 down')],
+    });
+    expect(kafkaErrorDetail(aggregated)).toBe('broker 1 down; broker 2 down');
   });
 });

@@ -48,6 +48,7 @@ export function isProducerFenced(error: unknown): boolean {
   return false;
 }
 
+/** kafkajs errors that mean the cluster could not be reached, did not answer in time, or is still starting. */
 const CONNECTION_ERRORS = new Set([
   'KafkaJSConnectionError',
   'KafkaJSConnectionClosedError',
@@ -55,18 +56,62 @@ const CONNECTION_ERRORS = new Set([
   'KafkaJSBrokerNotFound',
   'KafkaJSLockTimeout',
   'KafkaJSNoBrokerAvailableError',
+  'KafkaJSTimeout',
+  'KafkaJSMetadataNotLoaded',
+  'KafkaJSTopicMetadataNotLoaded',
 ]);
 
 /** The shape of kafkajs errors; matched by name because kafkajs' error classes are not ESM named exports. */
 type KafkaJsError = Error & { readonly retriable?: boolean; readonly originalError?: unknown };
 
-function isKafkaJsError(error: unknown): error is KafkaJsError {
+/** True for an error kafkajs raised (matched by name: its classes are not ESM named exports). */
+export function isKafkaJsError(error: unknown): error is KafkaJsError {
   return error instanceof Error && error.name.startsWith('KafkaJS');
 }
 
+/**
+ * The errors kafkajs chained into `error`, outermost first: it links the error it gave up on as `originalError`,
+ * others as `cause`.
+ */
+function errorChain(error: unknown): Error[] {
+  const chain: Error[] = [];
+  for (
+    let current: unknown = error;
+    current instanceof Error && chain.length < 10;
+    current = (current as KafkaJsError).originalError ?? current.cause
+  ) {
+    chain.push(current);
+  }
+  return chain;
+}
+
+/**
+ * What went wrong, for messages: the innermost error's message, or every message of an aggregated error (kafkajs
+ * gathers one per broker it tried).
+ */
+export function kafkaErrorDetail(error: unknown): string {
+  const aggregated = (error as { errors?: unknown }).errors;
+  if (Array.isArray(aggregated)) {
+    return aggregated.map((item: unknown) => (item instanceof Error ? item.message : String(item))).join('; ');
+  }
+  const chain = errorChain(error);
+  return chain.length === 0 ? String(error) : chain[chain.length - 1]!.message;
+}
+
+/**
+ * True when a kafkajs error, or one it wraps, means Kafka could not be reached or did not answer (also once kafkajs'
+ * own retries are spent), or Kafka answered with an error it marks retriable, such as a broker that does not host a
+ * new topic's partitions yet: trying again later may succeed.
+ */
 function isTransient(error: unknown): boolean {
   if (!isKafkaJsError(error)) return false;
-  if (CONNECTION_ERRORS.has(error.name) || error.retriable === true) return true;
-  // kafkajs wraps the last retriable failure once its own retries are spent; kafkajs 2 links it as `cause`.
-  return error.name === 'KafkaJSNumberOfRetriesExceeded' && isTransient(error.originalError ?? error.cause);
+  return errorChain(error).some(
+    (item) =>
+      CONNECTION_ERRORS.has(item.name) ||
+      (item as KafkaJsError).retriable === true ||
+      /ECONNREFUSED|ENOTFOUND/.test(item.message),
+  );
 }
+
+/** Whether Kafka is unreachable or busy for the moment ({@link classifyKafkaError} makes these retriable). */
+export const isKafkaUnavailable = isTransient;
