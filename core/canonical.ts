@@ -201,5 +201,11 @@ export const EVENT_STREAM = {
 
 export type EventStream = (typeof EVENT_STREAM)[CanonicalEventType];
 
+/** The canonical topics by default, one per stream; see `schemas/README.md`. The config may rename them. */
+export const CANONICAL_TOPICS = {
+  inventory: 'canonical.inventory.v1',
+  order: 'canonical.order.v1',
+} as const satisfies Record<EventStream, string>;
+
 export type InventoryEvent = CanonicalEvent<'StockLevelChanged'>;
 export type OrderEvent = CanonicalEvent<Exclude<CanonicalEventType, 'StockLevelChanged'>>;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { CANONICAL_TOPICS } from './canonical.js';
 import { ConfigError } from './errors.js';
 import { isSecretKey, REDACTED, redactText } from './redact.js';
 import { backoffConfigSchema } from './runner/backoff.js';
@@ -43,6 +44,12 @@ export const durationSchema = z.union(
  * environment as `${NAME}` or `${NAME:-default}`, so secrets stay out of the
  * file.
  */
+/** The Debezium connectors whose topics the pipeline reads. */
+export const SOURCE_CONNECTORS = ['sqlserver', 'postgresql', 'mysql'] as const;
+
+/** How the source's table and column names map onto the names stages expect. */
+export const NAME_MAPPINGS = ['as-is', 'snake-to-pascal'] as const;
+
 export const pipelineConfigSchema = z
   .object({
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info').describe('pino log level'),
@@ -116,7 +123,7 @@ export const pipelineConfigSchema = z
     source: z
       .object({
         connector: z
-          .enum(['sqlserver', 'postgresql', 'mysql'])
+          .enum(SOURCE_CONNECTORS)
           .default('sqlserver')
           .describe('The Debezium connector that writes the source topics'),
         topicPrefix: z.string().min(1).default('erp').describe("The connector's topic.prefix"),
@@ -127,7 +134,7 @@ export const pipelineConfigSchema = z
           .default([...SAMPLE_ERP_TABLES])
           .describe('Captured tables as schema.table'),
         names: z
-          .enum(['as-is', 'snake-to-pascal'])
+          .enum(NAME_MAPPINGS)
           .optional()
           .describe(
             'How table and column names of the source map onto the names transforms expect (SQL Server PascalCase): snake-to-pascal turns sales_order_header into SalesOrderHeader; default snake-to-pascal for postgresql, as-is otherwise',
@@ -207,8 +214,8 @@ export const pipelineConfigSchema = z
       .prefault({}),
     topics: z
       .object({
-        inventory: z.string().min(1).default('canonical.inventory.v1').describe('Canonical inventory events'),
-        order: z.string().min(1).default('canonical.order.v1').describe('Canonical order events'),
+        inventory: z.string().min(1).default(CANONICAL_TOPICS.inventory).describe('Canonical inventory events'),
+        order: z.string().min(1).default(CANONICAL_TOPICS.order).describe('Canonical order events'),
         deadLetter: z
           .string()
           .min(1)

@@ -2,7 +2,8 @@ import avro from 'avsc';
 import { describe, expect, it } from 'vitest';
 import { type CanonicalEvent, type CanonicalEventType, EVENT_STREAM } from '../../core/canonical.js';
 import { ConfigError } from '../../core/errors.js';
-import { CANONICAL_TOPICS, createCanonicalCodec } from './codec.js';
+import { CANONICAL_TOPICS } from '../../core/canonical.js';
+import { createCanonicalCodec } from './codec.js';
 import { CANONICAL_SAMPLES } from './samples.js';
 import { readCanonicalSchema, readSchemaHistory } from './schema-files.js';
 

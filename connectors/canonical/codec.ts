@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import { z } from 'zod';
 import {
+  CANONICAL_TOPICS,
   type CanonicalEvent,
   type CanonicalEventType,
   type CanonicalPayloads,
@@ -18,12 +19,6 @@ import {
 import { backwardIncompatibilities } from './compatibility.js';
 import { CANONICAL_SCHEMA_NAMES, readCanonicalSchema } from './schema-files.js';
 import { describeEnvelope, type EnvelopeModel, type RecordNode, type SchemaNode } from './schema-model.js';
-
-/** The canonical topics, one per stream; see `schemas/README.md`. */
-export const CANONICAL_TOPICS = {
-  inventory: 'canonical.inventory.v1',
-  order: 'canonical.order.v1',
-} as const satisfies Record<EventStream, string>;
 
 /**
  * Encodes canonical events into the Avro body of their topic's envelope

@@ -13,7 +13,8 @@ import {
   type OrderStatus,
 } from '../../core/canonical.js';
 import { type SCALE } from '../../core/decimal.js';
-import { CANONICAL_TOPICS, createCanonicalCodec, ORDER_STATUS_FIELDS, type OrderStatusKeys } from './codec.js';
+import { CANONICAL_TOPICS } from '../../core/canonical.js';
+import { createCanonicalCodec, ORDER_STATUS_FIELDS, type OrderStatusKeys } from './codec.js';
 import { backwardIncompatibilities } from './compatibility.js';
 import { CANONICAL_SAMPLES } from './samples.js';
 import { readCanonicalSchema, readSchemaHistory, schemasDirectory } from './schema-files.js';

@@ -9,6 +9,7 @@ import {
   type Tombstone,
   type TransactionInfo,
 } from '../../core/envelope.js';
+import { NAME_MAPPINGS, SOURCE_CONNECTORS } from '../../core/config.js';
 import { ConfigError, DecodeError } from '../../core/errors.js';
 import { mysqlPosition, postgresPosition, sqlServerPosition } from '../../core/position.js';
 
@@ -25,7 +26,7 @@ import { mysqlPosition, postgresPosition, sqlServerPosition } from '../../core/p
  */
 export const envelopeReaderConfigSchema = z
   .object({
-    connector: z.enum(['sqlserver', 'postgresql', 'mysql']).describe('The Debezium connector that writes the topics'),
+    connector: z.enum(SOURCE_CONNECTORS).describe('The Debezium connector that writes the topics'),
     topicPrefix: z.string().min(1).describe("The connector's topic.prefix, e.g. erp"),
     database: z
       .string()
@@ -43,7 +44,7 @@ export const envelopeReaderConfigSchema = z
       .default('transaction')
       .describe("The connector's topic.transaction: metadata goes to <topic.prefix>.<topic.transaction>"),
     names: z
-      .enum(['as-is', 'snake-to-pascal'])
+      .enum(NAME_MAPPINGS)
       .optional()
       .describe(
         'How table and column names map onto the PascalCase names transforms expect; default snake-to-pascal for postgresql, as-is otherwise',
