@@ -18,6 +18,11 @@ export type SinkWriteOutcome = {
   readonly stale: number;
   /** Events the sink can never apply (e.g. a document the database refuses); the runner dead-letters them. */
   readonly rejected: readonly { readonly event: CanonicalEvent; readonly error: SinkWriteError }[];
+  /**
+   * Compare-and-set rounds the sink lost to concurrent writers of the same documents during this write and redid
+   * under its contention policy (a bounded number of rounds, then a retriable failure). The runner counts them.
+   */
+  readonly contention?: number;
 };
 
 /** What a sink receives at creation. */

@@ -24,8 +24,13 @@ describe('pipeline metrics', () => {
     metrics.registryCacheLookup('miss');
     metrics.registryCacheLookup('hit');
     metrics.registryCacheLookup('hit');
+    metrics.sinkContention('inventory_availability', 3);
+    metrics.sinkContention('inventory_availability', 1);
 
     const samples = await scrape(metrics);
+    expect(samplesOf(samples, METRIC.sinkContentionRounds)).toEqual([
+      { name: METRIC.sinkContentionRounds, labels: { read_model: 'inventory_availability' }, value: 4 },
+    ]);
     expect(samplesOf(samples, METRIC.sourceRecords)).toEqual([
       {
         name: METRIC.sourceRecords,

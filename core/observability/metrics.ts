@@ -21,6 +21,7 @@ export const METRIC = {
   canonicalEvents: 'cdc_sync_canonical_events_total',
   deadLetters: 'cdc_sync_dead_letters_total',
   sinkWriteSeconds: 'cdc_sync_sink_write_seconds',
+  sinkContentionRounds: 'cdc_sync_sink_contention_rounds_total',
   freshnessSeconds: 'cdc_sync_freshness_seconds',
   readModelFreshnessSeconds: 'cdc_sync_read_model_freshness_seconds',
   readModelAsOfTimestampSeconds: 'cdc_sync_read_model_as_of_timestamp_seconds',
@@ -137,6 +138,11 @@ export function createPipelineMetrics(options: PipelineMetricsOptions = {}): Pip
     'Duration of each acknowledged sink batch write',
     ['read_model'],
     SINK_WRITE_BUCKETS,
+  );
+  const sinkContentionRounds = counter(
+    METRIC.sinkContentionRounds,
+    'Compare-and-set rounds a sink lost to concurrent writers of the same documents and redid',
+    ['read_model'],
   );
   const freshnessSeconds = histogram(
     METRIC.freshnessSeconds,
@@ -265,6 +271,7 @@ export function createPipelineMetrics(options: PipelineMetricsOptions = {}): Pip
     canonicalEvents: (topic, eventType, count) => canonicalEvents.inc({ topic, event_type: eventType }, count),
     deadLetter: (topic, stage, reason) => deadLetters.inc({ topic, stage, reason }),
     sinkWrite: (readModel, seconds) => sinkWriteSeconds.observe({ read_model: readModel }, seconds),
+    sinkContention: (readModel, rounds) => sinkContentionRounds.inc({ read_model: readModel }, rounds),
     sinkApplied,
     partitionPaused: (group, topic, partition, paused) =>
       pausedPartitions.set({ group, topic, partition: String(partition) }, paused ? 1 : 0),

@@ -262,6 +262,37 @@ describe('the sink batch handler reports to telemetry', () => {
     ]);
   });
 
+  it('counts the compare-and-set rounds a sink lost to concurrent writers', async () => {
+    const { telemetry, calls } = recordingTelemetry();
+    const counters = createCounters();
+    const inventory: Sink = {
+      name: 'inventory_availability',
+      input: ['StockLevelChanged'],
+      requirements: { idempotent: true, keyed: false },
+      write: async (events) => ({ applied: events.length, stale: 0, rejected: [], contention: 3 }),
+    };
+    const handler = createSinkBatchHandler({
+      decode,
+      sinks: [inventory],
+      output: { send: async () => {}, commitOffset: async () => {} },
+      deadLetterTopic: 'cdc-sync.dlq',
+      backoff: { initialMs: 1, maxMs: 2, multiplier: 2 },
+      logger: pino({ level: 'silent' }),
+      counters,
+      telemetry,
+      now: () => NOW,
+    });
+    await handler(
+      { topic: 'canonical.inventory.v1', partition: 0, records: [record(7, 'e7:StockLevelChanged')] },
+      control,
+    );
+
+    expect(calls.filter(([method]) => method === 'sinkContention')).toEqual([
+      ['sinkContention', 'inventory_availability', 3],
+    ]);
+    expect(counters.snapshot()['sink.inventory_availability.contention']).toBe(3);
+  });
+
   it('a batch whose offset commit failed once only for the attempt that committed', async () => {
     const { telemetry, calls } = recordingTelemetry();
     let writes = 0;

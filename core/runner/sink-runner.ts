@@ -89,6 +89,10 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
       tally.telemetry.stageRecords(sink.name, 'skipped', outcome.stale);
       tally.telemetry.stageRecords(sink.name, 'failed', outcome.rejected.length);
       tally.telemetry.sinkWrite(sink.name, seconds);
+      if ((outcome.contention ?? 0) > 0) {
+        tally.counters.add(`sink.${sink.name}.contention`, outcome.contention!);
+        tally.telemetry.sinkContention(sink.name, outcome.contention!);
+      }
       deps.logger.debug(
         {
           stage: sink.name,

@@ -20,6 +20,7 @@ export function recordingTelemetry(): { readonly telemetry: RunnerTelemetry; rea
       deadLetter: record('deadLetter'),
       sinkWrite: record('sinkWrite'),
       sinkApplied: record('sinkApplied'),
+      sinkContention: record('sinkContention'),
     },
   };
 }

@@ -42,6 +42,8 @@ export type RunnerTelemetry = {
   sinkWrite(readModel: string, seconds: number): void;
   /** A sink's write covering `events` (none rejected) was acknowledged at `acknowledgedAt`. */
   sinkApplied(readModel: string, events: readonly AcknowledgedEvent[], acknowledgedAt: Date): void;
+  /** A sink's write lost `rounds` compare-and-set rounds to concurrent writers, and redid them. */
+  sinkContention(readModel: string, rounds: number): void;
 };
 
 /** Reports nowhere. */
@@ -52,6 +54,7 @@ export const NO_TELEMETRY: RunnerTelemetry = {
   deadLetter: () => {},
   sinkWrite: () => {},
   sinkApplied: () => {},
+  sinkContention: () => {},
 };
 
 /** Telemetry of one batch attempt, held back until {@link TelemetryTally.commitTo}. */
@@ -71,6 +74,7 @@ export function createTelemetryTally(): TelemetryTally {
     sinkWrite: (readModel, seconds) => calls.push((t) => t.sinkWrite(readModel, seconds)),
     sinkApplied: (readModel, events, acknowledgedAt) =>
       calls.push((t) => t.sinkApplied(readModel, events, acknowledgedAt)),
+    sinkContention: (readModel, rounds) => calls.push((t) => t.sinkContention(readModel, rounds)),
     commitTo(target) {
       for (const call of calls.splice(0)) call(target);
     },

@@ -187,8 +187,10 @@ export async function createInventoryAvailabilitySink(
     return ensured.upserted + updated.matched;
   }
 
-  async function writeSkus(skus: readonly SkuBatch[], rejected: Rejections): Promise<void> {
+  /** Merges the batch's entries into the SKU documents; resolves to the merges redone after losing a round. */
+  async function writeSkus(skus: readonly SkuBatch[], rejected: Rejections): Promise<number> {
     const pending = new Map(skus.map((batch) => [batch.sku, batch]));
+    let redone = 0;
     for (let round = 1; pending.size > 0; round++) {
       if (round > MAX_ROLLUP_ROUNDS) {
         throw new SinkWriteError(
@@ -232,7 +234,8 @@ export async function createInventoryAvailabilitySink(
         });
       }
       // The next round re-reads every pending SKU: written ones then show the batch's entries and drop out,
-      // ones another writer changed in between are merged again.
+      // ones another writer changed in between are merged again, and count as contention.
+      if (round > 1) redone += writes.length;
       const outcome = await bulkWriteIdempotent(
         bySku,
         writes.map((write) => write.operation),
@@ -243,6 +246,7 @@ export async function createInventoryAvailabilitySink(
         pending.delete(batch.sku);
       }
     }
+    return redone;
   }
 
   return {
@@ -260,8 +264,8 @@ export async function createInventoryAvailabilitySink(
 
       const newest = newestPerKey(valid, (event) => availabilityId(event));
       const applied = await writeLocations([...newest.values()], rejected);
-      await writeSkus(skuBatches(valid.filter((event) => !rejected.has(event))), rejected);
-      return rejected.outcome(events.length, applied);
+      const contention = await writeSkus(skuBatches(valid.filter((event) => !rejected.has(event))), rejected);
+      return rejected.outcome(events.length, applied, contention);
     },
   };
 }

@@ -24,9 +24,14 @@ export class Rejections {
    * update of the same document) rejects an event that may already count as
    * applied, so `applied` is capped to keep the three counts adding up.
    */
-  outcome(total: number, applied: number): SinkWriteOutcome {
+  outcome(total: number, applied: number, contention = 0): SinkWriteOutcome {
     const rejected = [...this.byEvent].map(([event, error]) => ({ event, error }));
     const countedApplied = Math.min(applied, total - rejected.length);
-    return { applied: countedApplied, stale: total - countedApplied - rejected.length, rejected };
+    return {
+      applied: countedApplied,
+      stale: total - countedApplied - rejected.length,
+      rejected,
+      ...(contention > 0 ? { contention } : {}),
+    };
   }
 }
