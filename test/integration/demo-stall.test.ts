@@ -101,22 +101,23 @@ describe('the demo giving up', () => {
 
   it('fails at once when a worker stops for good, saying which worker, which group lags, the warnings and the logs', async () => {
     const config = isolatedPipelineConfig();
-    // The broker refuses every canonical event on this topic: a failure kafkajs does not restart from. The limit
-    // still admits a transaction marker (about 80 bytes), so the broker can write the abort that follows.
-    const admin = kafkaFor(config).admin();
-    await admin.connect();
-    try {
-      await admin.createTopics({
-        topics: [{ topic: config.topics.inventory, configEntries: [{ name: 'max.message.bytes', value: '200' }] }],
-        waitForLeaders: true,
-      });
-    } finally {
-      await admin.disconnect();
-    }
+    const kafka = kafkaFor(config);
     const balances = sourceTopic(config.source, 'dbo.InventoryBalance');
     const produced = recordsOn(await produceFixtures(config, [ERP_FIXTURES.inventoryBurst]), balances);
     const errors = captureLines();
     const demo = await startDemo(config, errors.stream);
+    await waitCaughtUp(kafka, config.transform.groupId, [balances]);
+
+    // A second producer with the transform's transactional id fences it: the broker refuses its next transaction for
+    // good (INVALID_PRODUCER_EPOCH), a failure kafkajs does not restart the consumer from.
+    const fencing = kafka.producer({ transactionalId: config.transform.transactionalId!, idempotent: true });
+    await fencing.connect();
+    try {
+      await (await fencing.transaction()).abort();
+    } finally {
+      await fencing.disconnect();
+    }
+    await produceFixtures(config, [ERP_FIXTURES.inventoryBurst]);
 
     // Far longer than the test may take: the pause can only end because the worker stopped.
     const failure = await demo.pause(600_000).then(
@@ -124,16 +125,17 @@ describe('the demo giving up', () => {
       (error: unknown) => error as Error,
     );
 
-    const tooLarge = 'The request included a message larger than the max message size the server will accept';
+    const fenced =
+      "Producer attempted an operation with an old epoch. Either there is a newer producer with the same transactionalId, or the producer's transaction has been expired by the broker";
     expect(produced).toBe(23);
     expect(failure.message.replace(ISO_TIME, '<time>').split('\n')).toEqual([
-      `The consumer of group ${config.transform.groupId} stopped after an error it does not restart from: ${tooLarge}`,
+      `The consumer of group ${config.transform.groupId} stopped after an error it does not restart from: ${fenced}`,
       'Consumer groups behind the end of their topics:',
-      `  - ${config.transform.groupId} on ${balances}[0]: committed nothing, end 23 (23 behind)`,
+      `  - ${config.transform.groupId} on ${balances}[0]: committed 23, end 46 (23 behind)`,
       "The pipeline's last warnings and errors (most recent last):",
-      `  - <time> WARN kafkajs: Response Produce(key: 0, version: 7): ${tooLarge}`,
-      `  - <time> WARN kafkajs: ${tooLarge}`,
-      `  - <time> WARN kafkajs: Crash: KafkaJSNonRetriableError: ${tooLarge}`,
+      `  - <time> WARN kafkajs: Response AddPartitionsToTxn(key: 24, version: 1): ${fenced}`,
+      `  - <time> WARN kafkajs: ${fenced}`,
+      `  - <time> WARN kafkajs: Crash: KafkaJSNonRetriableError: ${fenced}`,
       ...SERVICE_LOG_LINES,
     ]);
     // The terminal showed no error line: kafkajs' own are warnings to the pipeline, which is why the message has them.
