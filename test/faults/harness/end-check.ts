@@ -1,0 +1,278 @@
+import { type Kafka } from 'kafkajs';
+import { expect } from 'vitest';
+import { type Document, MongoClient } from 'mongodb';
+import { pino } from 'pino';
+import { startPipeline } from '../../../cli/pipeline.js';
+import { type PipelineConfig } from '../../../core/config.js';
+import { DEAD_LETTER_HEADERS } from '../../../core/runner/dead-letter.js';
+import { createCanonicalRegistryCodec } from '../../../connectors/canonical/registry.js';
+import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../../connectors/kafka/bounded-reader.js';
+import { diffDocumentStreams } from '../../../sinks/mongo/collection-diff.js';
+import { dec } from '../../../sinks/testing.js';
+import {
+  groupProgress,
+  isolatedPipelineConfig,
+  kafkaFor,
+  pipelineTopics,
+  produceFixtures,
+  waitCaughtUpTransactional,
+} from '../../integration/pipeline-harness.js';
+import { uniqueName } from '../../integration/services.js';
+import { waitUntil } from './fault-stack.js';
+import { type Worker } from './workers.js';
+import { type BalanceKey, type SimulatedErp } from './workload.js';
+
+// The one check every scenario ends with (issue #13, "It ends with one shared check"):
+// - the read models equal the documents an uninterrupted run of the same source records produces (compared as
+//   `cdc-sync rebuild` compares them, without _meta.appliedAt and _meta.pipelineVersion);
+// - the read_committed canonical topics hold every event id of the uninterrupted run, and none twice;
+// - the dead-letter topic holds exactly the expected records, with their original key and value bytes;
+// - the pipeline keeps moving: a new ERP change reaches the read models through the workers that are running, with
+//   no restart by hand.
+
+export const READ_MODELS = ['inventory_availability', 'inventory_availability_by_sku', 'order_view'] as const;
+
+/** How long a whole pipeline may take to catch up after a fault on this 2-core machine. */
+const CATCH_UP_MS = 240_000;
+
+/** A record as a read_committed reader sees it, bytes untouched. */
+export type RawRecord = {
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers: Readonly<Record<string, string>>;
+};
+
+/** Every record of a topic as a read_committed reader sees it, from the earliest offset to the end. */
+export async function readRaw(kafka: Kafka, topic: string): Promise<RawRecord[]> {
+  const records: RawRecord[] = [];
+  const ranges = await planOffsetRanges(kafka, [topic], { kind: 'earliest' });
+  await readOffsetRanges(
+    kafka,
+    ranges,
+    { groupId: uniqueName('fault-reader') },
+    eachRecord((record) => {
+      records.push({
+        partition: record.partition,
+        offset: record.offset,
+        key: record.key,
+        value: record.value,
+        headers: { ...record.headers },
+      });
+    }),
+  );
+  return records;
+}
+
+/** A dead letter as the check compares it: where it came from, why, and the original bytes. */
+export type DeadLetterSummary = {
+  readonly sourceTopic: string;
+  readonly sourcePartition: string;
+  readonly sourceOffset: string;
+  readonly stage: string;
+  readonly errorClass: string;
+  readonly errorMessage: string;
+  readonly key: string | null;
+  readonly value: string | null;
+};
+
+export async function readDeadLetters(kafka: Kafka, topic: string): Promise<DeadLetterSummary[]> {
+  return (await readRaw(kafka, topic)).map((record) => ({
+    sourceTopic: record.headers[DEAD_LETTER_HEADERS.topic] ?? '',
+    sourcePartition: record.headers[DEAD_LETTER_HEADERS.partition] ?? '',
+    sourceOffset: record.headers[DEAD_LETTER_HEADERS.offset] ?? '',
+    stage: record.headers[DEAD_LETTER_HEADERS.stage] ?? '',
+    errorClass: record.headers[DEAD_LETTER_HEADERS.errorClass] ?? '',
+    errorMessage: record.headers[DEAD_LETTER_HEADERS.errorMessage] ?? '',
+    key: record.key?.toString('base64') ?? null,
+    value: record.value?.toString('base64') ?? null,
+  }));
+}
+
+/** The event ids of the canonical topics, in topic order, with how often each occurs. */
+export async function canonicalEventIds(kafka: Kafka, config: PipelineConfig): Promise<Map<string, number>> {
+  const codec = createCanonicalRegistryCodec({
+    registryUrl: config.schemaRegistry.url,
+    topics: { inventory: config.topics.inventory, order: config.topics.order },
+  });
+  const counts = new Map<string, number>();
+  for (const topic of [config.topics.inventory, config.topics.order]) {
+    for (const record of await readRaw(kafka, topic)) {
+      const event = await codec.decode({ ...record, topic });
+      counts.set(event.meta.eventId, (counts.get(event.meta.eventId) ?? 0) + 1);
+    }
+  }
+  return counts;
+}
+
+/**
+ * Waits until the transform group has committed every record of the source topics (empty partitions count as done,
+ * where the group has nothing to commit).
+ */
+export async function waitTransformDone(kafka: Kafka, config: PipelineConfig, timeoutMs = CATCH_UP_MS): Promise<void> {
+  const topics = pipelineTopics(config).source;
+  let last: Awaited<ReturnType<typeof groupProgress>> | undefined;
+  await waitUntil(
+    async () => {
+      last = await groupProgress(kafka, config.transform.groupId, topics);
+      return Object.entries(last.ends).every(
+        ([key, end]) => end === '0' || BigInt(last!.committed[key] ?? -1) >= BigInt(end),
+      );
+    },
+    `group ${config.transform.groupId} to commit every source record (last: ${JSON.stringify(last)})`,
+    timeoutMs,
+    500,
+  );
+}
+
+/** Waits until the pipeline of `config` has consumed every source record and the sinks every canonical event. */
+export async function waitPipelineDone(kafka: Kafka, config: PipelineConfig, timeoutMs = CATCH_UP_MS): Promise<void> {
+  await waitTransformDone(kafka, config, timeoutMs);
+  await waitCaughtUpTransactional(kafka, config.sink.groupId, pipelineTopics(config).canonical, timeoutMs);
+}
+
+/** Source records on the pipeline's source topics (the records the scenario fed it). */
+export async function sourceRecordCount(kafka: Kafka, config: PipelineConfig): Promise<number> {
+  const topics = pipelineTopics(config).source;
+  const { ends } = await groupProgress(kafka, config.transform.groupId, topics);
+  return Object.values(ends).reduce((sum, end) => sum + Number(end), 0);
+}
+
+/** What a scenario reports on its one line. */
+export type ScenarioReport = {
+  readonly name: string;
+  readonly fault: string;
+  /** The moment the fault landed, with the evidence that it did. */
+  readonly landed: string;
+};
+
+export type EndCheckOptions = {
+  readonly report: ScenarioReport;
+  readonly config: PipelineConfig;
+  readonly erp: SimulatedErp;
+  /** Workers that must have stayed up the whole time and must apply the liveness change themselves. */
+  readonly running: readonly Worker[];
+  /** The dead letters the scenario expects, compared to the topic's records; default none. */
+  readonly deadLetters?: readonly Omit<DeadLetterSummary, 'errorMessage'>[];
+  /** How often each event id may occur when the scenario writes some twice on purpose; default once. */
+  readonly expectedCount?: (eventId: string) => number;
+  /** The key the liveness change updates; default TSHIRT-ORG-BLK-M@WH-EAST. */
+  readonly livenessKey?: BalanceKey;
+};
+
+export type EndCheckResult = {
+  readonly drift: number;
+  readonly driftSamples: readonly string[];
+  readonly sourceRecords: number;
+  readonly events: number;
+  readonly missingEvents: readonly string[];
+  readonly duplicateEvents: readonly string[];
+  readonly deadLetters: readonly DeadLetterSummary[];
+  readonly line: string;
+};
+
+let livenessSerial = 0;
+
+/**
+ * The shared end check. Resolves with what it found; the scenario asserts on it (drift 0, no missing or duplicate
+ * events, the expected dead letters) so that a failure shows every finding at once. Prints the scenario's line.
+ */
+export async function endCheck(options: EndCheckOptions): Promise<EndCheckResult> {
+  const { config, erp, report } = options;
+  const kafka = kafkaFor(config);
+  await waitPipelineDone(kafka, config);
+
+  // The pipeline keeps moving: one more ERP change, applied by the workers that are running now.
+  const key = options.livenessKey ?? 'TSHIRT-ORG-BLK-M@WH-EAST';
+  livenessSerial += 1;
+  const onHand = `${(7000 + livenessSerial * 11 + Math.floor(Math.random() * 10)).toFixed(0)}.125`;
+  await produceFixtures(config, [erp.fixture([erp.setOnHand(key, onHand)], 'the liveness change')]);
+  const mongo = new MongoClient(config.mongodb.uri);
+  try {
+    const live = mongo.db(config.mongodb.database).collection<Document>('inventory_availability');
+    await waitUntil(
+      async () => {
+        for (const worker of options.running) {
+          if (!worker.running()) throw new Error(`Worker ${worker.name} is no longer running:\n${worker.tail()}`);
+        }
+        const document = await live.findOne({ _id: key as unknown as Document['_id'] });
+        return document !== null && String(document['onHand']) === String(dec(onHand));
+      },
+      `the liveness change (${key} on hand ${onHand}) to reach the read model`,
+      CATCH_UP_MS,
+      250,
+    );
+    await waitPipelineDone(kafka, config);
+
+    // The uninterrupted run: the same source topics into topics, groups and a database of its own.
+    const reference = isolatedPipelineConfig({
+      source: { ...config.source },
+      transforms: config.transforms,
+      sinks: config.sinks,
+    });
+    const pipeline = await startPipeline(reference, 'all', pino({ level: 'silent' }));
+    try {
+      await waitPipelineDone(kafka, reference);
+    } finally {
+      await pipeline.stop();
+    }
+
+    let drift = 0;
+    const driftSamples: string[] = [];
+    for (const name of READ_MODELS) {
+      const cursor = (database: string) =>
+        mongo
+          .db(database)
+          .collection(name)
+          .find({}, { sort: { _id: 1 } });
+      const diff = await diffDocumentStreams(cursor(reference.mongodb.database), cursor(config.mongodb.database));
+      drift += diff.missing + diff.extra + diff.different;
+      for (const sample of diff.samples)
+        driftSamples.push(`${name} ${sample.kind} ${sample.id} ${sample.paths.join(',')}`);
+    }
+    await mongo.db(reference.mongodb.database).dropDatabase();
+
+    const expected = await canonicalEventIds(kafka, reference);
+    const actual = await canonicalEventIds(kafka, config);
+    const allowed = options.expectedCount ?? (() => 1);
+    const missingEvents = [...expected.keys()].filter((id) => !actual.has(id));
+    const duplicateEvents = [...actual.entries()]
+      .filter(([id, count]) => count !== allowed(id) || !expected.has(id))
+      .map(([id, count]) => `${id}×${count}`);
+    const deadLetters = await readDeadLetters(kafka, config.topics.deadLetter);
+    const sourceRecords = await sourceRecordCount(kafka, config);
+    const events = [...actual.values()].reduce((sum, count) => sum + count, 0);
+    const line =
+      `[fault suite] ${report.name} | fault: ${report.fault} | landed: ${report.landed} | ` +
+      `records: ${sourceRecords} source → ${events} canonical events, ${deadLetters.length} dead letters | ` +
+      `drift: ${drift}`;
+    process.stdout.write(`${line}\n`);
+    return {
+      drift,
+      driftSamples,
+      sourceRecords,
+      events,
+      missingEvents,
+      duplicateEvents,
+      deadLetters,
+      line,
+    };
+  } finally {
+    await mongo.close();
+  }
+}
+
+/**
+ * Asserts the end check found nothing wrong: no drift, no event missing or duplicated, exactly the expected dead
+ * letters (in topic order). One assertion over everything, so that a failure shows every finding at once.
+ */
+export function expectClean(result: EndCheckResult, deadLetters: EndCheckOptions['deadLetters'] = []): void {
+  expect({
+    drift: result.drift,
+    driftSamples: result.driftSamples,
+    missingEvents: result.missingEvents.slice(0, 10),
+    duplicateEvents: result.duplicateEvents.slice(0, 10),
+    deadLetters: result.deadLetters.map(({ errorMessage: _message, ...rest }) => rest),
+  }).toEqual({ drift: 0, driftSamples: [], missingEvents: [], duplicateEvents: [], deadLetters });
+}
