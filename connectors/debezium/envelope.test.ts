@@ -297,6 +297,44 @@ describe('createEnvelopeReader', () => {
 
   it.each([
     [
+      'SQL Server: another database',
+      sqlServer,
+      'erp.erp.dbo.SalesOrder',
+      { ...sqlServerSource, db: 'archive' },
+      'Source table archive.dbo.SalesOrder is not the table erp.dbo.SalesOrder of the topic',
+    ],
+    [
+      'PostgreSQL: another schema',
+      postgres,
+      'pg.public.orders',
+      { connector: 'postgresql', ts_ms: 1n, snapshot: 'false', db: 'erpdb', schema: 'audit', table: 'orders', lsn: 5n },
+      'Source table audit.orders is not the table public.orders of the topic',
+    ],
+    [
+      'MySQL: another table',
+      mysql,
+      'shop.shop.orders',
+      { connector: 'mysql', ts_ms: 1n, db: 'shop', table: 'orders_2019', file: 'f.000001', pos: 4n, row: 0 },
+      'Source table shop.orders_2019 is not the table shop.orders of the topic',
+    ],
+  ])(
+    'rejects a change whose source names another table than its topic (%s)',
+    (_label, config, topic, source, message) => {
+      const error = readError(config, { topic, value: envelope({ transaction: null }, source) });
+      expect(error.message).toBe(`${message} in record ${topic}[2]@1234`);
+    },
+  );
+
+  it('accepts a source table whose name Debezium sanitised into the topic name', () => {
+    const source = { ...sqlServerSource, table: 'Sales Order' };
+    expect(read(sqlServer, { topic: 'erp.erp.dbo.Sales_Order', value: envelope({}, source) })).toMatchObject({
+      kind: 'change',
+      event: { table: { table: 'Sales_Order' } },
+    });
+  });
+
+  it.each([
+    [
       'a topic of another prefix',
       sqlServer,
       'crm.crm.dbo.T',
@@ -409,7 +447,11 @@ describe('createEnvelopeReader', () => {
 
     it('leaves SQL Server names as they are by default', () => {
       expect(
-        read(sqlServer, { topic: 'erp.erp.dbo.Sales_Order', key: { Order_Id: 1 }, value: envelope() }),
+        read(sqlServer, {
+          topic: 'erp.erp.dbo.Sales_Order',
+          key: { Order_Id: 1 },
+          value: envelope({}, { ...sqlServerSource, table: 'Sales_Order' }),
+        }),
       ).toMatchObject({ kind: 'change', event: { table: { table: 'Sales_Order' }, key: { Order_Id: 1 } } });
     });
   });

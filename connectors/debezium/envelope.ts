@@ -147,6 +147,7 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
       const source = asRow(value[ENVELOPE_FIELDS.source], 'source', fail);
       if (source === null) throw fail('Missing field source');
       const fields = sourceFields(source, fail);
+      checkSourceTable(record.topic, fields, fail);
       const database = topicTable.database ?? fields.string('db');
 
       return {
@@ -178,6 +179,28 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
       return { reason: IGNORE_REASON.schemaChange, detail: `Schema change event on ${record.topic}` };
     }
     return undefined;
+  }
+
+  /**
+   * Throws unless the record's own source block names the table its topic is for. The reader takes the table from
+   * the topic, so a record of another database, schema or table on that topic (a misrouted topic, a routing SMT)
+   * would otherwise be read as a change of the topic's table. Names are compared as Debezium puts them into topic
+   * names (characters other than letters, digits, `.`, `_` and `-` become `_`); a field the connector leaves out is
+   * not compared.
+   *
+   * @see https://debezium.io/documentation/reference/stable/configuration/topic-auto-create-config.html
+   */
+  function checkSourceTable(topic: string, fields: SourceFields, fail: Fail): void {
+    const parts = topic.slice(topicPrefix.length + 1).split('.');
+    const compared = { sqlserver: ['db', 'schema', 'table'], postgresql: ['schema', 'table'], mysql: ['db', 'table'] }[
+      connector
+    ];
+    const named = compared.map((field) => fields.optionalString(field));
+    const differs = named.some((name, i) => name !== undefined && name.replace(TOPIC_NAME_REPLACED, '_') !== parts[i]);
+    if (differs) {
+      const source = named.map((name, i) => name ?? parts[i]).join('.');
+      throw fail(`Source table ${source} is not the table ${parts.join('.')} of the topic`);
+    }
   }
 
   /** `<prefix>.<db>.<schema>.<table>` (SQL Server), `<prefix>.<schema>.<table>` (PostgreSQL), `<prefix>.<db>.<table>` (MySQL). */
@@ -244,6 +267,9 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
 }
 
 type Fail = (message: string) => DecodeError;
+
+/** Characters Debezium's default topic naming replaces with `_` in topic names. */
+const TOPIC_NAME_REPLACED = /[^A-Za-z0-9._-]/g;
 
 /**
  * `sales_order_header` → `SalesOrderHeader`, `qty_on_hand` → `QtyOnHand`:
