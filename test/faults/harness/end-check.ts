@@ -197,8 +197,6 @@ export type EndCheckOptions = {
   readonly erp: SimulatedErp;
   /** Workers that must have stayed up the whole time and must apply the liveness change themselves. */
   readonly running: readonly Worker[];
-  /** The dead letters the scenario expects, compared to the topic's records; default none. */
-  readonly deadLetters?: readonly Omit<DeadLetterSummary, 'errorMessage'>[];
   /** How often each event id may occur when the scenario writes some twice on purpose; default once. */
   readonly expectedCount?: (eventId: string) => number;
   /** The key the liveness change updates; default TSHIRT-ORG-BLK-M@WH-EAST. */
@@ -307,16 +305,28 @@ export async function endCheck(options: EndCheckOptions): Promise<EndCheckResult
   }
 }
 
+/** A dead letter as a scenario expects it: everything but the error message, which it checks on its own if at all. */
+export type ExpectedDeadLetter = Omit<DeadLetterSummary, 'errorMessage'>;
+
 /**
  * Asserts the end check found nothing wrong: no drift, no event missing or duplicated, exactly the expected dead
- * letters (in topic order). One assertion over everything, so that a failure shows every finding at once.
+ * letters (in source topic and offset order; dead letters of different partitions interleave by timing). One
+ * assertion over everything, so that a failure shows every finding at once.
  */
-export function expectClean(result: EndCheckResult, deadLetters: EndCheckOptions['deadLetters'] = []): void {
+export function expectClean(result: EndCheckResult, deadLetters: readonly ExpectedDeadLetter[] = []): void {
+  const bySource = (a: ExpectedDeadLetter, b: ExpectedDeadLetter) =>
+    a.sourceTopic.localeCompare(b.sourceTopic) || Number(BigInt(a.sourceOffset) - BigInt(b.sourceOffset));
   expect({
     drift: result.drift,
     driftSamples: result.driftSamples,
     missingEvents: result.missingEvents.slice(0, 10),
     duplicateEvents: result.duplicateEvents.slice(0, 10),
-    deadLetters: result.deadLetters.map(({ errorMessage: _message, ...rest }) => rest),
-  }).toEqual({ drift: 0, driftSamples: [], missingEvents: [], duplicateEvents: [], deadLetters });
+    deadLetters: result.deadLetters.map(({ errorMessage: _message, ...rest }) => rest).sort(bySource),
+  }).toEqual({
+    drift: 0,
+    driftSamples: [],
+    missingEvents: [],
+    duplicateEvents: [],
+    deadLetters: [...deadLetters].sort(bySource),
+  });
 }
