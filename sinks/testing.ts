@@ -283,6 +283,20 @@ export function orderDeleted(at: number, orderNumber: string): CanonicalEvent<'O
 }
 
 /** What a projection stores as an event's `source`; `rank` is 2 for OrderStatusChanged, 1 for OrderCancelled. */
+/** A SKU document's entry for the location a stock event moved, as the sink stores it (quantities as Decimal128). */
+export function expectedSkuEntry(event: CanonicalEvent<'StockLevelChanged'>) {
+  const { location, onHand, reserved, safetyStock, available, removed } = event.payload;
+  return {
+    location,
+    onHand: dec(onHand),
+    reserved: dec(reserved),
+    safetyStock: dec(safetyStock),
+    available: dec(available),
+    removed,
+    source: expectedSource(event),
+  };
+}
+
 export function expectedSource(event: CanonicalEvent, rank = 0) {
   return {
     position: event.meta.sourcePosition,

@@ -3,8 +3,8 @@ import { type CanonicalEvent } from '../../core/canonical.js';
 import {
   canonicalAt,
   dec,
+  expectedSkuEntry,
   expectedMeta,
-  expectedSource,
   orderAccepted,
   stockLevelChanged,
   testSinkContext,
@@ -24,18 +24,7 @@ function level(at: number, onHand: string, reserved: string, safetyStock: string
   return stockLevelChanged(at, { sku: 'SKU-A', location: 'WH-1', onHand, reserved, safetyStock, removed });
 }
 
-function entryOf(event: CanonicalEvent<'StockLevelChanged'>): SkuLocationEntry {
-  const { location, onHand, reserved, safetyStock, available, removed } = event.payload;
-  return {
-    location,
-    onHand: dec(onHand),
-    reserved: dec(reserved),
-    safetyStock: dec(safetyStock),
-    available: dec(available),
-    removed,
-    source: expectedSource(event),
-  };
-}
+const entryOf = (event: CanonicalEvent<'StockLevelChanged'>): SkuLocationEntry => expectedSkuEntry(event);
 
 describe('inventory_availability config', () => {
   it('defaults to a low-stock threshold of 0 and locks where the server needs them', () => {

@@ -1,15 +1,14 @@
 import { type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type CanonicalEvent } from '../../core/canonical.js';
 import { SinkWriteError } from '../../core/errors.js';
 import { type Sink, type SinkWriteOutcome } from '../../core/sink.js';
 import { connectMongo } from '../../sinks/mongo/connect.js';
 import { inventoryAvailability, inventoryAvailabilityConfigSchema } from '../../sinks/mongo/inventory-availability.js';
 import {
   dec,
+  expectedSkuEntry,
   canonicalAt,
   expectedMeta,
-  expectedSource,
   inBatches,
   inventoryBurst,
   shuffledWithDuplicates,
@@ -106,18 +105,7 @@ const EXPECTED_LOCATIONS = [
 ];
 
 /** A SKU document's entry for one location, as the location document above shows it. */
-function entry(event: CanonicalEvent<'StockLevelChanged'>) {
-  const { location, onHand, reserved, safetyStock, available, removed } = event.payload;
-  return {
-    location,
-    onHand: dec(onHand),
-    reserved: dec(reserved),
-    safetyStock: dec(safetyStock),
-    available: dec(available),
-    removed,
-    source: expectedSource(event),
-  };
-}
+const entry = expectedSkuEntry;
 
 const EXPECTED_SKUS = [
   {
