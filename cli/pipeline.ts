@@ -250,6 +250,7 @@ export async function startPipeline(
         topics: sourceTopics,
         fromBeginning: true,
         maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         observer: metrics,
         logger: logger.child({ component: 'transform-consumer' }),
       });
@@ -295,6 +296,7 @@ export async function startPipeline(
         topics: canonicalTopics,
         fromBeginning: true,
         maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         observer: metrics,
         logger: logger.child({ component: 'sink-consumer' }),
       });

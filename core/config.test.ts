@@ -16,6 +16,7 @@ describe('pipeline config', () => {
       topicPartitions: 1,
       maxBytesPerPartition: 1_048_576,
       maxRequestBytes: 1_048_576,
+      sessionTimeoutMs: 30_000,
       ssl: false,
     });
     expect(config.ops).toEqual({

@@ -87,6 +87,14 @@ export const pipelineConfigSchema = z
           .describe(
             "Most bytes of records one produce request carries, as the Java producer's max.request.size; a batch's outputs are split into requests within it and within each topic's max.message.bytes, and a record larger on its own is dead-lettered",
           ),
+        sessionTimeoutMs: z
+          .number()
+          .int()
+          .min(6_000)
+          .default(30_000)
+          .describe(
+            "Consumer group session timeout: a worker whose heartbeats stop this long is evicted from its group and its partitions go to the others; at least the broker's group.min.session.timeout.ms (6 s by default)",
+          ),
         ssl: z.boolean().default(false).describe('Connect to the brokers over TLS'),
         sasl: z
           .object({

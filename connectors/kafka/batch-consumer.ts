@@ -12,6 +12,8 @@ export type BatchConsumerConfig = {
   readonly fromBeginning: boolean;
   /** Bounds one batch: the most bytes fetched per partition at once. */
   readonly maxBytesPerPartition: number;
+  /** The group's session timeout; kafkajs' default (30 s) when absent. */
+  readonly sessionTimeoutMs?: number;
   /** Told when the runner pauses or resumes a partition; for the paused-partitions gauge. */
   readonly observer?: BatchConsumerObserver;
   /** Gets a debug line when committing past transaction markers fails (it is retried with the next marker). */
@@ -93,6 +95,7 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
     groupId: config.groupId,
     readUncommitted: false,
     maxBytesPerPartition: config.maxBytesPerPartition,
+    ...(config.sessionTimeoutMs === undefined ? {} : { sessionTimeout: config.sessionTimeoutMs }),
   });
   let started = false;
   let membership: ConsumerMembership = { groupId: config.groupId, state: 'not-started', assignment: {} };
