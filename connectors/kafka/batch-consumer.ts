@@ -2,7 +2,7 @@ import { type Consumer, type Kafka } from 'kafkajs';
 import { type Logger } from 'pino';
 import { type BatchConsumer, type PartitionOffset } from '../../core/runner/ports.js';
 import { batchControl, offsetAfterBatch, onFilteredBatch, toSourceRecords } from './batches.js';
-import { classifyKafkaError } from './classify-error.js';
+import { classifyKafkaError, groupMembershipLost } from './classify-error.js';
 
 /** Settings for {@link createBatchConsumer}. */
 export type BatchConsumerConfig = {
@@ -16,7 +16,10 @@ export type BatchConsumerConfig = {
   readonly sessionTimeoutMs?: number;
   /** Told when the runner pauses or resumes a partition; for the paused-partitions gauge. */
   readonly observer?: BatchConsumerObserver;
-  /** Gets a debug line when committing past transaction markers fails (it is retried with the next marker). */
+  /**
+   * Gets a debug line when committing past transaction markers fails (it is retried with the next marker), and a
+   * warning when a commit finds the group took the partition away.
+   */
   readonly logger?: Logger;
 };
 
@@ -213,6 +216,16 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
       try {
         await consumer.commitOffsets([{ ...offset }]);
       } catch (error: unknown) {
+        // Evicted (a batch outlasted the session timeout) or rebalancing: the batch stays uncommitted, and the
+        // protocol error itself, not kafkajs' retry wrapper, is what makes kafkajs rejoin instead of crashing.
+        const lost = groupMembershipLost(error);
+        if (lost !== undefined) {
+          config.logger?.warn(
+            { err: lost, topic: offset.topic, partition: offset.partition },
+            'The group took the partition away before its offsets were committed; rejoining, the batch is consumed again',
+          );
+          throw lost;
+        }
         throw classifyKafkaError(error, { topic: offset.topic, partition: offset.partition });
       }
     },

@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { SourceUnavailableError } from '../../core/errors.js';
-import { classifyKafkaError, isProducerFenced, kafkaErrorDetail } from './classify-error.js';
+import { classifyKafkaError, groupMembershipLost, isProducerFenced, kafkaErrorDetail } from './classify-error.js';
 
 /** A kafkajs-shaped error: kafkajs' classes are not importable by name, so tests build the shape they match on. */
 function kafkaJsError(name: string, message: string, fields: Record<string, unknown> = {}): Error {
@@ -119,5 +119,41 @@ describe('kafkaErrorDetail', () => {
       errors: [new Error('broker 1 down'), new Error('broker 2 down')],
     });
     expect(kafkaErrorDetail(aggregated)).toBe('broker 1 down; broker 2 down');
+  });
+});
+
+describe('groupMembershipLost', () => {
+  const evicted = kafkaJsError('KafkaJSProtocolError', 'The coordinator is not aware of this member', {
+    type: 'UNKNOWN_MEMBER_ID',
+    retriable: false,
+  });
+
+  it.each([
+    ['an eviction', evicted],
+    [
+      "an eviction wrapped by kafkajs' retrier",
+      kafkaJsError('KafkaJSNonRetriableError', evicted.message, { cause: evicted }),
+    ],
+    [
+      'a rebalance behind spent retries',
+      kafkaJsError('KafkaJSNumberOfRetriesExceeded', 'x', {
+        originalError: kafkaJsError('KafkaJSProtocolError', 'x', { type: 'REBALANCE_IN_PROGRESS' }),
+      }),
+    ],
+    ['a stale generation', kafkaJsError('KafkaJSProtocolError', 'x', { type: 'ILLEGAL_GENERATION' })],
+  ])('finds the protocol error in %s', (_case, error) => {
+    const found = groupMembershipLost(error);
+    expect(found).toBeDefined();
+    expect(['UNKNOWN_MEMBER_ID', 'REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION']).toContain(
+      (found as { type?: string }).type,
+    );
+  });
+
+  it.each([
+    ['a connection error', kafkaJsError('KafkaJSConnectionError', 'Connection error')],
+    ['a fenced producer', kafkaJsError('KafkaJSProtocolError', 'fenced', { type: 'PRODUCER_FENCED' })],
+    ['no error at all', 'a string'],
+  ])('finds nothing in %s', (_case, error) => {
+    expect(groupMembershipLost(error)).toBeUndefined();
   });
 });

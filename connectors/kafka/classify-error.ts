@@ -115,3 +115,27 @@ function isTransient(error: unknown): boolean {
 
 /** Whether Kafka is unreachable or busy for the moment ({@link classifyKafkaError} makes these retriable). */
 export const isKafkaUnavailable = isTransient;
+
+/**
+ * The group protocol errors that mean this consumer no longer owns its partitions: the coordinator evicted it (its
+ * heartbeats stopped longer than the session timeout, e.g. during a slow batch) or a rebalance began.
+ */
+const MEMBERSHIP_LOST = new Set(['UNKNOWN_MEMBER_ID', 'ILLEGAL_GENERATION', 'REBALANCE_IN_PROGRESS']);
+
+/**
+ * The protocol error inside `error` (kafkajs wraps it in its retry errors) when it says that the consumer lost its
+ * group membership; undefined otherwise. An offset commit that fails so must not be retried and must not stop the
+ * consumer: kafkajs' runner rejoins the group when such an error, by its `type`, leaves the batch handler, and the
+ * uncommitted batch is consumed again by whichever member the group assigns the partition to.
+ *
+ * @see https://kafka.apache.org/protocol#protocol_error_codes
+ */
+export function groupMembershipLost(error: unknown): Error | undefined {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const type = (current as { type?: unknown }).type;
+    if (typeof type === 'string' && MEMBERSHIP_LOST.has(type)) return current;
+    const inner = current as { originalError?: unknown; cause?: unknown };
+    current = inner.originalError ?? inner.cause;
+  }
+  return undefined;
+}
