@@ -4,7 +4,7 @@ import { type PipelineConfig } from '../../../core/config.js';
 import { writeConfigFile } from '../../integration/config-file.js';
 import { isolatedPipelineConfig, kafkaFor, produceFixtures } from '../../integration/pipeline-harness.js';
 import { faultStack } from './fault-stack.js';
-import { killAllWorkers, startWorker, type WorkerRole } from './workers.js';
+import { killAllWorkers, saveWorkerLogs, startWorker, type WorkerRole } from './workers.js';
 import { simulatedErp } from './workload.js';
 
 /**
@@ -44,6 +44,8 @@ export function fixtureScenario(overrides: Record<string, unknown> = {}) {
     },
     async dispose(): Promise<void> {
       await killAllWorkers();
+      const logs = process.env['CDC_SYNC_FAULTS_LOGS'];
+      if (logs !== undefined && logs !== '') saveWorkerLogs(logs);
       const mongo = new MongoClient(config.mongodb.uri);
       try {
         await mongo.db(config.mongodb.database).dropDatabase();

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { isAlive } from '../../../stack/process.js';
 import { waitUntil } from './fault-stack.js';
 
@@ -21,6 +23,9 @@ export type WorkerRole = 'all' | 'transform' | 'sink';
 export type Worker = ReturnType<typeof startWorker>;
 
 const running = new Set<Worker>();
+/** What {@link saveWorkerLogs} keeps of every worker started. */
+type WorkerLog = { name: string; pid: number; lines(): readonly LogLine[]; stderr(): string };
+const started: WorkerLog[] = [];
 
 /**
  * Starts `cdc-sync run --config <file> --role <role>` with `node --import tsx` (one process, no wrapper, so the PID
@@ -163,7 +168,23 @@ export function startWorker(name: string, configFile: string, role: WorkerRole =
     },
   };
   running.add(worker);
+  started.push(worker);
   return worker;
+}
+
+/**
+ * Writes every worker's log lines (and stderr) to `<dir>/<name>.log`, for a look at a failed scenario: set
+ * `CDC_SYNC_FAULTS_LOGS=<dir>`.
+ */
+export function saveWorkerLogs(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  for (const worker of started.splice(0)) {
+    const text = worker
+      .lines()
+      .map((line) => JSON.stringify(line))
+      .join('\n');
+    writeFileSync(join(dir, `${worker.name}-${worker.pid}.log`), `${text}\n${worker.stderr()}`);
+  }
 }
 
 /** Kills every worker still running (thawed first, so nothing stays frozen); for `afterAll`/`afterEach`. */
