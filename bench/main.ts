@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { createStages } from '../cli/components.js';
+import { dropKafkajsTimerWarnings } from '../cli/quiet-warnings.js';
 import { type PipelineConfig, sourceTopic } from '../core/config.js';
 import { DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from '../cli/produce-fixtures-command.js';
 import { expectedEnvelopes } from '../connectors/fixtures/expected-envelopes.js';
@@ -708,6 +709,7 @@ function list(text: string): number[] {
   return text.split(',').map((part) => positive(part.trim()));
 }
 
+dropKafkajsTimerWarnings();
 createBenchCommand()
   .parseAsync(process.argv)
   .catch((error: unknown) => {
