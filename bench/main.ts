@@ -8,7 +8,6 @@ import { pino } from 'pino';
 import { createStages } from '../cli/components.js';
 import { dropKafkajsTimerWarnings } from '../cli/quiet-warnings.js';
 import { type PipelineConfig, sourceTopic } from '../core/config.js';
-import { DEFAULT_KAFKA_BROKERS, DEFAULT_SCHEMA_REGISTRY_URL } from '../cli/produce-fixtures-command.js';
 import { expectedEnvelopes } from '../connectors/fixtures/expected-envelopes.js';
 import { type Fixture } from '../connectors/fixtures/fixture-file.js';
 import { createFixtureProducer, type ProduceResult } from '../connectors/fixtures/producer.js';
@@ -16,7 +15,7 @@ import { createConnectClient } from '../connectors/kafka-connect/client.js';
 import { createOpsAdmin } from '../connectors/kafka/ops-admin.js';
 import { resolveStackPaths, serviceFiles } from '../stack/paths.js';
 import { isRunning, readPidFile } from '../stack/process.js';
-import { createStack } from '../stack/stack.js';
+import { createStack, localEndpoints } from '../stack/stack.js';
 import { measureFreshness } from './freshness.js';
 import { createKafkaProgress, type KafkaProgress } from './kafka-progress.js';
 import {
@@ -132,10 +131,12 @@ function createBenchCommand(): Command {
 async function runBench(options: BenchOptions): Promise<BenchReport> {
   const paths = resolveStackPaths();
   const servers = stackServerPids(paths);
+  // The stack's own endpoints, on the ports its CDC_SYNC_*_PORT variables give, unless the usual variables name others.
+  const local = localEndpoints();
   const env: BenchEnvironment = {
-    brokers: (process.env['KAFKA_BROKERS'] || DEFAULT_KAFKA_BROKERS).split(','),
-    registryUrl: process.env['SCHEMA_REGISTRY_URL'] || DEFAULT_SCHEMA_REGISTRY_URL,
-    mongoUri: process.env['MONGODB_URI'] || 'mongodb://127.0.0.1:27017/',
+    brokers: (process.env['KAFKA_BROKERS'] || local.kafkaBrokers).split(','),
+    registryUrl: process.env['SCHEMA_REGISTRY_URL'] || local.schemaRegistryUrl,
+    mongoUri: process.env['MONGODB_URI'] || local.mongodbUri,
     workDir: mkdtempSync(join(tmpdir(), 'cdc-sync-bench-')),
   };
   const run = `bench_${new Date().toISOString().replace(/\D/g, '').slice(2, 14)}_${Math.floor(Math.random() * 1e4)}`;
@@ -604,11 +605,12 @@ function countCanonicalEvents(fixture: Fixture): number {
 }
 
 function benchPipelineConfigDefaults(): PipelineConfig {
+  const local = localEndpoints();
   return benchPipelineConfig(
     {
-      brokers: [DEFAULT_KAFKA_BROKERS],
-      registryUrl: DEFAULT_SCHEMA_REGISTRY_URL,
-      mongoUri: 'mongodb://127.0.0.1:27017/',
+      brokers: [local.kafkaBrokers],
+      registryUrl: local.schemaRegistryUrl,
+      mongoUri: local.mongodbUri,
       workDir: tmpdir(),
     },
     { run: 'defaults', sourcePrefix: 'defaults', database: 'defaults', partitions: 1 },

@@ -7,6 +7,7 @@ import {
   type ProduceResult,
 } from '../connectors/fixtures/producer.js';
 import { formatTable } from './table.js';
+import { localEndpoints } from '../stack/stack.js';
 
 /** Where the command reads its defaults and writes its output; tests replace these. */
 export type ProduceFixturesIo = {
@@ -16,10 +17,6 @@ export type ProduceFixturesIo = {
   readonly createProducer: (config: FixtureProducerConfig) => FixtureProducer;
 };
 
-/** The endpoints of the local stack, used when neither an option nor the environment names one. */
-export const DEFAULT_KAFKA_BROKERS = '127.0.0.1:9092';
-export const DEFAULT_SCHEMA_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v7';
-
 /**
  * `cdc-sync produce-fixtures <file>`: validates a fixture file
  * (`connectors/fixtures/README.md`) and produces it to Kafka as Debezium
@@ -27,7 +24,7 @@ export const DEFAULT_SCHEMA_REGISTRY_URL = 'http://127.0.0.1:8081/apis/ccompat/v
  * last offset per partition. Progress goes to stderr, the table to stdout.
  *
  * Brokers and registry default to `KAFKA_BROKERS` and `SCHEMA_REGISTRY_URL`,
- * then to the local stack. Invalid files and unreachable services reject
+ * then to the local stack (on the ports its `CDC_SYNC_*_PORT` variables give). Invalid files and unreachable services reject
  * with a `ConfigError` or `SourceUnavailableError` whose message says what
  * and where; `cli/main.ts` prints it without a stack and exits 1.
  */
@@ -47,12 +44,12 @@ export function createProduceFixturesCommand(overrides: Partial<ProduceFixturesI
     .option(
       '--brokers <list>',
       'Kafka bootstrap brokers, comma-separated',
-      envOr(io.env, 'KAFKA_BROKERS', DEFAULT_KAFKA_BROKERS),
+      envOr(io.env, 'KAFKA_BROKERS', localEndpoints(io.env).kafkaBrokers),
     )
     .option(
       '--registry <url>',
       'Schema registry base URL (Confluent API)',
-      envOr(io.env, 'SCHEMA_REGISTRY_URL', DEFAULT_SCHEMA_REGISTRY_URL),
+      envOr(io.env, 'SCHEMA_REGISTRY_URL', localEndpoints(io.env).schemaRegistryUrl),
     )
     .option('--partitions <n>', 'Partitions of topics that do not exist yet', positiveInteger, 1)
     .option('--server <prefix>', "Topic prefix to use instead of the file's server, e.g. to keep test runs apart")

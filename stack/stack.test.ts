@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { type StackPaths } from './paths.js';
 import { type StackService } from './service.js';
 import {
+  localEndpoints,
   createStack,
   DEFAULT_SERVICE_NAMES,
   missingPrerequisites,
@@ -232,5 +233,26 @@ describe('createStack', () => {
       expect.stringMatching(/^\[broker\] stopped \(pid \d+\)$/),
       expect.stringMatching(/^\[database\] stopped \(pid \d+\)$/),
     ]);
+  });
+});
+
+describe('localEndpoints', () => {
+  it('follows the ports the CDC_SYNC_*_PORT variables give, and defaults to the standard ones', () => {
+    expect(localEndpoints({})).toEqual({
+      kafkaBrokers: '127.0.0.1:9092',
+      schemaRegistryUrl: 'http://127.0.0.1:8081/apis/ccompat/v7',
+      mongodbUri: 'mongodb://127.0.0.1:27017/',
+    });
+    expect(
+      localEndpoints({
+        CDC_SYNC_KAFKA_PORT: '19092',
+        CDC_SYNC_SCHEMA_REGISTRY_PORT: '18081',
+        CDC_SYNC_MONGO_PORT: '37017',
+      }),
+    ).toEqual({
+      kafkaBrokers: '127.0.0.1:19092',
+      schemaRegistryUrl: 'http://127.0.0.1:18081/apis/ccompat/v7',
+      mongodbUri: 'mongodb://127.0.0.1:37017/',
+    });
   });
 });

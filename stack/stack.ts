@@ -64,6 +64,22 @@ export function defaultServices(env: NodeJS.ProcessEnv = process.env): readonly 
   return DEFAULT_SERVICE_NAMES.map((name) => STACK_SERVICES[name](env));
 }
 
+/** Where the local stack's default services answer, with the ports `env` gives them (`CDC_SYNC_*_PORT`). */
+export type LocalEndpoints = {
+  readonly kafkaBrokers: string;
+  readonly schemaRegistryUrl: string;
+  readonly mongodbUri: string;
+};
+
+/** The endpoints of the local stack: what tools use when neither an option nor `KAFKA_BROKERS` and the like name one. */
+export function localEndpoints(env: NodeJS.ProcessEnv = process.env): LocalEndpoints {
+  return {
+    kafkaBrokers: STACK_SERVICES.kafka(env).endpoint,
+    schemaRegistryUrl: STACK_SERVICES['schema-registry'](env).endpoint,
+    mongodbUri: STACK_SERVICES['mongo-wire'](env).endpoint,
+  };
+}
+
 /** Which services a `stack` command works on, besides the default ones; see {@link selectServices}. */
 export type ServiceSelection = {
   /** Services to add, by name (`--with`); what they need comes with them. */
