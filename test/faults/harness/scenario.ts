@@ -38,9 +38,18 @@ export function fixtureScenario(overrides: Record<string, unknown> = {}) {
     async feed(changes: Parameters<typeof erp.fixture>[0], name?: string): Promise<void> {
       await produceFixtures(config, [erp.fixture(changes, name)]);
     },
-    /** Starts `cdc-sync run` for a role with the scenario's config (at `logLevel`). */
-    worker(name: string, role: WorkerRole, logLevel?: PipelineConfig['logLevel']) {
-      return startWorker(name, configFile(logLevel), role);
+    /**
+     * Starts `cdc-sync run` for a role with the scenario's config (at `logLevel`; with `transform` settings of its
+     * own, such as a transactional id, for a second transform worker).
+     */
+    worker(
+      name: string,
+      role: WorkerRole,
+      logLevel?: PipelineConfig['logLevel'],
+      transform?: Partial<PipelineConfig['transform']>,
+    ) {
+      const extra = transform === undefined ? {} : { transform: { ...config.transform, ...transform } };
+      return startWorker(name, configFile(logLevel, extra), role);
     },
     async dispose(): Promise<void> {
       await killAllWorkers();
