@@ -3,6 +3,8 @@ import { expect } from 'vitest';
 import { type Document, MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { startPipeline } from '../../../cli/pipeline.js';
+import { silentProgress } from '../../../cli/progress.js';
+import { reconcileReadModels } from '../../../cli/reconcile-command.js';
 import { type PipelineConfig } from '../../../core/config.js';
 import { DEAD_LETTER_HEADERS } from '../../../core/runner/dead-letter.js';
 import { createCanonicalRegistryCodec } from '../../../connectors/canonical/registry.js';
@@ -194,16 +196,26 @@ export type ScenarioReport = {
 export type EndCheckOptions = {
   readonly report: ScenarioReport;
   readonly config: PipelineConfig;
-  readonly erp: SimulatedErp;
+  /** The simulated ERP of a fixture-fed scenario; the liveness change is one more of its stock moves. */
+  readonly erp?: SimulatedErp;
+  /** Makes the liveness change another way (SQL on a real ERP database): resolves with the balance and quantity. */
+  readonly liveness?: () => Promise<{ key: BalanceKey; onHand: string }>;
   /** Workers that must have stayed up the whole time and must apply the liveness change themselves. */
   readonly running: readonly Worker[];
-  /** How often each event id may occur when the scenario writes some twice on purpose; default once. */
-  readonly expectedCount?: (eventId: string) => number;
+  /**
+   * How often an event id may occur, given how often it occurs after an uninterrupted run of the same source records
+   * (which repeats an id only where the source topics repeat a change, as Debezium does after a crash); default that
+   * count. Scenarios that publish some events again on purpose say so here.
+   */
+  readonly expectedCount?: (eventId: string, uninterrupted: number) => number;
+  /** Where there is an ERP database: `cdc-sync reconcile`'s environment (the connector's password variable). */
+  readonly reconcile?: { readonly env: NodeJS.ProcessEnv };
   /** The key the liveness change updates; default TSHIRT-ORG-BLK-M@WH-EAST. */
   readonly livenessKey?: BalanceKey;
 };
 
 export type EndCheckResult = {
+  /** Documents that differ from the uninterrupted run's, plus keys `cdc-sync reconcile` finds drifted. */
   readonly drift: number;
   readonly driftSamples: readonly string[];
   readonly sourceRecords: number;
@@ -217,19 +229,17 @@ export type EndCheckResult = {
 let livenessSerial = 0;
 
 /**
- * The shared end check. Resolves with what it found; the scenario asserts on it (drift 0, no missing or duplicate
- * events, the expected dead letters) so that a failure shows every finding at once. Prints the scenario's line.
+ * The shared end check. Resolves with what it found; the scenario asserts on it with {@link expectClean} (drift 0,
+ * no missing or duplicate events, the expected dead letters) so that a failure shows every finding at once. Prints
+ * the scenario's line.
  */
 export async function endCheck(options: EndCheckOptions): Promise<EndCheckResult> {
-  const { config, erp, report } = options;
+  const { config, report } = options;
   const kafka = kafkaFor(config);
   await waitPipelineDone(kafka, config);
 
   // The pipeline keeps moving: one more ERP change, applied by the workers that are running now.
-  const key = options.livenessKey ?? 'TSHIRT-ORG-BLK-M@WH-EAST';
-  livenessSerial += 1;
-  const onHand = `${(7000 + livenessSerial * 11 + Math.floor(Math.random() * 10)).toFixed(0)}.125`;
-  await produceFixtures(config, [erp.fixture([erp.setOnHand(key, onHand)], 'the liveness change')]);
+  const { key, onHand } = await (options.liveness ?? fixtureLiveness(options))();
   const mongo = new MongoClient(config.mongodb.uri);
   try {
     const live = mongo.db(config.mongodb.database).collection<Document>('inventory_availability');
@@ -270,39 +280,60 @@ export async function endCheck(options: EndCheckOptions): Promise<EndCheckResult
           .find({}, { sort: { _id: 1 } });
       const diff = await diffDocumentStreams(cursor(reference.mongodb.database), cursor(config.mongodb.database));
       drift += diff.missing + diff.extra + diff.different;
-      for (const sample of diff.samples)
+      for (const sample of diff.samples) {
         driftSamples.push(`${name} ${sample.kind} ${sample.id} ${sample.paths.join(',')}`);
+      }
     }
     await mongo.db(reference.mongodb.database).dropDatabase();
+    let reconciled = '';
+    if (options.reconcile !== undefined) {
+      const found = await reconcileReadModels(
+        config,
+        { pageSize: 500, samples: 5 },
+        { env: options.reconcile.env, progress: silentProgress },
+        'the fault suite',
+      );
+      drift += found.drift;
+      for (const comparison of found.comparisons) {
+        for (const sample of comparison.samples)
+          driftSamples.push(`reconcile ${comparison.subject} ${JSON.stringify(sample)}`);
+      }
+      const rows = found.comparisons.reduce((sum, comparison) => sum + comparison.sourceRows, 0);
+      reconciled = `, reconcile: ${rows} ERP rows, ${found.drift} drifted`;
+    }
 
     const expected = await canonicalEventIds(kafka, reference);
     const actual = await canonicalEventIds(kafka, config);
-    const allowed = options.expectedCount ?? (() => 1);
+    const allowed = options.expectedCount ?? ((_id: string, uninterrupted: number) => uninterrupted);
     const missingEvents = [...expected.keys()].filter((id) => !actual.has(id));
     const duplicateEvents = [...actual.entries()]
-      .filter(([id, count]) => count !== allowed(id) || !expected.has(id))
-      .map(([id, count]) => `${id}×${count}`);
+      .filter(([id, count]) => count !== allowed(id, expected.get(id) ?? 0))
+      .map(([id, count]) => `${id}×${count} (uninterrupted ×${expected.get(id) ?? 0})`);
     const deadLetters = await readDeadLetters(kafka, config.topics.deadLetter);
     const sourceRecords = await sourceRecordCount(kafka, config);
     const events = [...actual.values()].reduce((sum, count) => sum + count, 0);
     const line =
       `[fault suite] ${report.name} | fault: ${report.fault} | landed: ${report.landed} | ` +
       `records: ${sourceRecords} source → ${events} canonical events, ${deadLetters.length} dead letters | ` +
-      `drift: ${drift}`;
+      `drift: ${drift}${reconciled}`;
     process.stdout.write(`${line}\n`);
-    return {
-      drift,
-      driftSamples,
-      sourceRecords,
-      events,
-      missingEvents,
-      duplicateEvents,
-      deadLetters,
-      line,
-    };
+    return { drift, driftSamples, sourceRecords, events, missingEvents, duplicateEvents, deadLetters, line };
   } finally {
     await mongo.close();
   }
+}
+
+/** The liveness change of a fixture-fed scenario: a stock move of the simulated ERP to a quantity never seen. */
+function fixtureLiveness(options: EndCheckOptions): () => Promise<{ key: BalanceKey; onHand: string }> {
+  const { erp, config } = options;
+  if (erp === undefined) throw new Error('The end check needs either erp or liveness');
+  return async () => {
+    const key = options.livenessKey ?? 'TSHIRT-ORG-BLK-M@WH-EAST';
+    livenessSerial += 1;
+    const onHand = `${7000 + livenessSerial * 11 + Math.floor(Math.random() * 10)}.125`;
+    await produceFixtures(config, [erp.fixture([erp.setOnHand(key, onHand)], 'the liveness change')]);
+    return { key, onHand };
+  };
 }
 
 /** A dead letter as a scenario expects it: everything but the error message, which it checks on its own if at all. */
