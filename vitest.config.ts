@@ -16,6 +16,7 @@ export default defineConfig({
           include: ['test/integration/**/*.test.ts'],
           environment: 'node',
           globalSetup: ['test/integration/global-setup.ts'],
+          setupFiles: ['test/quiet-kafkajs-timers.ts'],
           testTimeout: 120_000,
           hookTimeout: 300_000,
           // Tests share one broker, registry and database; isolation comes from unique topic and collection names.

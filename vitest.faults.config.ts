@@ -8,6 +8,7 @@ export default defineConfig({
     include: ['test/faults/**/*.test.ts'],
     environment: 'node',
     globalSetup: ['test/faults/global-setup.ts'],
+    setupFiles: ['test/quiet-kafkajs-timers.ts'],
     testTimeout: 600_000,
     hookTimeout: 600_000,
     // One scenario at a time: each one breaks a server that every other scenario also uses.

@@ -95,6 +95,9 @@ export function debeziumScenario(prefix: string, overrides: Record<string, unkno
       }
       await waitForStreaming(connectUrl, run, database, run);
     },
+    /** The connector's status as Kafka Connect reports it, with the trace of a failed task. */
+    diagnose: async (): Promise<string> =>
+      `connector ${run}: ${JSON.stringify(await createConnectClient({ url: connectUrl }).status(run))}`,
     /** Runs SQL on the ERP database (one session for the scenario). */
     sql,
     worker(name: string, role: WorkerRole) {

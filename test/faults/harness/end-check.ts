@@ -210,6 +210,8 @@ export type EndCheckOptions = {
   readonly expectedCount?: (eventId: string, uninterrupted: number) => number;
   /** Where there is an ERP database: `cdc-sync reconcile`'s environment (the connector's password variable). */
   readonly reconcile?: { readonly env: NodeJS.ProcessEnv };
+  /** What the scenario can tell about a pipeline that stopped moving (printed when the liveness change never lands). */
+  readonly diagnose?: () => Promise<string>;
   /** The key the liveness change updates; default TSHIRT-ORG-BLK-M@WH-EAST. */
   readonly livenessKey?: BalanceKey;
 };
@@ -243,18 +245,21 @@ export async function endCheck(options: EndCheckOptions): Promise<EndCheckResult
   const mongo = new MongoClient(config.mongodb.uri);
   try {
     const live = mongo.db(config.mongodb.database).collection<Document>('inventory_availability');
+    let seen: Document | null = null;
     await waitUntil(
       async () => {
         for (const worker of options.running) {
           if (!worker.running()) throw new Error(`Worker ${worker.name} is no longer running:\n${worker.tail()}`);
         }
-        const document = await live.findOne({ _id: key as unknown as Document['_id'] });
-        return document !== null && String(document['onHand']) === String(dec(onHand));
+        seen = await live.findOne({ _id: key as unknown as Document['_id'] });
+        return seen !== null && String(seen['onHand']) === String(dec(onHand));
       },
       `the liveness change (${key} on hand ${onHand}) to reach the read model`,
       CATCH_UP_MS,
       250,
-    );
+    ).catch(async (error: unknown) => {
+      throw new Error(`${String(error)}\n${await stalledPipeline(kafka, options, seen)}`, { cause: error });
+    });
     await waitPipelineDone(kafka, config);
 
     // The uninterrupted run: the same source topics into topics, groups and a database of its own.
@@ -324,6 +329,36 @@ export async function endCheck(options: EndCheckOptions): Promise<EndCheckResult
 }
 
 /** The liveness change of a fixture-fed scenario: a stock move of the simulated ERP to a quantity never seen. */
+/**
+ * What a liveness change that never arrived leaves to look at: the document as it stands, how far each group got,
+ * the dead letters, the scenario's own findings (a Debezium connector's status) and each worker's last log lines.
+ */
+async function stalledPipeline(kafka: Kafka, options: EndCheckOptions, seen: Document | null): Promise<string> {
+  const { config } = options;
+  const topics = pipelineTopics(config);
+  const lines = [`The read model holds: ${JSON.stringify(seen)}`];
+  const attempt = async (what: string, find: () => Promise<string>) => {
+    lines.push(`${what}: ${await find().catch((error: unknown) => `could not be read (${String(error)})`)}`);
+  };
+  await attempt('Transform group', async () =>
+    JSON.stringify(await groupProgress(kafka, config.transform.groupId, topics.source)),
+  );
+  await attempt('Sink group', async () =>
+    JSON.stringify(await groupProgress(kafka, config.sink.groupId, topics.canonical)),
+  );
+  await attempt('Dead letters', async () =>
+    JSON.stringify(
+      (await readDeadLetters(kafka, config.topics.deadLetter)).map(({ stage, errorMessage }) => ({
+        stage,
+        errorMessage,
+      })),
+    ),
+  );
+  if (options.diagnose !== undefined) await attempt('Scenario', options.diagnose);
+  for (const worker of options.running) lines.push(`Worker ${worker.name}:\n${worker.tail(20)}`);
+  return lines.join('\n');
+}
+
 function fixtureLiveness(options: EndCheckOptions): () => Promise<{ key: BalanceKey; onHand: string }> {
   const { erp, config } = options;
   if (erp === undefined) throw new Error('The end check needs either erp or liveness');
