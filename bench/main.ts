@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
-import { createStages } from '../cli/components.js';
+import { createStages } from '../ops/components.js';
 import { dropKafkajsTimerWarnings } from '../cli/quiet-warnings.js';
 import { type PipelineConfig, sourceTopic } from '../core/config.js';
 import { expectedEnvelopes } from '../connectors/fixtures/expected-envelopes.js';

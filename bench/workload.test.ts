@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createStages } from '../cli/components.js';
+import { createStages } from '../ops/components.js';
 import { type CanonicalEvent } from '../core/canonical.js';
 import { parsePipelineConfig } from '../core/config.js';
 import { type ChangeEvent } from '../core/envelope.js';

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig, parsePipelineConfig, type PipelineConfig } from '../core/config.js';
-import { COMPONENT_SCHEMAS } from './components.js';
+import { COMPONENT_SCHEMAS } from '../ops/components.js';
 
 /** A command's pipeline config and where it came from, for error messages and component origins. */
 export type CommandConfig = { readonly config: PipelineConfig; readonly origin: string };

@@ -7,7 +7,7 @@ import { createRecentWarnings, type RecentWarning } from '../core/observability/
 import { type StackService } from '../stack/service.js';
 import { formatStallReport, readStallReport } from './demo-stall.js';
 import { type RunningPipeline, startPipeline } from './pipeline.js';
-import { buildRuntime, quietLogger } from './runtime.js';
+import { buildRuntime, quietLogger } from '../ops/runtime.js';
 
 /** How many distinct warnings of the pipeline the demo keeps for its give-up message. */
 const WARNINGS_KEPT = 12;

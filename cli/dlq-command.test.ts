@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { formatReplaySummary, formatShownDeadLetter, type ShownDeadLetter } from './dlq-command.js';
-import { type DlqReplaySummary } from './dlq-replay.js';
+import { formatReplaySummary, formatShownDeadLetter } from './dlq-command.js';
+import { type ShownDeadLetter } from '../ops/dlq/inspect.js';
+import { type DlqReplaySummary } from '../ops/dlq/replay.js';
 
 const summary: DlqReplaySummary = {
   deadLetterTopic: 'cdc-sync.dlq',

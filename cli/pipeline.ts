@@ -8,7 +8,7 @@ import { createSinkBatchHandler } from '../core/runner/sink-runner.js';
 import { createTransformBatchHandler } from '../core/runner/transform-runner.js';
 import { createLogger } from '../core/logger.js';
 import { PIPELINE_VERSION } from '../core/version.js';
-import { buildTopology, createDashboardRoutes } from '../core/observability/dashboard.js';
+import { buildTopology, createDashboardRoutes } from '../ops/dashboard/dashboard.js';
 import { createHealthRoutes } from '../core/observability/health.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../core/observability/metrics.js';
 import { combineOpsRoutes, type OpsRoutes, startOpsServer } from '../core/observability/ops-server.js';
@@ -29,13 +29,13 @@ import { type ConsumerGroupTopics, createConsumerLagReader } from '../connectors
 import { createOpsAdmin } from '../connectors/kafka/ops-admin.js';
 import { createPlainOutput, createTransactionalOutput } from '../connectors/kafka/outputs.js';
 import { ensureTopics } from '../connectors/kafka/topics.js';
-import { createMilestoneLatencyReader, MILESTONE_LATENCY_PAIRS } from '../sinks/mongo/milestone-latency.js';
+import { createMilestoneLatencyReader, MILESTONE_LATENCY_PAIRS } from '../ops/read-side/milestone-latency.js';
 import { orderView, type OrderViewDocument } from '../sinks/mongo/order-view.js';
-import { createReadModelsSource } from '../sinks/mongo/ops-queries.js';
+import { createReadModelsSource } from '../ops/read-side/ops-queries.js';
 import { pingMongo } from '../sinks/mongo/probe.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
 import { transforms as transformRegistry } from '../transforms/index.js';
-import { buildRuntime } from './runtime.js';
+import { buildRuntime } from '../ops/runtime.js';
 
 /** Which workers a process runs; separate roles scale out as separate consumer groups. */
 export type PipelineRole = 'all' | 'transform' | 'sink';
@@ -340,7 +340,7 @@ export function opsRoutes(context: OpsContext, extra: OpsRoutes = {}): OpsRoutes
   return combineOpsRoutes(createHealthRoutes(context), dashboardRoutes(context), extra);
 }
 
-/** The ops dashboard (`core/observability/dashboard.ts`): the flow from the registries, the read models once connected. */
+/** The ops dashboard (`ops/dashboard/dashboard.ts`): the flow from the registries, the read models once connected. */
 function dashboardRoutes({ config, role, db }: OpsContext): OpsRoutes {
   const topology = buildTopology({
     config,

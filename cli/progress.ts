@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { type Progress, type ProgressOptions } from '../ops/progress.js';
 
 /**
  * Progress of a long command (rebuild, reconcile, replay) on stderr, so
@@ -7,49 +8,12 @@ import cliProgress from 'cli-progress';
  * it degrades to a plain line every `intervalMs` and one at the end.
  */
 
-/** Settings of {@link createProgress}; all but `label` have defaults. */
-export type ProgressOptions = {
-  /** What is being counted, e.g. `Rebuilding order_view`. */
-  readonly label: string;
-  /** The expected final value; 0 when unknown (no percentage or ETA then). */
-  readonly total?: number;
-  /** The unit of the values, e.g. `offsets`, `documents`, `rows`. */
-  readonly unit?: string;
-  /** Default `process.stderr`. */
-  readonly stream?: NodeJS.WritableStream & { readonly isTTY?: boolean };
-  /** Default: whether `stream` is a terminal. */
-  readonly tty?: boolean;
-  /** Plain mode only: least time between two lines. Default 5 s. */
-  readonly intervalMs?: number;
-  /** The clock, in milliseconds; injectable for tests. */
-  readonly now?: () => number;
-};
-
-/** A running progress display. `stop` prints the final state once; updates after it are ignored. */
-export type Progress = {
-  update(value: number): void;
-  increment(by?: number): void;
-  setTotal(total: number): void;
-  stop(): void;
-};
-
-/** Makes one progress display per phase; commands take one so tests can silence them. */
-export type ProgressFactory = (options: ProgressOptions) => Progress;
-
 /** Creates a progress display; see the module comment for the two modes. */
 export function createProgress(options: ProgressOptions): Progress {
   const stream = options.stream ?? process.stderr;
   const tty = options.tty ?? stream.isTTY === true;
   return tty ? barProgress(options, stream) : plainProgress(options, stream);
 }
-
-/** A progress display that shows nothing, for tests and `--quiet`. */
-export const silentProgress: ProgressFactory = () => ({
-  update: () => undefined,
-  increment: () => undefined,
-  setTotal: () => undefined,
-  stop: () => undefined,
-});
 
 /** The state of a progress display as one line, e.g. `Rebuilding order_view: 1200/5000 offsets (24%), 300/s, ETA 13s`. */
 export function formatProgressLine(state: {

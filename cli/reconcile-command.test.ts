@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePipelineConfig } from '../core/config.js';
-import { silentProgress } from './progress.js';
-import { formatReconcileReport, reconcileExitCode, reconcileReadModels } from './reconcile-command.js';
+import { formatReconcileReport, reconcileExitCode } from './reconcile-command.js';
 
 describe('reconcile', () => {
   it('formats drift per comparison with samples, skipped comparisons and the verdict', () => {
@@ -50,22 +48,5 @@ describe('reconcile', () => {
     ]);
     expect(reconcileExitCode(report)).toBe(1);
     expect(reconcileExitCode({ drift: 0 })).toBe(0);
-  });
-
-  it('refuses a MySQL source, naming the key', async () => {
-    const config = parsePipelineConfig({ source: { connector: 'mysql' } }, 'the test');
-    await expect(
-      reconcileReadModels(config, { pageSize: 10, samples: 1 }, { env: {}, progress: silentProgress }),
-    ).rejects.toThrow('Reconcile reads SQL Server and PostgreSQL sources, not mysql (source.connector)');
-  });
-
-  it('names the password variable, not a password, when it is unset', async () => {
-    const config = parsePipelineConfig(
-      { source: { connector: 'postgresql' }, connector: { passwordEnv: 'ERP_PW' } },
-      'the test',
-    );
-    await expect(
-      reconcileReadModels(config, { pageSize: 10, samples: 1 }, { env: {}, progress: silentProgress }),
-    ).rejects.toThrow('Environment variable ERP_PW is not set');
   });
 });

@@ -1,30 +1,13 @@
 import { Command } from 'commander';
-import { parseWithSchema, type PipelineConfig } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
-import { orderView } from '../sinks/mongo/order-view.js';
-import {
-  findStalledOrders,
-  STALLED_STATES,
-  type StalledOrder,
-  type StalledThresholds,
-} from '../sinks/mongo/stalled-orders.js';
+import { STALLED_STATES } from '../ops/read-side/stalled-orders.js';
+import { type StalledReport, stalledReport } from '../ops/read-side/stalled-report.js';
 import { configOption, loadCommandConfig, parseInstant, parsePositiveInteger } from './command-options.js';
 import { formatTable } from './table.js';
-import { buildRuntime, quietLogger } from './runtime.js';
 
 /** Where the command reads its environment and writes its output; tests replace these. */
 export type StalledCommandIo = {
   readonly env: NodeJS.ProcessEnv;
   readonly stdout: (text: string) => void;
-};
-
-/** What `cdc-sync stalled --json` prints. */
-export type StalledReport = {
-  /** The time ages are measured at, ISO-8601 UTC. */
-  readonly now: string;
-  readonly thresholdsMs: StalledThresholds;
-  readonly collection: string;
-  readonly stalled: readonly StalledOrder[];
 };
 
 /**
@@ -57,31 +40,6 @@ export function createStalledCommand(overrides: Partial<StalledCommandIo> = {}):
       });
       io.stdout(`${options.json === true ? JSON.stringify(report, null, 2) : formatStalledReport(report)}\n`);
     });
-}
-
-/**
- * Reads the stalled orders from the configured order view collection. Throws
- * a `ConfigError` when the `order_view` sink is disabled, since there is then
- * no view to read.
- */
-export async function stalledReport(
-  config: PipelineConfig,
-  origin: string,
-  options: { readonly now: Date; readonly limit?: number },
-): Promise<StalledReport> {
-  const collection = orderViewCollection(config, origin);
-  const client = await buildRuntime(config, origin, quietLogger()).mongo('cdc-sync-stalled');
-  try {
-    const stalled = await findStalledOrders(client.db(config.mongodb.database), {
-      collection,
-      thresholds: config.stalled,
-      now: options.now,
-      ...(options.limit === undefined ? {} : { limit: options.limit }),
-    });
-    return { now: options.now.toISOString(), thresholdsMs: config.stalled, collection, stalled };
-  } finally {
-    await client.close();
-  }
 }
 
 /** The report as a person reads it: a table of stalled orders, or one line saying there are none. */
@@ -123,14 +81,4 @@ export function formatDuration(ms: number): string {
     if (count > 0) parts.push(`${count}${unit}`);
   }
   return parts.slice(0, 2).join(' ');
-}
-
-function orderViewCollection(config: PipelineConfig, origin: string): string {
-  const settings = config.sinks[orderView.name];
-  if (settings === false) {
-    throw new ConfigError(
-      `The ${orderView.name} sink is disabled at sinks.${orderView.name} in ${origin}; stalled orders are read from its collection`,
-    );
-  }
-  return parseWithSchema(orderView.configSchema, settings ?? {}, ['sinks', orderView.name], origin).collection;
 }

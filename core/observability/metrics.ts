@@ -57,7 +57,7 @@ export type ConsumerLagSample = {
   readonly lag: number;
 };
 
-/** One order's wait between two milestones, as `sinks/mongo/milestone-latency.ts` computes it. */
+/** One order's wait between two milestones, as `ops/read-side/milestone-latency.ts` computes it. */
 export type MilestoneLatencySample = { readonly from: string; readonly to: string; readonly seconds: number };
 
 /**

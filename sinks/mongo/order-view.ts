@@ -205,7 +205,7 @@ export type OrderViewDocument = {
 
 /**
  * The indexes agents look orders up by (the order number is `_id`), and the two the stalled-order queries range over
- * (see `stalled-orders.ts`).
+ * (see `ops/read-side/stalled-orders.ts`).
  */
 export const ORDER_VIEW_INDEXES: readonly IndexDescription[] = [
   { key: { customerId: 1 }, name: 'customerId_1' },

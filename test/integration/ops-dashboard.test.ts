@@ -4,12 +4,8 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceTopic } from '../../core/config.js';
-import { type Topology, type TopologyFigure } from '../../core/observability/dashboard.js';
-import {
-  matchingSamples,
-  parsePrometheusText,
-  type Sample,
-} from '../../core/observability/dashboard/prometheus-text.js';
+import { type Topology, type TopologyFigure } from '../../ops/dashboard/dashboard.js';
+import { matchingSamples, parsePrometheusText, type Sample } from '../../ops/dashboard/assets/prometheus-text.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { type ProduceResult } from '../../connectors/fixtures/producer.js';
 import {

@@ -14,7 +14,7 @@ import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import { type ProduceResult } from '../../connectors/fixtures/producer.js';
 import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';
-import { createMilestoneLatencyReader } from '../../sinks/mongo/milestone-latency.js';
+import { createMilestoneLatencyReader } from '../../ops/read-side/milestone-latency.js';
 import { type OrderViewDocument } from '../../sinks/mongo/order-view.js';
 import { inventoryAvailability } from '../../sinks/mongo/inventory-availability.js';
 import { orderView } from '../../sinks/mongo/order-view.js';

@@ -5,14 +5,14 @@ import {
   inventoryAvailability,
   type InventoryAvailabilityDocument,
 } from '../../sinks/mongo/inventory-availability.js';
-import { flaggedLocationsQuery, type StockFlag } from '../../sinks/mongo/ops-queries.js';
+import { flaggedLocationsQuery, type StockFlag } from '../../ops/read-side/ops-queries.js';
 import { ORDER_VIEW_INDEXES, orderView, type OrderViewDocument } from '../../sinks/mongo/order-view.js';
 import {
   findStalledOrders,
   STALLED_STATES,
   type StalledState,
   stalledQuery,
-} from '../../sinks/mongo/stalled-orders.js';
+} from '../../ops/read-side/stalled-orders.js';
 import { inventoryBurst, orderLifecycle, testSinkContext } from '../../sinks/testing.js';
 import { services, uniqueName } from './services.js';
 

@@ -3,11 +3,11 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceTopic } from '../../core/config.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
-import { silentProgress } from '../../cli/progress.js';
-import { type RebuildIo, rebuildReadModel } from '../../cli/rebuild-command.js';
+import { silentProgress } from '../../ops/progress.js';
+import { type RebuildIo, rebuildReadModel } from '../../ops/rebuild/rebuild-read-model.js';
 import { decimalText } from '../../sinks/mongo/decimal128.js';
 import { QUANTITY_FIELDS } from '../../sinks/mongo/inventory-availability.js';
-import { collectionExists, indexNames } from '../../sinks/mongo/rebuild.js';
+import { collectionExists, indexNames } from '../../ops/rebuild/collections.js';
 import {
   isolatedPipelineConfig,
   kafkaFor,

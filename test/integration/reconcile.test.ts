@@ -1,8 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { silentProgress } from '../../cli/progress.js';
-import { reconcileExitCode, type ReconcileReport, reconcileReadModels } from '../../cli/reconcile-command.js';
+import { silentProgress } from '../../ops/progress.js';
+import { reconcileExitCode } from '../../cli/reconcile-command.js';
+import { type ReconcileReport, reconcileReadModels } from '../../ops/reconcile/reconcile-read-models.js';
 import { replicationSlotState } from '../../connectors/postgres/erp-database.js';
 import { createConnectClient } from '../../connectors/kafka-connect/client.js';
 import { runPsql, type PostgresConnection } from '../../stack/services/postgres.js';

@@ -1,7 +1,8 @@
 import { type Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type OrderStatus } from '../../core/canonical.js';
-import { createStalledCommand, type StalledReport } from '../../cli/stalled-command.js';
+import { createStalledCommand } from '../../cli/stalled-command.js';
+import { type StalledReport } from '../../ops/read-side/stalled-report.js';
 import { type SourceStamp } from '../../sinks/mongo/guard.js';
 import {
   type MilestoneEntry,
@@ -9,7 +10,7 @@ import {
   type OrderReturnEntry,
   type OrderViewDocument,
 } from '../../sinks/mongo/order-view.js';
-import { findStalledOrders, type StalledOrder } from '../../sinks/mongo/stalled-orders.js';
+import { findStalledOrders, type StalledOrder } from '../../ops/read-side/stalled-orders.js';
 import { writeConfigFile } from './config-file.js';
 import { isolatedPipelineConfig } from './pipeline-harness.js';
 import { dec } from '../../sinks/testing.js';

@@ -3,13 +3,13 @@ import { expect } from 'vitest';
 import { type Document, MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { startPipeline } from '../../../cli/pipeline.js';
-import { silentProgress } from '../../../cli/progress.js';
-import { reconcileReadModels } from '../../../cli/reconcile-command.js';
+import { silentProgress } from '../../../ops/progress.js';
+import { reconcileReadModels } from '../../../ops/reconcile/reconcile-read-models.js';
 import { type PipelineConfig } from '../../../core/config.js';
 import { DEAD_LETTER_HEADERS } from '../../../core/runner/dead-letter.js';
 import { createCanonicalRegistryCodec } from '../../../connectors/canonical/registry.js';
 import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../../connectors/kafka/bounded-reader.js';
-import { diffDocumentStreams } from '../../../sinks/mongo/collection-diff.js';
+import { diffDocumentStreams } from '../../../ops/rebuild/collection-diff.js';
 import { dec } from '../../../sinks/testing.js';
 import {
   groupProgress,

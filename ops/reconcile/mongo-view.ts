@@ -1,9 +1,9 @@
 import { type Db, type Filter } from 'mongodb';
-import { type BalanceKey, type ReconcileView, type ViewBalance, type ViewOrder } from '../../core/reconcile.js';
-import { classifyMongoError } from './classify-error.js';
-import { decimalText } from './decimal128.js';
-import { type InventoryAvailabilityDocument } from './inventory-availability.js';
-import { type OrderViewDocument } from './order-view.js';
+import { type BalanceKey, type ReconcileView, type ViewBalance, type ViewOrder } from './reconcile.js';
+import { classifyMongoError } from '../../sinks/mongo/classify-error.js';
+import { decimalText } from '../../sinks/mongo/decimal128.js';
+import { type InventoryAvailabilityDocument } from '../../sinks/mongo/inventory-availability.js';
+import { type OrderViewDocument } from '../../sinks/mongo/order-view.js';
 
 /** The read model collections a reconciliation reads; null skips that side (its sink is disabled). */
 export type ReconcileViewCollections = {
@@ -12,7 +12,7 @@ export type ReconcileViewCollections = {
 };
 
 /**
- * Reads `inventory_availability` and `order_view` for `core/reconcile.ts` in
+ * Reads `inventory_availability` and `order_view` for `ops/reconcile/reconcile.ts` in
  * keyset pages: balances sorted by `{sku, location}` (served by the `sku_1`
  * index), orders by `_id`. MongoDB compares strings by UTF-8 bytes, the
  * code point order the comparison merges in. Only the compared fields are

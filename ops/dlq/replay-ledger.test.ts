@@ -6,7 +6,7 @@ import {
   LEDGER_METADATA_MAX_CHARS,
   parseLedger,
   type ReplayLedger,
-} from './dlq-replay-ledger.js';
+} from './replay-ledger.js';
 
 // Offsets 0..9 hold dead letters except 4 and 8, which are transaction markers.
 const read = (start: bigint, end = 10n) => ({

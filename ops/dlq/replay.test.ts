@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { SinkWriteError, TransformError } from '../core/errors.js';
-import { deadLetterFor, readDeadLetter, replayRecordOf } from '../core/runner/dead-letter.js';
-import { type SourceRecord } from '../core/runner/ports.js';
-import { type ReplayLedger } from './dlq-replay-ledger.js';
-import { selectDeadLetters } from './dlq-replay.js';
+import { SinkWriteError, TransformError } from '../../core/errors.js';
+import { deadLetterFor, readDeadLetter, replayRecordOf } from '../../core/runner/dead-letter.js';
+import { type SourceRecord } from '../../core/runner/ports.js';
+import { type ReplayLedger } from './replay-ledger.js';
+import { selectDeadLetters } from './replay.js';
 
 const DLQ = 'cdc-sync.dlq';
 const HEADER = 'erp.ErpDemo.dbo.SalesOrderHeader';

@@ -1,13 +1,13 @@
-import { type DecimalString } from './canonical.js';
-import { compareDecimals, isDecimalString } from './decimal.js';
-import { compareCodePoints, keysetPages, mergeByKey } from './merge-by-key.js';
+import { type DecimalString } from '../../core/canonical.js';
+import { compareDecimals, isDecimalString } from '../../core/decimal.js';
+import { compareCodePoints, keysetPages, mergeByKey } from '../../core/merge-by-key.js';
 
 /**
  * Reconciliation of the ERP source tables with the read models, as pure
  * logic over two key-ordered streams: the source rows (read by
- * `connectors/postgres/reconcile-source.ts` or
- * `connectors/mssql/reconcile-source.ts`) and the read model documents (read
- * by `sinks/mongo/reconcile-view.ts`). Both sides are sorted by code point
+ * `ops/reconcile/postgres-source.ts` or
+ * `ops/reconcile/mssql-source.ts`) and the read model documents (read
+ * by `ops/reconcile/mongo-view.ts`). Both sides are sorted by code point
  * (`compareCodePoints`) and read in keyset pages, so memory is bounded by
  * the page size whatever the table size.
  */

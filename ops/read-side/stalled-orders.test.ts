@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError } from '../../core/errors.js';
-import { dec } from '../testing.js';
-import { type SourceStamp } from './guard.js';
-import { type MilestoneEntry, type OrderRefundEntry, type OrderReturnEntry } from './order-view.js';
+import { dec } from '../../sinks/testing.js';
+import { type SourceStamp } from '../../sinks/mongo/guard.js';
+import { type MilestoneEntry, type OrderRefundEntry, type OrderReturnEntry } from '../../sinks/mongo/order-view.js';
 import {
   classifyStalledOrder,
   compareStalledOrders,

@@ -7,9 +7,9 @@ import {
   sourceOrders,
   type ViewBalance,
   type ViewOrder,
-} from '../../core/reconcile.js';
-import { createMssqlReconcileSource, reconcileQueries } from './reconcile-source.js';
-import { createFakeExecutor } from './testing.js';
+} from './reconcile.js';
+import { createMssqlReconcileSource, reconcileQueries } from './mssql-source.js';
+import { createFakeExecutor } from '../../connectors/mssql/testing.js';
 
 // SQL Server cannot run here: the reconcile source runs over canned result sets keyed by query id. Rows are
 // shaped as the mssql driver returns them for the queries' column lists (DECIMAL converted to varchar in SQL).

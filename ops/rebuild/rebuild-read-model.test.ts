@@ -1,9 +1,9 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parsePipelineConfig } from '../core/config.js';
-import { ConfigError } from '../core/errors.js';
-import { silentProgress } from './progress.js';
-import { formatDiff, rebuildReadModel } from './rebuild-command.js';
+import { parsePipelineConfig } from '../../core/config.js';
+import { ConfigError } from '../../core/errors.js';
+import { silentProgress } from '../progress.js';
+import { formatDiff, rebuildReadModel } from './rebuild-read-model.js';
 
 const io = { write: () => undefined, progress: silentProgress, logger: pino({ level: 'silent' }) };
 

@@ -1,5 +1,5 @@
 import { type Collection, type Filter } from 'mongodb';
-import { type MilestoneName, type OrderViewDocument } from './order-view.js';
+import { type MilestoneName, type OrderViewDocument } from '../../sinks/mongo/order-view.js';
 
 /**
  * Order milestone latencies, computed from the `order_view` read model:

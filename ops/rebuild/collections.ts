@@ -1,7 +1,7 @@
 import { type Db, type Document, type IndexDescription } from 'mongodb';
-import { type SinkName } from '../index.js';
-import { classifyMongoError } from './classify-error.js';
-import { ensureIndexes } from './connect.js';
+import { type SinkName } from '../../sinks/index.js';
+import { classifyMongoError } from '../../sinks/mongo/classify-error.js';
+import { ensureIndexes } from '../../sinks/mongo/connect.js';
 
 /**
  * The MongoDB side of `cdc-sync rebuild`: which collections make up a read

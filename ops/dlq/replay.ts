@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { type Kafka } from 'kafkajs';
 import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
-import { type PipelineConfig } from '../core/config.js';
-import { ConfigError, DecodeError } from '../core/errors.js';
-import { createCounters, type Counters } from '../core/runner/counters.js';
+import { type PipelineConfig } from '../../core/config.js';
+import { ConfigError, DecodeError } from '../../core/errors.js';
+import { createCounters, type Counters } from '../../core/runner/counters.js';
 import {
   DEAD_LETTER_HEADERS,
   DECODE_STAGE,
@@ -12,25 +12,25 @@ import {
   readDeadLetter,
   replayHeaders,
   replayRecordOf,
-} from '../core/runner/dead-letter.js';
-import { type BatchControl, type OutputRecord, type SourceRecord } from '../core/runner/ports.js';
-import { createSinkBatchHandler } from '../core/runner/sink-runner.js';
-import { createTransformBatchHandler } from '../core/runner/transform-runner.js';
-import { type Sink } from '../core/sink.js';
-import { type Stage } from '../core/stage.js';
-import { type CanonicalRegistryCodec } from '../connectors/canonical/registry.js';
-import { type createSourceDecoder } from '../connectors/debezium/source-decoder.js';
-import { createBookmarkedOutput, fetchGroupOffsets, type GroupOffset } from '../connectors/kafka/replay-output.js';
+} from '../../core/runner/dead-letter.js';
+import { type BatchControl, type OutputRecord, type SourceRecord } from '../../core/runner/ports.js';
+import { createSinkBatchHandler } from '../../core/runner/sink-runner.js';
+import { createTransformBatchHandler } from '../../core/runner/transform-runner.js';
+import { type Sink } from '../../core/sink.js';
+import { type Stage } from '../../core/stage.js';
+import { type CanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
+import { type createSourceDecoder } from '../../connectors/debezium/source-decoder.js';
+import { createBookmarkedOutput, fetchGroupOffsets, type GroupOffset } from '../../connectors/kafka/replay-output.js';
 import {
   eachRecord,
   planRanges,
   type RangeProgress,
   readOffsetRanges,
   topicOffsets,
-} from '../connectors/kafka/bounded-reader.js';
-import { sinks as sinkRegistry } from '../sinks/index.js';
-import { buildRuntime, type Runtime } from './runtime.js';
-import { advanceLedger, formatLedgerMetadata, isHandled, parseLedger, type ReplayLedger } from './dlq-replay-ledger.js';
+} from '../../connectors/kafka/bounded-reader.js';
+import { sinks as sinkRegistry } from '../../sinks/index.js';
+import { buildRuntime, type Runtime } from '../runtime.js';
+import { advanceLedger, formatLedgerMetadata, isHandled, parseLedger, type ReplayLedger } from './replay-ledger.js';
 
 /** What `cdc-sync dlq replay` replays and how. */
 export type DlqReplayOptions = {

@@ -1,13 +1,13 @@
 import { type Db, type Filter, type Sort } from 'mongodb';
 import { parseWithSchema, type PipelineConfig } from '../../core/config.js';
-import { type ReadModelsReport, type StockRow } from '../../core/observability/dashboard.js';
-import { classifyMongoError } from './classify-error.js';
+import { type ReadModelsReport, type StockRow } from '../dashboard/dashboard.js';
+import { classifyMongoError } from '../../sinks/mongo/classify-error.js';
 import {
   type InventoryAvailabilityDocument,
   inventoryAvailabilityConfigSchema,
   quantityTexts,
-} from './inventory-availability.js';
-import { orderViewConfigSchema } from './order-view.js';
+} from '../../sinks/mongo/inventory-availability.js';
+import { orderViewConfigSchema } from '../../sinks/mongo/order-view.js';
 import { findStalledOrders } from './stalled-orders.js';
 
 /**

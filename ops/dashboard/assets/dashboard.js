@@ -5,7 +5,7 @@
  * on the page is a sum of `/metrics` samples named by the topology, so the
  * page shows exactly what the metrics endpoint reports.
  *
- * Type-checked against the DOM by `tsc -p core/observability/dashboard`.
+ * Type-checked against the DOM by `tsc -p ops/dashboard/assets`.
  */
 import { matchingSamples, parsePrometheusText, sumSamples } from './prometheus-text.js';
 

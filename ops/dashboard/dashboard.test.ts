@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sinks } from '../../sinks/index.js';
 import { transforms } from '../../transforms/index.js';
-import { parsePipelineConfig } from '../config.js';
+import { parsePipelineConfig } from '../../core/config.js';
 import {
   sharedWithin,
   buildTopology,
@@ -16,7 +16,7 @@ import {
   type Topology,
   type TopologyInput,
 } from './dashboard.js';
-import { type OpsServer, startOpsServer } from './ops-server.js';
+import { type OpsServer, startOpsServer } from '../../core/observability/ops-server.js';
 
 const asIs = (name: string) => name;
 
@@ -353,7 +353,7 @@ describe('createDashboardRoutes', () => {
 describe('the browser modules', () => {
   it('type-check against the DOM and the topology types', { timeout: 60_000 }, async () => {
     const tsc = new URL('../../node_modules/typescript/bin/tsc', import.meta.url).pathname;
-    const project = new URL('./dashboard/', import.meta.url).pathname;
+    const project = new URL('./assets/', import.meta.url).pathname;
     await expect(promisify(execFile)(process.execPath, [tsc, '-p', project])).resolves.toEqual({
       stdout: '',
       stderr: '',

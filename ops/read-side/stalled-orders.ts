@@ -1,8 +1,8 @@
 import { type Db, type Filter } from 'mongodb';
 import { ORDER_STATUS, type OrderStatus } from '../../core/canonical.js';
 import { DecodeError } from '../../core/errors.js';
-import { classifyMongoError } from './classify-error.js';
-import { type OrderViewDocument } from './order-view.js';
+import { classifyMongoError } from '../../sinks/mongo/classify-error.js';
+import { type OrderViewDocument } from '../../sinks/mongo/order-view.js';
 
 /**
  * Stalled orders: orders of the `order_view` read model that wait in one

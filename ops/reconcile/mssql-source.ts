@@ -1,6 +1,6 @@
-import { type BalanceKey, type ReconcileSource, type SourceBalance, type SourceOrder } from '../../core/reconcile.js';
-import { type QueryExecutor, type SqlQuery } from './executor.js';
-import { quoteTable, type TableName, tableLabel } from './tsql.js';
+import { type BalanceKey, type ReconcileSource, type SourceBalance, type SourceOrder } from './reconcile.js';
+import { type QueryExecutor, type SqlQuery } from '../../connectors/mssql/executor.js';
+import { quoteTable, type TableName, tableLabel } from '../../connectors/mssql/tsql.js';
 
 /** Which tables to read; null skips that comparison. */
 export type MssqlReconcileTables = {
@@ -64,7 +64,7 @@ type OrderRow = { OrderNumber: unknown; StatusCode: unknown };
 
 /**
  * The ERP side of a reconciliation on SQL Server, over a connected
- * {@link QueryExecutor} (see `core/reconcile.ts` for the contract): keyset
+ * {@link QueryExecutor} (see `ops/reconcile/reconcile.ts` for the contract): keyset
  * pages ordered `Latin1_General_BIN2`, quantities converted to text in the
  * query, `StatusCode` without CHAR(2) padding. Queries reject with the
  * executor's classified errors. `close` closes the executor.

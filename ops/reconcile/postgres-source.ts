@@ -1,6 +1,6 @@
 import { ConfigError, SourceUnavailableError } from '../../core/errors.js';
-import { type BalanceKey, type ReconcileSource, type SourceBalance, type SourceOrder } from '../../core/reconcile.js';
-import { type ErpDatabaseConnection, openErpSession } from './erp-database.js';
+import { type BalanceKey, type ReconcileSource, type SourceBalance, type SourceOrder } from './reconcile.js';
+import { type ErpDatabaseConnection, openErpSession } from '../../connectors/postgres/erp-database.js';
 
 /** A PostgreSQL table, unquoted. */
 export type PostgresTable = { readonly schema: string; readonly name: string };
@@ -42,7 +42,7 @@ const COLUMNS = {
 
 /**
  * Opens the ERP side of a reconciliation on a PostgreSQL database through
- * `pg` (see `core/reconcile.ts` for the contract). Keys are ordered
+ * `pg` (see `ops/reconcile/reconcile.ts` for the contract). Keys are ordered
  * `COLLATE "C"` (code point order on UTF-8), whatever the database's
  * collation, so they merge with MongoDB's order; quantities are read as
  * `numeric::text`, exact. Pages sort unless an index with `COLLATE "C"`

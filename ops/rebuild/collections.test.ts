@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { sinks } from '../index.js';
-import { planSwap, READ_MODEL_COLLECTION_KEYS, rebuildCollections, rebuildStamp } from './rebuild.js';
+import { sinks } from '../../sinks/index.js';
+import { planSwap, READ_MODEL_COLLECTION_KEYS, rebuildCollections, rebuildStamp } from './collections.js';
 
 describe('rebuild collection names', () => {
   it('stamps names with the UTC time to the second', () => {

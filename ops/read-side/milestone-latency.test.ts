@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { milestoneLatencies, parseBusinessInstant } from './milestone-latency.js';
-import { type MilestoneEntry, type MilestoneName, type OrderViewDocument } from './order-view.js';
+import { type MilestoneEntry, type MilestoneName, type OrderViewDocument } from '../../sinks/mongo/order-view.js';
 
 /** An order whose milestones happened at the given business times. */
 function order(at: Partial<Record<MilestoneName, string>>): Pick<OrderViewDocument, 'milestones'> {

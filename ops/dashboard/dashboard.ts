@@ -1,9 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { type ServerResponse } from 'node:http';
-import { type CanonicalEventType, EVENT_STREAM, type EventStream } from '../canonical.js';
-import { type PipelineConfig, sourceTopic } from '../config.js';
-import { METRIC } from './metrics.js';
-import { type OpsRoutes } from './ops-server.js';
+import { type CanonicalEventType, EVENT_STREAM, type EventStream } from '../../core/canonical.js';
+import { type PipelineConfig, sourceTopic } from '../../core/config.js';
+import { METRIC } from '../../core/observability/metrics.js';
+import { type OpsRoutes } from '../../core/observability/ops-server.js';
 
 /**
  * The ops dashboard: a page at `/` that polls `/metrics` and the two JSON
@@ -342,7 +342,7 @@ const ASSETS = {
 } as const;
 
 /** Where the page's files are: `dashboard/` beside this module, under `tsx` and in `dist/` alike. */
-export const DASHBOARD_ASSET_DIR = new URL('./dashboard/', import.meta.url);
+export const DASHBOARD_ASSET_DIR = new URL('./assets/', import.meta.url);
 
 /**
  * The dashboard's ops routes: `/` and its assets, `/api/topology` (the
