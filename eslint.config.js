@@ -15,8 +15,10 @@ const driverHomes = {
 /**
  * Which top-level folders the production code of each folder may import (tests beside the code may import more).
  * core is the shared vocabulary and the runner; transforms, sinks and connectors are the stages and the adapters;
- * stack runs the local services through the adapters; ops is the application: the composition root and the operator
- * features (dead letters, rebuild, reconcile, read-side queries, dashboard); cli parses arguments and formats output.
+ * stack runs the local services through the adapters; dba is the SQL Server CDC tooling (preflight, enable, status,
+ * drift) and devtools the sample ERP, its fixtures and their producer, both through the adapters; ops is the
+ * application: the composition root and the operator features (dead letters, rebuild, reconcile, read-side queries,
+ * dashboard); cli parses arguments and formats output.
  * A folder no other entry lists, such as ops, is imported by nothing else but test/ and bench/.
  */
 export const LAYERS = {
@@ -25,8 +27,10 @@ export const LAYERS = {
   sinks: ['core'],
   connectors: ['core'],
   stack: ['core', 'connectors', 'sinks'],
+  dba: ['core', 'connectors'],
+  devtools: ['core', 'connectors'],
   ops: ['core', 'transforms', 'sinks', 'connectors'],
-  cli: ['core', 'transforms', 'sinks', 'connectors', 'stack', 'ops'],
+  cli: ['core', 'transforms', 'sinks', 'connectors', 'stack', 'dba', 'devtools', 'ops'],
 };
 
 /** The rule for one folder: no driver it is not home to, and no folder its layer does not allow. */

@@ -6,7 +6,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{core,ops,cli,stack,connectors,transforms,sinks,bench,test/unit}/**/*.test.ts'],
+          include: ['{core,ops,cli,stack,connectors,dba,devtools,transforms,sinks,bench,test/unit}/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -2,8 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel, type Message, Partitioners } from 'kafkajs';
 import { type MongoClient } from 'mongodb';
 import { createSqlServerEncoder, type SqlServerEncoder } from '../connectors/debezium/encode.js';
-import { type Fixture, type FixtureChange } from '../connectors/fixtures/fixture-file.js';
-import { type ProducedTopic } from '../connectors/fixtures/producer.js';
+import { type Fixture, type FixtureChange } from '../devtools/fixtures/fixture-file.js';
+import { type ProducedTopic } from '../devtools/fixtures/producer.js';
 import { percentile } from './stats.js';
 
 /**

@@ -1,6 +1,6 @@
 import { Long } from 'mongodb';
 import { describe, expect, it } from 'vitest';
-import { type ProducedRecord } from '../connectors/fixtures/producer.js';
+import { type ProducedRecord } from '../devtools/fixtures/producer.js';
 import {
   countRefusedRecords,
   MONGO_SINK_CONNECTOR,

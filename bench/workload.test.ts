@@ -7,8 +7,8 @@ import { type ChangeEvent } from '../core/envelope.js';
 import { createConfluentDecoder } from '../connectors/avro/confluent-decoder.js';
 import { createSqlServerEncoder, type SqlServerEncoder } from '../connectors/debezium/encode.js';
 import { createEnvelopeReader } from '../connectors/debezium/envelope.js';
-import { expectedEnvelopes } from '../connectors/fixtures/expected-envelopes.js';
-import { type Fixture } from '../connectors/fixtures/fixture-file.js';
+import { expectedEnvelopes } from '../devtools/fixtures/expected-envelopes.js';
+import { type Fixture } from '../devtools/fixtures/fixture-file.js';
 import { createWorkloadGenerator, generateWorkload, lsnAfter, mulberry32, toFixture } from './workload.js';
 
 const SERVER = 'bench';

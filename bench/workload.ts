@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { SAMPLE_ERP_DATABASE } from '../connectors/erp/sample-erp.js';
-import { type Fixture, validateFixture } from '../connectors/fixtures/fixture-file.js';
+import { SAMPLE_ERP_DATABASE } from '../devtools/erp/sample-erp.js';
+import { type Fixture, validateFixture } from '../devtools/fixtures/fixture-file.js';
 
 /**
  * The benchmark's workload: a deterministic stream of ERP row changes of the
  * sample ERP, as Debezium's SQL Server connector captures them, written in the
- * fixture format (`connectors/fixtures/README.md`) so that the project's own
+ * fixture format (`devtools/fixtures/README.md`) so that the project's own
  * validator checks every value and assigns positions, transactions and times,
  * and the fixture producer writes exactly the records Debezium would
  * (Confluent-framed Avro, `decimal.handling.mode=precise`, the envelope with

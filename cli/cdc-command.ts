@@ -2,11 +2,11 @@ import { Command, Option } from 'commander';
 import { type PipelineConfig } from '../core/config.js';
 import { ConfigError } from '../core/errors.js';
 import { signalDataCollection } from '../connectors/kafka-connect/connector-config.js';
-import { applyDrift, detectDrift, driftProcedure } from '../connectors/mssql/drift.js';
-import { enableCdc, type EnableCdcPlan, planEnableCdc } from '../connectors/mssql/enable.js';
+import { applyDrift, detectDrift, driftProcedure } from '../dba/sqlserver/drift.js';
+import { enableCdc, type EnableCdcPlan, planEnableCdc } from '../dba/sqlserver/enable.js';
 import { createMssqlExecutor, type QueryExecutor, type SqlServerConnection } from '../connectors/mssql/executor.js';
-import { type Check, hasFailure, preflight } from '../connectors/mssql/preflight.js';
-import { cdcStatus } from '../connectors/mssql/status.js';
+import { type Check, hasFailure, preflight } from '../dba/sqlserver/preflight.js';
+import { cdcStatus } from '../dba/sqlserver/status.js';
 import {
   parseSignalTable,
   parseTableName,

@@ -3,22 +3,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { type Db } from 'mongodb';
 import { parsePipelineConfig, type PipelineConfig } from '../core/config.js';
-import { readFixtureFile } from '../connectors/fixtures/fixture-file.js';
-import { createFixtureProducer } from '../connectors/fixtures/producer.js';
+import { readFixtureFile } from '../devtools/fixtures/fixture-file.js';
+import { createFixtureProducer } from '../devtools/fixtures/producer.js';
 import { createConnectClient, type ConnectClient } from '../connectors/kafka-connect/client.js';
-import {
-  createErpDatabase,
-  dropErpDatabase,
-  openErpSession,
-  replicationSlotState,
-  type ErpDatabaseConnection,
-} from '../connectors/postgres/erp-database.js';
+import { openErpSession, type ErpDatabaseConnection } from '../connectors/postgres/session.js';
+import { createErpDatabase, dropErpDatabase, replicationSlotState } from '../devtools/erp/postgres-database.js';
 import { readModelSnapshot, type ReadModelSnapshot } from '../sinks/mongo/read-models.js';
 import { type StackService } from '../stack/service.js';
 import { createKafkaConnectService } from '../stack/services/kafka-connect.js';
 import { createPostgresService, postgresUrl } from '../stack/services/postgres.js';
 import { createStack, defaultServices, missingPrerequisites } from '../stack/stack.js';
-import { createSqlServerErpDatabase, dropSqlServerErpDatabase } from '../connectors/mssql/erp-database.js';
+import { createSqlServerErpDatabase, dropSqlServerErpDatabase } from '../devtools/erp/sqlserver-database.js';
 import { createMssqlExecutor } from '../connectors/mssql/executor.js';
 import { resolveCdcTarget, runEnable } from './cdc-command.js';
 import { applyConnector } from './connectors-command.js';
@@ -157,7 +152,7 @@ async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
     const databaseName = `erp_${run}`;
     const config = liveConfig(run, databaseName, admin, liveEndpoints(endpoint));
 
-    say(`2/5 Creating and seeding the sample ERP database ${databaseName} (connectors/sql/postgres)`);
+    say(`2/5 Creating and seeding the sample ERP database ${databaseName} (devtools/sql/postgres)`);
     cleanups.push({
       what: `database ${databaseName} and slot ${run}`,
       run: () => dropErpDatabase(admin, databaseName, run),
@@ -190,7 +185,7 @@ async function runLiveDemo(options: DemoOptions, say: Say): Promise<void> {
     await followUntilInSync(watcher, demo, signal, options, () =>
       say(
         whereToLookNext(config, demo.pipeline.opsUrl, [
-          `psql ${postgresUrl(erp)} (tables: connectors/sql/postgres/erp-schema.sql)`,
+          `psql ${postgresUrl(erp)} (tables: devtools/sql/postgres/erp-schema.sql)`,
         ]),
       ),
     );
@@ -236,7 +231,7 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
   try {
     if (signal.stopping()) return;
     say(
-      `2/6 Creating and seeding the sample ERP database ${databaseName} (connectors/sql/sqlserver), enabling CDC on it`,
+      `2/6 Creating and seeding the sample ERP database ${databaseName} (devtools/sql/sqlserver), enabling CDC on it`,
     );
     cleanups.push({ what: `database ${databaseName}`, run: () => dropSqlServerErpDatabase(login, databaseName) });
     const erp = await createSqlServerErpDatabase(login, databaseName);
@@ -292,7 +287,7 @@ async function runSqlServerDemo(options: DemoOptions, say: Say): Promise<void> {
     await followUntilInSync(watcher, demo, signal, options, () =>
       say(
         whereToLookNext(config, demo.pipeline.opsUrl, [
-          `${sqlcmdHint(databaseName)} (tables: connectors/sql/sqlserver/erp-schema.sql)`,
+          `${sqlcmdHint(databaseName)} (tables: devtools/sql/sqlserver/erp-schema.sql)`,
           `CDC as a DBA sees it: ERP_DB_PASSWORD=… cdc-sync cdc status --server ${login.host}:${login.port} --user ${login.user} --no-encrypt --database ${databaseName} --tables ${config.source.tables.join(',')}`,
         ]),
       ),
@@ -562,7 +557,7 @@ function whereToLookNext(config: PipelineConfig, opsUrl: string | undefined, erp
     `  - MongoDB ${uri}, database ${database}: inventory_availability, inventory_availability_by_sku, order_view`,
     ...(opsUrl === undefined ? [] : [`  - the ops dashboard: ${opsUrl}/ (metrics: ${opsUrl}/metrics)`]),
     ...(erpAccess === undefined
-      ? ['  - try your own ERP changes: cdc-sync produce-fixtures <file> (format: connectors/fixtures/README.md)']
+      ? ['  - try your own ERP changes: cdc-sync produce-fixtures <file> (format: devtools/fixtures/README.md)']
       : [
           `  - make your own ERP changes while the demo runs: ${erpAccess[0]}`,
           ...erpAccess.slice(1).map((line) => `  - ${line}`),

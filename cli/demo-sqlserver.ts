@@ -1,11 +1,11 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { SAMPLE_ERP_TABLES, type PipelineConfig } from '../core/config.js';
-import { type SqlServerLogin } from '../connectors/mssql/erp-database.js';
+import { type SqlServerLogin } from '../devtools/erp/sqlserver-database.js';
 import { type DemoEndpoints, demoPipelineConfig } from './demo-config.js';
 
 // The SQL Server side of `cdc-sync demo --docker`: SQL Server 2022 from docker-compose.yml's `sqlserver` service, an
-// ERP database of the run's own made from connectors/sql/sqlserver (connectors/mssql/erp-database.ts), and the run's
+// ERP database of the run's own made from devtools/sql/sqlserver (devtools/erp/sqlserver-database.ts), and the run's
 // pipeline config. The rest of the chain (Kafka, registry, MongoDB-wire, Kafka Connect with Debezium) is the native
 // stack, as on the PostgreSQL path.
 

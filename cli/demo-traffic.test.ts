@@ -24,7 +24,7 @@ import {
 // stand-in) or T-SQL (`demo --docker`). Neither database runs in unit tests, so the rendered text is checked exactly,
 // and every name it uses is checked against both flavours' DDL.
 const ddl = (flavour: 'postgres' | 'sqlserver') =>
-  readFileSync(new URL(`../connectors/sql/${flavour}/erp-schema.sql`, import.meta.url), 'utf8');
+  readFileSync(new URL(`../devtools/sql/${flavour}/erp-schema.sql`, import.meta.url), 'utf8');
 
 const SHIPPED = DEMO_TRAFFIC_SCRIPT.find((step) => step.says.startsWith('order SO-200101 picked and shipped'))!;
 

@@ -1,7 +1,7 @@
 import { SAMPLE_ERP_TABLES } from '../core/config.js';
 import { quoteLiteral, quoteName } from '../connectors/mssql/tsql.js';
 
-/** The SQL dialects the sample ERP exists in (connectors/sql/): PostgreSQL, the local stand-in, and SQL Server. */
+/** The SQL dialects the sample ERP exists in (devtools/sql/): PostgreSQL, the local stand-in, and SQL Server. */
 export type ErpDialect = 'postgresql' | 'sqlserver';
 
 /** A value that each dialect spells its own way: the current time, or the column's own value plus an amount. */
@@ -182,7 +182,7 @@ function isAdd(value: ErpValue): value is { readonly add: number } {
 }
 
 /**
- * A few minutes of a small shop's ERP on the sample ERP as seed.sql in connectors/sql/ seeds it: three orders placed
+ * A few minutes of a small shop's ERP on the sample ERP as seed.sql in devtools/sql/ seeds it: three orders placed
  * (each allocating stock), a payment captured, a goods receipt and a transfer, one order picked and shipped with
  * tracking, a return received and its refund completed. Every step is one transaction, as the ERP would commit it.
  */
@@ -291,7 +291,7 @@ export function demoTraffic(dialect: ErpDialect): ErpTrafficStep[] {
   return DEMO_TRAFFIC_SCRIPT.map((step) => ({ says: step.says, sql: renderTransaction(step.operations, dialect) }));
 }
 
-/** The demo's live ERP traffic on PostgreSQL (connectors/sql/postgres). */
+/** The demo's live ERP traffic on PostgreSQL (devtools/sql/postgres). */
 export const DEMO_TRAFFIC: readonly ErpTrafficStep[] = demoTraffic('postgresql');
 
 /** The order whose refund is the traffic's last effect: once its view shows it, the traffic has arrived. */

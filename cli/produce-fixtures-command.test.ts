@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, SourceUnavailableError } from '../core/errors.js';
-import { type Fixture } from '../connectors/fixtures/fixture-file.js';
-import { type FixtureProducerConfig, type ProduceResult } from '../connectors/fixtures/producer.js';
+import { type Fixture } from '../devtools/fixtures/fixture-file.js';
+import { type FixtureProducerConfig, type ProduceResult } from '../devtools/fixtures/producer.js';
 import {
   createProduceFixturesCommand,
   formatProduceSummary,

@@ -1,11 +1,11 @@
 import { Command, InvalidArgumentError } from 'commander';
-import { readFixtureFile } from '../connectors/fixtures/fixture-file.js';
+import { readFixtureFile } from '../devtools/fixtures/fixture-file.js';
 import {
   createFixtureProducer,
   type FixtureProducer,
   type FixtureProducerConfig,
   type ProduceResult,
-} from '../connectors/fixtures/producer.js';
+} from '../devtools/fixtures/producer.js';
 import { formatTable } from './table.js';
 import { localEndpoints } from '../stack/stack.js';
 
@@ -19,7 +19,7 @@ export type ProduceFixturesIo = {
 
 /**
  * `cdc-sync produce-fixtures <file>`: validates a fixture file
- * (`connectors/fixtures/README.md`) and produces it to Kafka as Debezium
+ * (`devtools/fixtures/README.md`) and produces it to Kafka as Debezium
  * would, then prints one row per topic: records written, partitions, and the
  * last offset per partition. Progress goes to stderr, the table to stdout.
  *
@@ -40,7 +40,7 @@ export function createProduceFixturesCommand(overrides: Partial<ProduceFixturesI
     .description(
       'Produce a fixture file of ERP row changes to Kafka exactly as Debezium (SQL Server, Avro) would, registering its schemas',
     )
-    .argument('<file>', 'Fixture file, JSON or YAML (see connectors/fixtures/README.md)')
+    .argument('<file>', 'Fixture file, JSON or YAML (see devtools/fixtures/README.md)')
     .option(
       '--brokers <list>',
       'Kafka bootstrap brokers, comma-separated',

@@ -27,7 +27,7 @@ export const POSITION = 'mssql:000000270000075800050000002700000750000300000001'
 /** A snapshot read: commit LSN 00000027:00000700:0001, no change LSN or serial. */
 export const SNAPSHOT_POSITION = 'mssql:000000270000070000010000000000000000000000000000';
 
-/** The primary keys of the sample ERP (`connectors/sql/`), so a change's key comes from its row. */
+/** The primary keys of the sample ERP (`devtools/sql/`), so a change's key comes from its row. */
 export const PRIMARY_KEYS: Readonly<Record<string, readonly string[]>> = {
   Item: ['ItemId'],
   Location: ['LocationId'],

@@ -27,7 +27,7 @@ export type SnapshotSignal = {
  * itself: `pg` for PostgreSQL, `mssql` for SQL Server. The connector picks
  * the row up from its own change stream, so the signal table must be
  * captured (SQL Server: CDC enabled on it, which `cdc-sync cdc enable` does;
- * PostgreSQL: in the publication, which connectors/sql/postgres/erp-schema.sql
+ * PostgreSQL: in the publication, which devtools/sql/postgres/erp-schema.sql
  * arranges).
  *
  * `signalTable` and each data collection are as Debezium names them

@@ -86,7 +86,7 @@ export function signalTableLabel(signal: SignalTable): string {
 
 /**
  * `CREATE TABLE` for a signal table with the columns Debezium's source signalling channel reads, as
- * connectors/sql/sqlserver/enable-cdc.sql creates `dbo.DebeziumSignal`: `id VARCHAR(42)` primary key (named
+ * devtools/sql/sqlserver/enable-cdc.sql creates `dbo.DebeziumSignal`: `id VARCHAR(42)` primary key (named
  * `PK_<table>`), `type VARCHAR(32) NOT NULL`, `data VARCHAR(2048) NULL`.
  *
  * @see https://debezium.io/documentation/reference/stable/configuration/signalling.html#debezium-signaling-data-collection-structure

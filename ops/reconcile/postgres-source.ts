@@ -1,6 +1,6 @@
 import { ConfigError, SourceUnavailableError } from '../../core/errors.js';
 import { type BalanceKey, type ReconcileSource, type SourceBalance, type SourceOrder } from './reconcile.js';
-import { type ErpDatabaseConnection, openErpSession } from '../../connectors/postgres/erp-database.js';
+import { type ErpDatabaseConnection, openErpSession } from '../../connectors/postgres/session.js';
 
 /** A PostgreSQL table, unquoted. */
 export type PostgresTable = { readonly schema: string; readonly name: string };

@@ -22,7 +22,7 @@ import {
  */
 export const POSTGRES_CREDENTIALS = { user: 'cdc', password: 'cdc' } as const;
 
-/** The database every start guarantees, the PostgreSQL stand-in for the ERP (see connectors/sql/postgres). */
+/** The database every start guarantees, the PostgreSQL stand-in for the ERP (see devtools/sql/postgres). */
 export const POSTGRES_DATABASE = 'erp_demo';
 
 /** Where Debian's `postgresql-<major>` packages put their server binaries. */

@@ -6,7 +6,7 @@ import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { type PipelineConfig } from '../../core/config.js';
 import { createConnectClient } from '../../connectors/kafka-connect/client.js';
 import { CONFLUENT_COMPAT_PATH } from '../../connectors/kafka-connect/converters.js';
-import { createErpDatabase, dropErpDatabase, replicationSlotState } from '../../connectors/postgres/erp-database.js';
+import { createErpDatabase, dropErpDatabase, replicationSlotState } from '../../devtools/erp/postgres-database.js';
 import { resolveStackPaths } from '../../stack/paths.js';
 import { createStack } from '../../stack/stack.js';
 import { createKafkaConnectService } from '../../stack/services/kafka-connect.js';
@@ -21,7 +21,7 @@ import { services } from './services.js';
 
 // PostgreSQL and Kafka Connect of the native stack for tests that run real Debezium captures, as
 // stack-debezium.test.ts starts them: already running services are used and left running, others are started and
-// stopped afterwards. Each test works in an ERP database of its own, made from connectors/sql/postgres.
+// stopped afterwards. Each test works in an ERP database of its own, made from devtools/sql/postgres.
 
 /**
  * The environment for the native stack's services with Kafka Connect pointed at the test Kafka and registry. Throws
@@ -72,8 +72,8 @@ export function debeziumStack() {
   };
 }
 
-// Creating and dropping the ERP databases is the demo's job too; the code lives in connectors/postgres.
-export { createErpDatabase, dropErpDatabase } from '../../connectors/postgres/erp-database.js';
+// Creating and dropping the ERP databases is the demo's job too; the code lives in devtools/erp.
+export { createErpDatabase, dropErpDatabase } from '../../devtools/erp/postgres-database.js';
 
 export async function waitFor(condition: () => Promise<boolean>, what: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;

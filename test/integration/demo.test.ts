@@ -37,7 +37,7 @@ describe('the quick-start demo', () => {
     const steps = stderr.split('\n').filter((line) => /^(\d\/5 |ERP: )/.test(line));
     expect(steps.map((line) => line.replace(/demo_[a-z0-9]+/g, 'demo_<run>'))).toEqual([
       '1/5 Bringing up the local stack with PostgreSQL and Kafka Connect (first run downloads and builds; later runs take seconds)',
-      '2/5 Creating and seeding the sample ERP database erp_demo_<run> (connectors/sql/postgres)',
+      '2/5 Creating and seeding the sample ERP database erp_demo_<run> (devtools/sql/postgres)',
       `3/5 Registering the Debezium PostgreSQL connector demo_<run> at ${createKafkaConnectService().endpoint}`,
       '4/5 Starting the pipeline: Debezium topics → transforms → canonical topics → sinks → MongoDB',
       '5/5 Live ERP traffic, and the read models as they change (Ctrl-C stops everything the demo started)',

@@ -8,9 +8,9 @@ import { createProduceFixturesCommand } from '../../cli/produce-fixtures-command
 import { createConfluentDecoder } from '../../connectors/avro/confluent-decoder.js';
 import { createEnvelopeReader } from '../../connectors/debezium/envelope.js';
 import { buildSqlServerSchemas } from '../../connectors/debezium/sqlserver-schema.js';
-import { expectedEnvelopes } from '../../connectors/fixtures/expected-envelopes.js';
-import { type Fixture, parseFixture, readFixtureFile } from '../../connectors/fixtures/fixture-file.js';
-import { createFixtureProducer, type FixtureProgress, type ProduceResult } from '../../connectors/fixtures/producer.js';
+import { expectedEnvelopes } from '../../devtools/fixtures/expected-envelopes.js';
+import { type Fixture, parseFixture, readFixtureFile } from '../../devtools/fixtures/fixture-file.js';
+import { createFixtureProducer, type FixtureProgress, type ProduceResult } from '../../devtools/fixtures/producer.js';
 import { DecodeError } from '../../core/errors.js';
 import { services, uniqueName } from './services.js';
 

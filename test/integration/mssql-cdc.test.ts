@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSqlServerErpDatabase } from '../../connectors/mssql/erp-database.js';
-import { detectDrift } from '../../connectors/mssql/drift.js';
-import { enableCdc } from '../../connectors/mssql/enable.js';
+import { createSqlServerErpDatabase } from '../../devtools/erp/sqlserver-database.js';
+import { detectDrift } from '../../dba/sqlserver/drift.js';
+import { enableCdc } from '../../dba/sqlserver/enable.js';
 import { createMssqlExecutor, type QueryExecutor } from '../../connectors/mssql/executor.js';
-import { hasFailure, preflight } from '../../connectors/mssql/preflight.js';
-import { cdcStatus } from '../../connectors/mssql/status.js';
+import { hasFailure, preflight } from '../../dba/sqlserver/preflight.js';
+import { cdcStatus } from '../../dba/sqlserver/status.js';
 import { dockerEngineAnswers, NO_DOCKER_REASON, startSqlServer, type StartedSqlServer } from './mssql-container.js';
 
 /** Probed once at load: SQL Server has no native build here, so these tests need a Docker engine. */
@@ -17,7 +17,7 @@ const TABLES = [
 
 // One of the project's deliberate skips (issue #4, with mssql-debezium.test.ts): SQL Server runs only in Docker, and
 // without an engine these tests report as skipped, with the reason in their title, rather than pass. Their logic is
-// unit-tested in connectors/mssql.
+// unit-tested in dba/sqlserver.
 describe.skipIf(!dockerAvailable)(
   `SQL Server CDC against mcr.microsoft.com/mssql/server:2022-latest${dockerAvailable ? '' : NO_DOCKER_REASON}`,
   () => {
@@ -26,7 +26,7 @@ describe.skipIf(!dockerAvailable)(
 
     beforeAll(async () => {
       sqlServer = await startSqlServer();
-      // The sample ERP's DDL and seed (connectors/sql/sqlserver), without CDC: enabling it is what these tests test.
+      // The sample ERP's DDL and seed (devtools/sql/sqlserver), without CDC: enabling it is what these tests test.
       executor = await createMssqlExecutor(await createSqlServerErpDatabase(sqlServer.login, 'ErpDemo'));
     });
 

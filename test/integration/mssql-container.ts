@@ -1,5 +1,5 @@
 import { GenericContainer, getContainerRuntimeClient, type StartedTestContainer, Wait } from 'testcontainers';
-import { type SqlServerLogin } from '../../connectors/mssql/erp-database.js';
+import { type SqlServerLogin } from '../../devtools/erp/sqlserver-database.js';
 import { resolveStackPaths } from '../../stack/paths.js';
 import { createKafkaConnectService } from '../../stack/services/kafka-connect.js';
 import { createStack } from '../../stack/stack.js';

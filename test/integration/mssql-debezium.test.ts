@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveCdcTarget, runEnable } from '../../cli/cdc-command.js';
 import { applyConnector } from '../../cli/connectors-command.js';
-import { createSqlServerErpDatabase } from '../../connectors/mssql/erp-database.js';
+import { createSqlServerErpDatabase } from '../../devtools/erp/sqlserver-database.js';
 import { demoTables, renderStatements } from '../../cli/demo-traffic.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { type PipelineConfig } from '../../core/config.js';

@@ -7,7 +7,7 @@ import { sourceTopic } from '../../core/config.js';
 import { type Topology, type TopologyFigure } from '../../ops/dashboard/dashboard.js';
 import { matchingSamples, parsePrometheusText, type Sample } from '../../ops/dashboard/assets/prometheus-text.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
-import { type ProduceResult } from '../../connectors/fixtures/producer.js';
+import { type ProduceResult } from '../../devtools/fixtures/producer.js';
 import {
   ERP_FIXTURES,
   isolatedPipelineConfig,

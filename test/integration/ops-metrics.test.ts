@@ -12,7 +12,7 @@ import {
 } from '../../core/observability/metrics-testing.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
-import { type ProduceResult } from '../../connectors/fixtures/producer.js';
+import { type ProduceResult } from '../../devtools/fixtures/producer.js';
 import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';
 import { createMilestoneLatencyReader } from '../../ops/read-side/milestone-latency.js';
 import { type OrderViewDocument } from '../../sinks/mongo/order-view.js';

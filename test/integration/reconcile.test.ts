@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { silentProgress } from '../../ops/progress.js';
 import { reconcileExitCode } from '../../cli/reconcile-command.js';
 import { type ReconcileReport, reconcileReadModels } from '../../ops/reconcile/reconcile-read-models.js';
-import { replicationSlotState } from '../../connectors/postgres/erp-database.js';
+import { replicationSlotState } from '../../devtools/erp/postgres-database.js';
 import { createConnectClient } from '../../connectors/kafka-connect/client.js';
 import { runPsql, type PostgresConnection } from '../../stack/services/postgres.js';
 import { writeConfigFile } from './config-file.js';

@@ -105,16 +105,16 @@ describe('docker-compose.yml', () => {
     const scripts = command.match(/[\w-]+\.sql/g) ?? [];
     expect(scripts).toEqual(['erp-schema.sql', 'seed.sql', 'enable-cdc.sql']);
     for (const script of scripts) {
-      expect(existsSync(join(repoRoot, 'connectors/sql/sqlserver', script)), script).toBe(true);
+      expect(existsSync(join(repoRoot, 'devtools/sql/sqlserver', script)), script).toBe(true);
     }
   });
 
   it('finds the paths it mounts and builds from', () => {
     expect(referencedPaths(loadCompose())).toEqual(
       expect.arrayContaining([
-        { service: 'sqlserver', kind: 'volume', path: './connectors/sql/sqlserver' },
-        { service: 'connect', kind: 'build context', path: './connectors/docker' },
-        { service: 'connect', kind: 'dockerfile', path: './connectors/docker/connect.Dockerfile' },
+        { service: 'sqlserver', kind: 'volume', path: './devtools/sql/sqlserver' },
+        { service: 'connect', kind: 'build context', path: './devtools/docker' },
+        { service: 'connect', kind: 'dockerfile', path: './devtools/docker/connect.Dockerfile' },
         { service: 'cdc-sync', kind: 'build context', path: '.' },
         { service: 'cdc-sync', kind: 'dockerfile', path: './Dockerfile' },
       ]),
@@ -126,7 +126,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('builds Connect from the Debezium image with the Confluent Avro converter added', () => {
-    const dockerfile = readFileSync(join(repoRoot, 'connectors/docker/connect.Dockerfile'), 'utf8');
+    const dockerfile = readFileSync(join(repoRoot, 'devtools/docker/connect.Dockerfile'), 'utf8');
     expect(dockerfile).toMatch(/^FROM quay\.io\/debezium\/connect:/m);
     expect(dockerfile).toContain('kafka-connect-avro-converter');
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 // The sample ERP exists in two flavours that must not drift apart: the same
 // tables and columns, SQL Server in PascalCase and PostgreSQL in snake_case.
 // Neither database runs in unit tests, so the DDL is read as text.
-const sqlDir = fileURLToPath(new URL('../../connectors/sql/', import.meta.url));
+const sqlDir = fileURLToPath(new URL('../../devtools/sql/', import.meta.url));
 const read = (path: string) => readFileSync(join(sqlDir, path), 'utf8');
 
 const sqlServerSchema = read('sqlserver/erp-schema.sql');

@@ -3,13 +3,8 @@ import { applyConnector } from '../../../cli/connectors-command.js';
 import { type PipelineConfig } from '../../../core/config.js';
 import { createConnectClient } from '../../../connectors/kafka-connect/client.js';
 import { buildConnectorConfig, connectorPassword } from '../../../connectors/kafka-connect/connector-config.js';
-import {
-  createErpDatabase,
-  dropErpDatabase,
-  type ErpDatabaseConnection,
-  type ErpSession,
-  openErpSession,
-} from '../../../connectors/postgres/erp-database.js';
+import { type ErpDatabaseConnection, type ErpSession, openErpSession } from '../../../connectors/postgres/session.js';
+import { createErpDatabase, dropErpDatabase } from '../../../devtools/erp/postgres-database.js';
 import { POSTGRES_CREDENTIALS, POSTGRES_DATABASE } from '../../../stack/services/postgres.js';
 import { writeConfigFile } from '../../integration/config-file.js';
 import { waitForStreaming } from '../../integration/debezium-stack.js';

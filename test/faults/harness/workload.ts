@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { type FixtureSource } from '../../integration/pipeline-harness.js';
 
 // ERP traffic for the fixture-fed scenarios: the sample ERP's inventory balances and order lifecycles, produced as the
-// records Debezium's SQL Server connector writes (connectors/fixtures). One simulated ERP keeps the rows' current
+// records Debezium's SQL Server connector writes (devtools/fixtures). One simulated ERP keeps the rows' current
 // state, so that every update carries the right before image, and hands each fixture a block of LSNs above all
 // earlier ones, so that every change it produces is newer than everything before it, as in a real database.
 

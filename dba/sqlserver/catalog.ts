@@ -1,5 +1,5 @@
-import { type QueryExecutor, type SqlQuery } from './executor.js';
-import { type TableName } from './tsql.js';
+import { type QueryExecutor, type SqlQuery } from '../../connectors/mssql/executor.js';
+import { type TableName } from '../../connectors/mssql/tsql.js';
 
 /**
  * The catalog queries behind `cdc-sync cdc`: each reads one thing from SQL Server's catalog views and CDC metadata,

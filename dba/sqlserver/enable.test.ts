@@ -1,8 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/errors.js';
 import { enableCdc, enableCdcStatements, enableTableStatement, planEnableCdc } from './enable.js';
-import { createFakeExecutor } from './testing.js';
-import { createSignalTableStatement, parseSignalTable, parseTableName, quoteLiteral, quoteName } from './tsql.js';
+import { createFakeExecutor } from '../../connectors/mssql/testing.js';
+import {
+  createSignalTableStatement,
+  parseSignalTable,
+  parseTableName,
+  quoteLiteral,
+  quoteName,
+} from '../../connectors/mssql/tsql.js';
 
 const item = { schema: 'dbo', name: 'Item' };
 const table = (schemaName: string, tableName: string, isTracked: boolean, primaryKey: string | null) => ({

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { buildSqlServerSchemas } from '../debezium/sqlserver-schema.js';
+import { buildSqlServerSchemas } from '../../connectors/debezium/sqlserver-schema.js';
 import {
   SAMPLE_ERP_DATABASE,
   SAMPLE_ERP_TABLE_DEFINITIONS,

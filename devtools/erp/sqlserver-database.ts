@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../../core/errors.js';
-import { createMssqlExecutor, type QueryExecutor, type SqlServerConnection } from './executor.js';
-import { quoteLiteral, quoteName } from './tsql.js';
+import { createMssqlExecutor, type QueryExecutor, type SqlServerConnection } from '../../connectors/mssql/executor.js';
+import { quoteLiteral, quoteName } from '../../connectors/mssql/tsql.js';
 
-// The sample ERP on SQL Server (connectors/sql/sqlserver) in a database of the caller's own: what `cdc-sync demo
-// --docker` and the SQL Server integration tests create and drop. connectors/postgres/erp-database.ts does the same
+// The sample ERP on SQL Server (devtools/sql/sqlserver) in a database of the caller's own: what `cdc-sync demo
+// --docker` and the SQL Server integration tests create and drop. devtools/erp/postgres-database.ts does the same
 // for PostgreSQL.
 
 /** SQL Server's address and login, without a database. The password is only handed to the driver. */
@@ -28,7 +28,7 @@ export function sqlBatches(script: string): string[] {
 }
 
 /**
- * The sample ERP's scripts (connectors/sql/sqlserver: erp-schema.sql, then seed.sql) for the database `name`, as
+ * The sample ERP's scripts (devtools/sql/sqlserver: erp-schema.sql, then seed.sql) for the database `name`, as
  * batches. Throws `ConfigError` for a name that is not a letter followed by letters, digits and underscores.
  */
 export function erpScripts(name: string): { readonly file: string; readonly batches: readonly string[] }[] {

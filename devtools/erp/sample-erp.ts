@@ -1,7 +1,7 @@
-import { type SqlServerColumn, type SqlServerTable } from '../debezium/sqlserver-schema.js';
+import { type SqlServerColumn, type SqlServerTable } from '../../connectors/debezium/sqlserver-schema.js';
 
 /**
- * The sample ERP (`connectors/sql/sqlserver/erp-schema.sql`) as data: every
+ * The sample ERP (`devtools/sql/sqlserver/erp-schema.sql`) as data: every
  * table with its columns in declaration order, their SQL Server types as the
  * DDL writes them (lower-cased), nullability and primary key. Fixtures, the
  * fixture producer and tests build Debezium's schemas from these definitions

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PermissionDeniedError, SourceUnavailableError } from '../../core/errors.js';
 import { type Check, hasFailure, preflight } from './preflight.js';
-import { type CannedResult, createFakeExecutor } from './testing.js';
+import { type CannedResult, createFakeExecutor } from '../../connectors/mssql/testing.js';
 
 const created = new Date('2025-03-01T10:00:00Z');
 const instance = (captureInstance: string, startLsn: string) => ({

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../core/errors.js';
 import { applyDrift, detectDrift, driftProcedure, nextCaptureInstance } from './drift.js';
 import { cdcStatus } from './status.js';
-import { type CannedResult, createFakeExecutor } from './testing.js';
+import { type CannedResult, createFakeExecutor } from '../../connectors/mssql/testing.js';
 
 const created = new Date('2025-03-01T10:00:00Z');
 const instance = (tableName: string, captureInstance: string, startLsn: string) => ({

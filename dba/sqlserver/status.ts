@@ -8,8 +8,8 @@ import {
   readDatabase,
   rowsOf,
 } from './catalog.js';
-import { type QueryExecutor } from './executor.js';
-import { type TableName, tableLabel } from './tsql.js';
+import { type QueryExecutor } from '../../connectors/mssql/executor.js';
+import { type TableName, tableLabel } from '../../connectors/mssql/tsql.js';
 
 /** One capture instance of a table. `startLsn` is the hex form SQL Server prints, e.g. `0x0000002A000001F00003`. */
 export type CaptureInstanceStatus = {

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../core/errors.js';
 import { QUERIES, readDatabase, rowsOf, type TableRow } from './catalog.js';
-import { type QueryExecutor } from './executor.js';
+import { type QueryExecutor } from '../../connectors/mssql/executor.js';
 import {
   createSignalTableStatement,
   quoteLiteral,
@@ -10,7 +10,7 @@ import {
   signalTableLabel,
   type TableName,
   tableLabel,
-} from './tsql.js';
+} from '../../connectors/mssql/tsql.js';
 
 export type EnableCdcOptions = {
   readonly database: string;

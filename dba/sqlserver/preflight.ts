@@ -12,7 +12,7 @@ import {
   type ServerRow,
   type TableRow,
 } from './catalog.js';
-import { type QueryExecutor } from './executor.js';
+import { type QueryExecutor } from '../../connectors/mssql/executor.js';
 import {
   quoteLiteral,
   quoteName,
@@ -21,7 +21,7 @@ import {
   signalTableLabel,
   type TableName,
   tableLabel,
-} from './tsql.js';
+} from '../../connectors/mssql/tsql.js';
 
 /** `pass`: ready; `warn`: works, but look; `fail`: CDC will not work for the pipeline until fixed. */
 export type CheckStatus = 'pass' | 'warn' | 'fail';

@@ -8,8 +8,8 @@ import {
   type SourceColumnRow,
 } from './catalog.js';
 import { enableTableStatement } from './enable.js';
-import { type QueryExecutor } from './executor.js';
-import { quoteLiteral, quoteName, type TableName, tableLabel } from './tsql.js';
+import { type QueryExecutor } from '../../connectors/mssql/executor.js';
+import { quoteLiteral, quoteName, type TableName, tableLabel } from '../../connectors/mssql/tsql.js';
 
 /** Longest capture instance name SQL Server accepts. */
 const MAX_CAPTURE_INSTANCE = 100;

@@ -1,24 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
-import { ConfigError, SourceUnavailableError } from '../../core/errors.js';
-
-/** How to reach one database of a PostgreSQL server; the login needs CREATEDB and REPLICATION (or superuser). */
-export type ErpDatabaseConnection = {
-  readonly host: string;
-  readonly port: number;
-  readonly user: string;
-  readonly password: string;
-  readonly database: string;
-};
-
-/** An open session on one ERP database, for scripted ERP traffic. */
-export type ErpSession = {
-  /** Runs one or more `;`-separated statements (simple query protocol) or, with `params`, one statement. */
-  query(sql: string, params?: readonly unknown[]): Promise<readonly Record<string, unknown>[]>;
-  close(): Promise<void>;
-};
+import { ConfigError } from '../../core/errors.js';
+import { type ErpDatabaseConnection, openErpSession } from '../../connectors/postgres/session.js';
 
 /** Where a replication slot stands: streaming to a WAL sender, idle (keeping WAL), or gone. */
 export type ReplicationSlotState = 'active' | 'inactive' | 'absent';
@@ -30,49 +14,9 @@ const SQL_FILES = {
 } as const;
 /** The database name the sample DDL uses; replaced by the caller's. */
 const SAMPLE_DATABASE = 'erp_demo';
-const CONNECT_TIMEOUT_MS = 5000;
-
-/**
- * Opens a session on the database of `connection` through `pg`. Throws a
- * `SourceUnavailableError` when the server cannot be reached or refuses the
- * login. Statements that fail reject with the server's error.
- *
- * @see https://node-postgres.com/apis/client
- */
-export async function openErpSession(connection: ErpDatabaseConnection): Promise<ErpSession> {
-  const client = new pg.Client({
-    host: connection.host,
-    port: connection.port,
-    user: connection.user,
-    password: connection.password,
-    database: connection.database,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    application_name: 'cdc-sync',
-  });
-  try {
-    await client.connect();
-  } catch (error: unknown) {
-    await client.end().catch(() => undefined);
-    throw new SourceUnavailableError(`Cannot connect to PostgreSQL database ${where(connection)}: ${message(error)}`, {
-      cause: error,
-    });
-  }
-  return {
-    async query(sql, params) {
-      const result = await (params === undefined ? client.query(sql) : client.query(sql, [...params]));
-      // A multi-statement query resolves with one result per statement; the last one is the answer.
-      const last = Array.isArray(result) ? result.at(-1) : result;
-      return (last?.rows ?? []) as Record<string, unknown>[];
-    },
-    async close() {
-      await client.end().catch(() => undefined);
-    },
-  };
-}
-
 /**
  * Creates the database `name` (fresh: UTF-8, from template0, unless it
- * exists) on the server of `admin`, applies connectors/sql/postgres/erp-schema.sql
+ * exists) on the server of `admin`, applies devtools/sql/postgres/erp-schema.sql
  * to it (tables, the signal table and the publication `dbz_publication` with
  * its explicit table list) and seed.sql (locations, items, inventory
  * balances), and resolves with the connection to it. Both scripts are
@@ -163,12 +107,4 @@ function checkName(name: string): void {
   if (!/^[a-z0-9_]+$/.test(name)) {
     throw new ConfigError(`Unsafe ERP database name ${JSON.stringify(name)}; use lower-case letters, digits and _`);
   }
-}
-
-function where(connection: ErpDatabaseConnection): string {
-  return `${connection.database} at ${connection.host}:${connection.port}`;
-}
-
-function message(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

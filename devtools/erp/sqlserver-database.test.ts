@@ -7,8 +7,8 @@ import {
   erpScripts,
   sqlBatches,
   type SqlServerLogin,
-} from './erp-database.js';
-import { createFakeExecutor } from './testing.js';
+} from './sqlserver-database.js';
+import { createFakeExecutor } from '../../connectors/mssql/testing.js';
 
 // SQL Server cannot run where these tests run: the statements are checked against a recording stand-in with canned
 // answers (testing.ts). The real runs are test/integration/mssql-cdc.test.ts and mssql-debezium.test.ts.
