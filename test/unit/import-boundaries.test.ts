@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { ESLint } from 'eslint';
 import { describe, expect, it } from 'vitest';
+import { LAYERS } from '../../eslint.config.js';
+import config from '../../vitest.config.js';
 
 // The import direction of docs/architecture.md is enforced by eslint.config.js; these cases prove a wrong-way import
 // fails `npm run lint`, and that the allowed directions pass.
@@ -46,6 +49,41 @@ describe('import boundaries', () => {
       "import { services } from '../test/integration/services.js';\nexport const s = services;\n",
       "'../test/integration/services.js' import is restricted from being used by a pattern. connectors/ may import only core/, not test/ (see docs/architecture.md)",
     ],
+    [
+      'sinks/mongo/wrong-way.ts',
+      "import { buildRuntime } from '../../ops/runtime.js';\nexport const b = buildRuntime;\n",
+      "'../../ops/runtime.js' import is restricted from being used by a pattern. sinks/ may import only core/, not ops/ (see docs/architecture.md)",
+    ],
+    [
+      'connectors/kafka/wrong-way.ts',
+      "import { replayDeadLetters } from '../../ops/dlq/replay.js';\nexport const r = replayDeadLetters;\n",
+      "'../../ops/dlq/replay.js' import is restricted from being used by a pattern. connectors/ may import only core/, not ops/ (see docs/architecture.md)",
+    ],
+    [
+      'stack/wrong-way.ts',
+      "import { stalledReport } from '../ops/read-side/stalled-report.js';\nexport const s = stalledReport;\n",
+      "'../ops/read-side/stalled-report.js' import is restricted from being used by a pattern. stack/ may import only core/, connectors/, sinks/, not ops/ (see docs/architecture.md)",
+    ],
+    [
+      'ops/rebuild/wrong-way.ts',
+      "import { formatTable } from '../../cli/table.js';\nexport const f = formatTable;\n",
+      "'../../cli/table.js' import is restricted from being used by a pattern. ops/ may import only core/, transforms/, sinks/, connectors/, not cli/ (see docs/architecture.md)",
+    ],
+    [
+      'ops/rebuild/wrong-way.ts',
+      "import { BSON } from 'mongodb';\nexport const b = BSON;\n",
+      "'mongodb' import is restricted from being used. Only sinks/ imports mongodb",
+    ],
+    [
+      'devtools/fixtures/wrong-way.ts',
+      "import { Kafka } from 'kafkajs';\nexport const k = Kafka;\n",
+      "'kafkajs' import is restricted from being used. Only connectors/ imports kafkajs",
+    ],
+    [
+      'dba/sqlserver/wrong-way.ts',
+      "import { createFixtureProducer } from '../../devtools/fixtures/producer.js';\nexport const c = createFixtureProducer;\n",
+      "'../../devtools/fixtures/producer.js' import is restricted from being used by a pattern. dba/ may import only core/, connectors/, not devtools/ (see docs/architecture.md)",
+    ],
   ])('refuses %s importing the wrong way', async (file, source, message) => {
     expect(await lint(file, source)).toEqual([message]);
   });
@@ -58,7 +96,35 @@ describe('import boundaries', () => {
     ],
     ['cli/types-only.ts', "import { type Db } from 'mongodb';\nexport type D = Db;\n"],
     ['sinks/mongo/right-way.ts', "import { MongoClient } from 'mongodb';\nexport const m = MongoClient;\n"],
+    ['cli/right-way.ts', "import { buildRuntime } from '../ops/runtime.js';\nexport const b = buildRuntime;\n"],
+    [
+      'ops/reconcile/right-way.ts',
+      "import { createMssqlExecutor } from '../../connectors/mssql/executor.js';\nexport const c = createMssqlExecutor;\n",
+    ],
+    ['ops/types-only.ts', "import { type Db } from 'mongodb';\nexport type D = Db;\n"],
+    [
+      'devtools/right-way.ts',
+      "import { createToolKafkaClient } from '../connectors/kafka/tool-client.js';\nexport const c = createToolKafkaClient;\n",
+    ],
   ])('allows %s', async (file, source) => {
     expect(await lint(file, source)).toEqual([]);
+  });
+});
+
+describe('every layer', () => {
+  const folders = Object.keys(LAYERS);
+  const tsconfig = (file: string) =>
+    (JSON.parse(readFileSync(`${root}${file}`, 'utf8')) as { include: readonly string[] }).include;
+
+  it('has its unit tests run by the unit project, so a new folder cannot drop out of `npm test`', () => {
+    const unit = config.test?.projects?.find(
+      (project) => typeof project === 'object' && 'test' in project && project.test?.name === 'unit',
+    );
+    const include = (unit as { test: { include: readonly string[] } }).test.include.join(' ');
+    for (const folder of folders) expect(include, folder).toMatch(new RegExp(`[{,]${folder}[,}]`));
+  });
+
+  it.each(['tsconfig.json', 'tsconfig.build.json'])('is compiled by %s', (file) => {
+    expect(tsconfig(file)).toEqual(expect.arrayContaining(folders));
   });
 });
