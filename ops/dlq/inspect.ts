@@ -14,7 +14,8 @@ import {
 import { buildRuntime, type Runtime } from '../runtime.js';
 import { createRecordDecoders, deadLetterReaderGroup } from './replay.js';
 
-// `cdc-sync dlq list` and `dlq show`: the dead-letter topic read and grouped, or one dead letter decoded as far as it can be.
+// `cdc-sync dlq list` and `dlq show`: the dead-letter topic read and grouped, or one dead letter decoded as far as
+// it can be.
 
 /** One group of `dlq list`. */
 export type DeadLetterGroup = {
