@@ -2,7 +2,12 @@ import { type Kafka, type Producer } from 'kafkajs';
 import { describe, expect, it } from 'vitest';
 import { RecordTooLargeError, SourceUnavailableError } from '../../core/errors.js';
 import { type OutputRecord } from '../../core/runner/ports.js';
-import { commitInTransaction, createTransactionalProducer, type TransactionOffsets } from './outputs.js';
+import {
+  commitInTransaction,
+  createTransactionalProducer,
+  type TransactionOffsets,
+  whileCoordinatorBusy,
+} from './outputs.js';
 import { splitToFit } from './produce-limits.js';
 
 /** A kafkajs-shaped error: kafkajs' classes are not importable by name, so tests build the shape they match on. */
@@ -16,13 +21,15 @@ type Step = 'transaction' | 'sendBatch' | 'sendOffsets' | 'commit' | 'abort' | '
  * A transactional producer that records each call in order, with its argument, and fails the steps in `failures`
  * with their error; each call is also logged to `log` as `<name> <step>`.
  */
-function scriptedProducer(failures: Partial<Record<Step, Error>> = {}, log: string[] = [], name = '1') {
+function scriptedProducer(failures: Partial<Record<Step, Error | Error[]>> = {}, log: string[] = [], name = '1') {
   const calls: [Step, unknown?][] = [];
   const step = async (step: Step, argument?: unknown) => {
     calls.push(argument === undefined ? [step] : [step, argument]);
     log.push(`${name} ${step}`);
+    // One error: every call fails; a list: the first calls fail with it in turn, the later ones succeed.
     const failure = failures[step];
-    if (failure !== undefined) throw failure;
+    const error = Array.isArray(failure) ? failure.shift() : failure;
+    if (error !== undefined) throw error;
   };
   const transaction = {
     sendBatch: (batch: unknown) => step('sendBatch', batch),
@@ -113,6 +120,18 @@ describe('commitInTransaction', () => {
     expect(noOffsets.calls).toEqual([['transaction'], ['sendBatch', sentBatch], ['commit']]);
   });
 
+  it('sends the offsets again while the coordinator is still finishing the previous transaction', async () => {
+    const busy = kafkaJsError('KafkaJSProtocolError', 'another concurrent operation', {
+      type: 'CONCURRENT_TRANSACTIONS',
+    });
+    const { producer, calls } = scriptedProducer({ sendOffsets: [busy, busy] });
+
+    await commitInTransaction(producer, oneRequest, [], offsets, LOCATION);
+
+    const send = ['sendOffsets', sentOffsets];
+    expect(calls).toEqual([['transaction'], send, send, send, ['commit']]);
+  });
+
   it.each([
     ['sending the records', 'sendBatch', [['transaction'], ['sendBatch', sentBatch], ['abort']]],
     [
@@ -180,15 +199,60 @@ describe('commitInTransaction', () => {
   });
 });
 
+describe('whileCoordinatorBusy', () => {
+  const busy = kafkaJsError('KafkaJSProtocolError', 'another concurrent operation', {
+    type: 'CONCURRENT_TRANSACTIONS',
+  });
+
+  it('asks again while the coordinator is still finishing the previous transaction', async () => {
+    const answers = [busy, busy, 'done'];
+    let asked = 0;
+
+    const answer = await whileCoordinatorBusy(async () => {
+      const next = answers[asked++]!;
+      if (next instanceof Error) throw next;
+      return next;
+    });
+
+    expect({ answer, asked }).toEqual({ answer: 'done', asked: 3 });
+  });
+
+  it('gives up with the last answer after its attempts, and never retries another error', async () => {
+    let asked = 0;
+    await expect(
+      whileCoordinatorBusy(async () => {
+        asked++;
+        throw busy;
+      }, 3),
+    ).rejects.toBe(busy);
+    expect(asked).toBe(3);
+
+    const fenced = kafkaJsError('KafkaJSProtocolError', 'Producer epoch', { type: 'INVALID_PRODUCER_EPOCH' });
+    let askedFenced = 0;
+    await expect(
+      whileCoordinatorBusy(async () => {
+        askedFenced++;
+        throw fenced;
+      }),
+    ).rejects.toBe(fenced);
+    expect(askedFenced).toBe(1);
+  });
+});
+
 describe('createTransactionalProducer', () => {
   const fenced = kafkaJsError('KafkaJSProtocolError', 'Producer epoch', { type: 'INVALID_PRODUCER_EPOCH' });
 
-  it('is an idempotent producer with the transactional id and one request in flight', async () => {
+  it('is an idempotent producer with the transactional id, one request in flight, and quick first retries', async () => {
     const { kafka, settings } = scriptedKafka();
     createTransactionalProducer(kafka, 'erp-tx');
 
     expect(settings).toEqual([
-      expect.objectContaining({ transactionalId: 'erp-tx', idempotent: true, maxInFlightRequests: 1 }),
+      expect.objectContaining({
+        transactionalId: 'erp-tx',
+        idempotent: true,
+        maxInFlightRequests: 1,
+        retry: { initialRetryTime: 10, retries: Number.MAX_SAFE_INTEGER },
+      }),
     ]);
   });
 
