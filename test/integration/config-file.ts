@@ -1,7 +1,13 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type PipelineConfig } from '../../core/config.js';
+
+/** The folders this test process wrote configs to; removed when it exits. */
+const written: string[] = [];
+process.once('exit', () => {
+  for (const folder of written) rmSync(folder, { recursive: true, force: true });
+});
 
 /**
  * Writes a parsed pipeline config back to a JSON file a command's `--config`
@@ -15,7 +21,9 @@ export function writeConfigFile(config: PipelineConfig, name = 'pipeline.json'):
       return [state, `${ms / 1000}s`];
     }),
   );
-  const path = join(mkdtempSync(join(tmpdir(), 'cdc-sync-config-')), name);
+  const folder = mkdtempSync(join(tmpdir(), 'cdc-sync-config-'));
+  written.push(folder);
+  const path = join(folder, name);
   writeFileSync(path, JSON.stringify({ ...config, stalled }, null, 2));
   return path;
 }
