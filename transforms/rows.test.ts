@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { OP } from '../core/envelope.js';
 import { TransformError } from '../core/errors.js';
-import { COLUMN, type ColumnType, nullable, readColumns, rowRef, skipRowlessChange } from './rows.js';
+import {
+  COLUMN,
+  columnType,
+  type ColumnType,
+  INVALID,
+  nullable,
+  readColumns,
+  rowRef,
+  skipRowlessChange,
+} from './rows.js';
 import { changeOf } from './testing.js';
 
 const order = { OrderNumber: 'SO-1001' };
@@ -32,6 +41,37 @@ describe('column types', () => {
     ['timestamp', '2026-11-27T09:15:30.123456Z', '2026-11-27T09:15:30.123456Z', COLUMN.timestamp],
     ['nullable(text)', null, null, nullable(COLUMN.text)],
     ['nullable(quantity)', '1.5', '1.500', nullable(COLUMN.quantity)],
+    ['bit', true, true, COLUMN.bit],
+    ['bit', false, false, COLUMN.bit],
+    ['date', '2024-02-29', '2024-02-29', COLUMN.date],
+    ['uuid', '3F2504E0-4F89-41D3-9A0C-0305E82C3301', '3f2504e0-4f89-41d3-9a0c-0305e82c3301', COLUMN.uuid],
+    ['decimal(38,6)', '12.5', '12.500000', COLUMN.decimal(38, 6)],
+    ['decimal(5,2)', '-999.99', '-999.99', COLUMN.decimal(5, 2)],
+    ['decimal(3,3)', '0.125', '0.125', COLUMN.decimal(3, 3)],
+    ['decimal(19,4)', '922337203685477.5807', '922337203685477.5807', COLUMN.decimal(19, 4)],
+    // Europe/Berlin: +01:00 in winter, +02:00 in summer; clocks went forward at 2025-03-30 02:00 and back at
+    // 2025-10-26 03:00.
+    [
+      'localDateTime',
+      '2025-01-15T10:00:00.123',
+      '2025-01-15T10:00:00.123+01:00',
+      COLUMN.localDateTime('Europe/Berlin'),
+    ],
+    ['localDateTime', '2025-07-15T10:00:00', '2025-07-15T10:00:00+02:00', COLUMN.localDateTime('Europe/Berlin')],
+    ['localDateTime', '2025-03-30T01:59:59', '2025-03-30T01:59:59+01:00', COLUMN.localDateTime('Europe/Berlin')],
+    ['localDateTime', '2025-03-30T02:30:00', '2025-03-30T03:30:00+02:00', COLUMN.localDateTime('Europe/Berlin')],
+    ['localDateTime', '2025-03-30T03:00:00', '2025-03-30T03:00:00+02:00', COLUMN.localDateTime('Europe/Berlin')],
+    ['localDateTime', '2025-10-26T02:30:00', '2025-10-26T02:30:00+02:00', COLUMN.localDateTime('Europe/Berlin')],
+    ['localDateTime', '2025-10-26T03:00:00', '2025-10-26T03:00:00+01:00', COLUMN.localDateTime('Europe/Berlin')],
+    [
+      'localDateTime',
+      '2025-11-02T01:30:00.123456',
+      '2025-11-02T01:30:00.123456-04:00',
+      COLUMN.localDateTime('America/New_York'),
+    ],
+    ['localDateTime', '2025-03-09T02:15', '2025-03-09T03:15:00-04:00', COLUMN.localDateTime('America/New_York')],
+    ['localDateTime', '2025-06-01T09:00:00', '2025-06-01T09:00:00+05:30', COLUMN.localDateTime('Asia/Kolkata')],
+    ['localDateTime', '2025-06-01T09:00:00', '2025-06-01T09:00:00Z', COLUMN.localDateTime('UTC')],
   ])('reads %s %o as %o', (_name, value, expected, type) => {
     expect(readAs(type, value)).toEqual({ ok: true, row: { Value: expected } });
   });
@@ -57,6 +97,25 @@ describe('column types', () => {
     ],
     ['timestamp', 1_795_770_930_000, 'an ISO-8601 timestamp with offset, got 1795770930000', COLUMN.timestamp],
     ['nullable(code)', 7, 'a non-blank code or null, got 7', nullable(COLUMN.code)],
+    ['bit', 1, 'a boolean, got 1', COLUMN.bit],
+    ['date', '2025-02-29', 'a date YYYY-MM-DD, got "2025-02-29"', COLUMN.date],
+    ['date', 20_000, 'a date YYYY-MM-DD, got 20000', COLUMN.date],
+    ['uuid', '3f2504e0-4f89-41d3-9a0c', 'a UUID, got "3f2504e0-4f89-41d3-9a0c"', COLUMN.uuid],
+    ['decimal(5,2)', '1000.00', 'a decimal(5,2) string, got "1000.00"', COLUMN.decimal(5, 2)],
+    ['decimal(5,2)', '1.005', 'a decimal(5,2) string, got "1.005"', COLUMN.decimal(5, 2)],
+    ['decimal(3,3)', '1.000', 'a decimal(3,3) string, got "1.000"', COLUMN.decimal(3, 3)],
+    [
+      'localDateTime',
+      '2025-01-15T10:00:00+01:00',
+      'a date and time without offset (local time in Europe/Berlin), got "2025-01-15T10:00:00+01:00"',
+      COLUMN.localDateTime('Europe/Berlin'),
+    ],
+    [
+      'localDateTime',
+      '2025-01-15T24:00:00',
+      'a date and time without offset (local time in Europe/Berlin), got "2025-01-15T24:00:00"',
+      COLUMN.localDateTime('Europe/Berlin'),
+    ],
   ])('rejects %s %o', (_name, value, expected, type) => {
     const read = readAs(type, value);
     expect(read.ok).toBe(false);
@@ -67,6 +126,34 @@ describe('column types', () => {
       );
       expect(read.error.location).toEqual({ stage: 'test_stage' });
     }
+  });
+});
+
+describe('column type constructors', () => {
+  it('refuses a decimal type SQL cannot declare, naming the bad precision or scale', () => {
+    expect(() => COLUMN.decimal(0, 0)).toThrow(
+      new RangeError('decimal(0, 0): the precision must be a whole number from 1 to 38'),
+    );
+    expect(() => COLUMN.decimal(10, 11)).toThrow(
+      new RangeError('decimal(10, 11): the scale must be a whole number from 0 to the precision'),
+    );
+  });
+
+  it('refuses a zone that is not an IANA time zone, naming it', () => {
+    expect(() => COLUMN.localDateTime('Mars/Olympus')).toThrow(
+      new RangeError('localDateTime("Mars/Olympus"): not an IANA time zone such as Europe/Berlin'),
+    );
+  });
+
+  it("gives a package's own type the same messages as the built-in ones", () => {
+    const sku = columnType('an SKU like ABC-123', (value) =>
+      typeof value === 'string' && /^[A-Z]+-\d+$/.test(value) ? value : INVALID,
+    );
+    expect(readAs(sku, 'ABC-123')).toEqual({ ok: true, row: { Value: 'ABC-123' } });
+    const read = readAs(sku, 'abc');
+    expect(read.ok || read.error.message).toBe(
+      'Invalid column Value in ErpDemo.dbo.SalesOrderHeader key {"OrderNumber":"SO-1001"}: expected an SKU like ABC-123, got "abc"',
+    );
   });
 });
 

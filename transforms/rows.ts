@@ -13,7 +13,8 @@ import { type StageResult } from '../core/stage.js';
  * INT as number, BIGINT as bigint, BIT as boolean, character types as strings.
  */
 
-const INVALID: unique symbol = Symbol('invalid column value');
+/** What a column type's `read` returns for a value it rejects; `readColumns` turns it into a `TransformError`. */
+export const INVALID: unique symbol = Symbol('invalid column value');
 
 /** How one column's decoded value is checked and converted; `read` returns {@link INVALID} for a value it rejects. */
 export type ColumnType<T> = {
@@ -21,6 +22,14 @@ export type ColumnType<T> = {
   readonly expected: string;
   readonly read: (value: unknown) => T | typeof INVALID;
 };
+
+/**
+ * A column type of a stage package's own: `expected` completes "expected …, got …" in messages, and `read` returns
+ * the converted value or {@link INVALID}. `read` must be pure and must not throw.
+ */
+export function columnType<T>(expected: string, read: (value: unknown) => T | typeof INVALID): ColumnType<T> {
+  return { expected, read };
+}
 
 /** Column name to column type, e.g. `{ Sku: COLUMN.identifier, QtyOnHand: COLUMN.quantity }`. */
 export type ColumnSpec = Readonly<Record<string, ColumnType<unknown>>>;
@@ -78,7 +87,129 @@ export const COLUMN = {
     expected: 'an ISO-8601 timestamp with offset',
     read: (value) => (typeof value === 'string' && ISO_TIMESTAMP_WITH_OFFSET.test(value) ? value : INVALID),
   } satisfies ColumnType<string>,
+  /** A BIT column (Debezium: boolean). */
+  bit: {
+    expected: 'a boolean',
+    read: (value) => (typeof value === 'boolean' ? value : INVALID),
+  } satisfies ColumnType<boolean>,
+  /** A DATE column (decoded as `YYYY-MM-DD`), kept as that string. */
+  date: {
+    expected: 'a date YYYY-MM-DD',
+    read: (value) => (typeof value === 'string' && isCalendarDate(value) ? value : INVALID),
+  } satisfies ColumnType<string>,
+  /** A UNIQUEIDENTIFIER or UUID column, in lower case (SQL Server writes GUIDs in upper case). */
+  uuid: {
+    expected: 'a UUID',
+    read: (value) => (typeof value === 'string' && UUID.test(value) ? value.toLowerCase() : INVALID),
+  } satisfies ColumnType<string>,
+  /**
+   * A DECIMAL(precision, scale) or NUMERIC column, at its own scale: a value with more decimals than `scale`, or
+   * more integer digits than `precision - scale`, is rejected, never rounded.
+   */
+  decimal: (precision: number, scale: number): ColumnType<DecimalString> => {
+    if (!Number.isInteger(precision) || precision < 1 || precision > 38) {
+      throw new RangeError(`decimal(${precision}, ${scale}): the precision must be a whole number from 1 to 38`);
+    }
+    if (!Number.isInteger(scale) || scale < 0 || scale > precision) {
+      throw new RangeError(`decimal(${precision}, ${scale}): the scale must be a whole number from 0 to the precision`);
+    }
+    const scaled = decimalColumn(scale);
+    return {
+      expected: `a decimal(${precision},${scale}) string`,
+      read: (value) => {
+        const read = scaled.read(value);
+        return read !== INVALID && integerDigits(read) <= precision - scale ? read : INVALID;
+      },
+    };
+  },
+  /**
+   * A DATETIME, DATETIME2 or SMALLDATETIME column (zone-less; Debezium Timestamp, MicroTimestamp or NanoTimestamp,
+   * decoded as `YYYY-MM-DDTHH:MM:SS.fff…`) that holds local time in the IANA `zone` the ERP runs in. Read as an
+   * ISO-8601 timestamp with that zone's offset at that moment, daylight saving included: a local time that occurs
+   * twice (clocks set back) is the earlier of the two moments, and one that never occurs (clocks set forward) is
+   * moved forward by the length of the gap, as java.time does.
+   */
+  localDateTime: (zone: string): ColumnType<string> => {
+    const offsets = zoneOffsets(zone);
+    return {
+      expected: `a date and time without offset (local time in ${zone})`,
+      read: (value) => (typeof value === 'string' ? (atZone(value, offsets) ?? INVALID) : INVALID),
+    };
+  },
 } as const;
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const LOCAL_DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?$/;
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
+
+/** How many digits a decimal string has before its point, leading zeros aside (`"0.5"` has none). */
+function integerDigits(decimal: DecimalString): number {
+  return decimal.replace(/^-/, '').split('.')[0]!.replace(/^0+/, '').length;
+}
+
+/** True for `YYYY-MM-DD` naming a day that exists. */
+function isCalendarDate(value: string): boolean {
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
+  if (match === null) return false;
+  const [year, month, day] = [Number(match[1]), Number(match[2]), Number(match[3])];
+  const date = new Date(Date.UTC(year, month - 1, day));
+  return date.getUTCFullYear() === year && date.getUTCMonth() === month - 1 && date.getUTCDate() === day;
+}
+
+/** The offset of `zone` in minutes east of UTC at a moment, read from the platform's time-zone data. */
+function zoneOffsets(zone: string): (utcMs: number) => number {
+  let format: Intl.DateTimeFormat;
+  try {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+  } catch {
+    throw new RangeError(`localDateTime(${JSON.stringify(zone)}): not an IANA time zone such as Europe/Berlin`);
+  }
+  return (utcMs) => {
+    const whole = Math.floor(utcMs / 1000) * 1000;
+    const part = (type: Intl.DateTimeFormatPartTypes) =>
+      Number(format.formatToParts(whole).find((entry) => entry.type === type)!.value);
+    const local = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
+    return Math.round((local - whole) / MINUTE_MS);
+  };
+}
+
+/** `value`, a local date and time, as an ISO-8601 timestamp with the offset `offsetAt` gives; undefined if invalid. */
+function atZone(value: string, offsetAt: (utcMs: number) => number): string | undefined {
+  const match = LOCAL_DATE_TIME.exec(value);
+  if (match === null || !isCalendarDate(value.slice(0, 10))) return undefined;
+  const [hour, minute, second] = [Number(match[4]), Number(match[5]), Number(match[6] ?? '0')];
+  if (hour > 23 || minute > 59 || second > 59) return undefined;
+  const fraction = match[7] ?? '';
+  const wall = Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]), hour, minute, second);
+  // The offsets a day either side: a zone changes its offset at most once within two days.
+  const before = offsetAt(wall - DAY_MS);
+  const after = offsetAt(wall + DAY_MS);
+  const fits = [...new Set([before, after])].filter((offset) => offsetAt(wall - offset * MINUTE_MS) === offset);
+  // Twice (clocks set back): the earlier moment, under the larger offset. Never (clocks set forward): the moment the
+  // offset before the gap gives, shown under the offset after it.
+  const instant = fits.length > 0 ? wall - Math.max(...fits) * MINUTE_MS : wall - before * MINUTE_MS;
+  const offset = offsetAt(instant);
+  const local = new Date(instant + offset * MINUTE_MS).toISOString().slice(0, 19);
+  return `${local}${fraction}${formatOffset(offset)}`;
+}
+
+/** `+02:00`, `-05:00`, or `Z` for UTC. */
+function formatOffset(minutes: number): string {
+  if (minutes === 0) return 'Z';
+  const sign = minutes < 0 ? '-' : '+';
+  const abs = Math.abs(minutes);
+  return `${sign}${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+}
 
 /** The same column type, also accepting SQL NULL. */
 export function nullable<T>(type: ColumnType<T>): ColumnType<T | null> {
