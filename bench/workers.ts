@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { runScopedSettings } from '../cli/demo-config.js';
-import { parsePipelineConfig, type PipelineConfig } from '../core/config.js';
+import { parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
 import { peakRssMbOf } from './proc.js';
 
 /**

@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createStages } from '../ops/components.js';
 import { type CanonicalEvent } from '../core/canonical.js';
-import { parsePipelineConfig } from '../core/config.js';
+import { parsePipelineConfig } from '../ops/pipeline-config.js';
 import { type ChangeEvent } from '../core/envelope.js';
 import { createConfluentDecoder } from '../connectors/avro/confluent-decoder.js';
 import { createSqlServerEncoder, type SqlServerEncoder } from '../connectors/debezium/encode.js';

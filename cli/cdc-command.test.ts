@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Command } from 'commander';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { loadPipelineConfig } from '../core/config.js';
+import { loadPipelineConfig } from '../ops/pipeline-config.js';
 import { ConfigError } from '../core/errors.js';
 import { type SqlServerConnection } from '../connectors/mssql/executor.js';
 import { type CannedResult, createFakeExecutor } from '../connectors/mssql/testing.js';

@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { type PipelineConfig } from '../core/config.js';
+import { type PipelineConfig } from '../ops/pipeline-config.js';
 import { ConfigError } from '../core/errors.js';
 import { signalDataCollection } from '../connectors/kafka-connect/connector-config.js';
 import { applyDrift, detectDrift, driftProcedure } from '../dba/sqlserver/drift.js';

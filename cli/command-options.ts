@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option } from 'commander';
-import { loadPipelineConfig, parsePipelineConfig, type PipelineConfig } from '../core/config.js';
+import { loadPipelineConfig, parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
 import { COMPONENT_SCHEMAS } from '../ops/components.js';
 
 /** A command's pipeline config and where it came from, for error messages and component origins. */

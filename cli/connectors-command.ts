@@ -1,5 +1,5 @@
 import { Command } from 'commander';
-import { type PipelineConfig } from '../core/config.js';
+import { type PipelineConfig } from '../ops/pipeline-config.js';
 import { ConfigError } from '../core/errors.js';
 import { type ApplyOutcome, type ConnectorStatus, createConnectClient } from '../connectors/kafka-connect/client.js';
 import {

@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
 import { type Db } from 'mongodb';
-import { parsePipelineConfig, type PipelineConfig } from '../core/config.js';
+import { parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
 import { readFixtureFile } from '../devtools/fixtures/fixture-file.js';
 import { createFixtureProducer } from '../devtools/fixtures/producer.js';
 import { createConnectClient, type ConnectClient } from '../connectors/kafka-connect/client.js';

@@ -1,4 +1,4 @@
-import { parsePipelineConfig, type PipelineConfig } from '../core/config.js';
+import { parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
 
 // The pipeline config of one live demo run, on PostgreSQL (demo-command.ts) or SQL Server (demo-sqlserver.ts): the
 // parts both chains share are written once here.

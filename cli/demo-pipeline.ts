@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Db } from 'mongodb';
 import { type DestinationStream, pino } from 'pino';
-import { type PipelineConfig } from '../core/config.js';
+import { type PipelineConfig } from '../ops/pipeline-config.js';
 import { createLogger } from '../core/logger.js';
 import { createRecentWarnings, type RecentWarning } from '../core/observability/recent-warnings.js';
 import { type StackService } from '../stack/service.js';

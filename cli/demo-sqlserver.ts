@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { SAMPLE_ERP_TABLES, type PipelineConfig } from '../core/config.js';
+import { SAMPLE_ERP_TABLES } from '../connectors/debezium/source-config.js';
+import { type PipelineConfig } from '../ops/pipeline-config.js';
 import { type SqlServerLogin } from '../devtools/erp/sqlserver-database.js';
 import { type DemoEndpoints, demoPipelineConfig } from './demo-config.js';
 

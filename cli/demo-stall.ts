@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { type PipelineConfig, sourceTopic } from '../core/config.js';
+import { type PipelineConfig } from '../ops/pipeline-config.js';
+import { sourceTopic } from '../connectors/debezium/source-config.js';
 import { type RecentWarning } from '../core/observability/recent-warnings.js';
 import { type ConnectorStatus } from '../connectors/kafka-connect/client.js';
 import { type ConsumerLag, createConsumerLagReader } from '../connectors/kafka/consumer-lag.js';

@@ -1,4 +1,4 @@
-import { SAMPLE_ERP_TABLES } from '../core/config.js';
+import { SAMPLE_ERP_TABLES } from '../connectors/debezium/source-config.js';
 import { quoteLiteral, quoteName } from '../connectors/mssql/tsql.js';
 
 /** The SQL dialects the sample ERP exists in (devtools/sql/): PostgreSQL, the local stand-in, and SQL Server. */

@@ -1,7 +1,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { createLogger } from '../core/logger.js';
-import { type PipelineConfig } from '../core/config.js';
+import { type PipelineConfig } from '../ops/pipeline-config.js';
 import { ConfigError } from '../core/errors.js';
 import { type RangeProgress } from '../connectors/kafka/bounded-reader.js';
 import { configOption, loadCommandConfig, parseOffset, parsePositiveInteger } from './command-options.js';

@@ -1,7 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Db, type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
-import { parseWithSchema, type PipelineConfig, sourceTopic, transactionalIdOf } from '../core/config.js';
+import { parseWithSchema } from '../core/config.js';
+import { type PipelineConfig } from '../ops/pipeline-config.js';
+import { sourceTopic } from '../connectors/debezium/source-config.js';
+import { transactionalIdOf } from '../core/runner/worker-config.js';
 import { createCounters, type Counters } from '../core/runner/counters.js';
 import { retryUntilAvailable } from '../core/runner/retry.js';
 import { createSinkBatchHandler } from '../core/runner/sink-runner.js';

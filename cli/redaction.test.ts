@@ -1,6 +1,6 @@
 import { type Command } from 'commander';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parsePipelineConfig } from '../core/config.js';
+import { parsePipelineConfig } from '../ops/pipeline-config.js';
 import { ConfigError } from '../core/errors.js';
 import { REDACTED } from '../core/redact.js';
 import { createProgram } from './program.js';

@@ -1,5 +1,12 @@
 import { pino, type DestinationStream, type Logger, type LoggerOptions } from 'pino';
+import { z } from 'zod';
 import { REDACTED, redactText, redactValue } from './redact.js';
+
+/** The pipeline's `logLevel` setting. */
+export const logLevelSchema = z
+  .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace'])
+  .default('info')
+  .describe('pino log level');
 
 const SECRET_FIELD_NAMES = ['password', 'passwd', 'pwd', 'secret', 'token', 'apiKey'] as const;
 /** `password`, `*.password` and `*.*.password`, for each secret field name. */

@@ -1,6 +1,7 @@
 import { type Db } from 'mongodb';
 import { type Logger } from 'pino';
-import { type ComponentSchemas, parseWithSchema, type PipelineConfig } from '../core/config.js';
+import { type ComponentSchemas, parseWithSchema } from '../core/config.js';
+import { type PipelineConfig } from './pipeline-config.js';
 import { ConfigError } from '../core/errors.js';
 import { type Sink } from '../core/sink.js';
 import { type Stage, type TransformDefinition } from '../core/stage.js';

@@ -1,7 +1,7 @@
 import { type Db, type MongoClient } from 'mongodb';
 import { type Logger, pino } from 'pino';
 import { type Kafka } from 'kafkajs';
-import { type PipelineConfig } from '../core/config.js';
+import { type PipelineConfig } from './pipeline-config.js';
 import { type Sink } from '../core/sink.js';
 import { type Stage } from '../core/stage.js';
 import { createConfluentDecoder, type SchemaCacheObserver } from '../connectors/avro/confluent-decoder.js';
@@ -68,21 +68,10 @@ export function buildRuntime(
     sourceDecoder: () =>
       createSourceDecoder(
         createConfluentDecoder({ registryUrl: config.schemaRegistry.url, ...onCacheLookup }),
-        createEnvelopeReader({
-          connector: config.source.connector,
-          topicPrefix: config.source.topicPrefix,
-          database: config.source.database,
-          ...(config.source.names === undefined ? {} : { names: config.source.names }),
-        }),
+        createEnvelopeReader(config.source),
       ),
     codec: () =>
-      createCanonicalRegistryCodec(
-        {
-          registryUrl: config.schemaRegistry.url,
-          topics: { inventory: config.topics.inventory, order: config.topics.order },
-        },
-        onCacheLookup,
-      ),
+      createCanonicalRegistryCodec({ registryUrl: config.schemaRegistry.url, topics: config.topics }, onCacheLookup),
     isCanonicalTopic: (topic) => canonical.has(topic),
     mongo: (appName) => connectMongo(config.mongodb.uri, { appName, logger }),
     stages: () => createStages(config, logger, origin),

@@ -4,6 +4,22 @@ import { type AvroCodec, createAvroCodec } from './avro-codec.js';
 import { classifyRegistryError, RegistryResponseError } from './classify-registry-error.js';
 import { type AvroValue } from './debezium-types.js';
 
+/** A schema registry's base URL, the one way it is checked (the `schemaRegistry` section and the decoder's settings). */
+const registryUrlSchema = z.url();
+
+/**
+ * The pipeline's `schemaRegistry` section: where the Confluent-compatible registry of the source and the canonical
+ * topics is. The runtime hands its `url` to the decoder and the canonical registry codec as their `registryUrl`.
+ */
+export const schemaRegistryConfigSchema = z.object({
+  url: registryUrlSchema
+    .default('http://127.0.0.1:8081/apis/ccompat/v7')
+    .describe('Base URL of the Confluent-compatible schema registry API'),
+});
+
+/** The validated `schemaRegistry` section. */
+export type SchemaRegistryConfig = z.output<typeof schemaRegistryConfigSchema>;
+
 /**
  * Decodes Kafka record values and keys in Confluent's wire format: magic
  * byte 0, a 4-byte big-endian schema id, then the Avro binary body written
@@ -12,7 +28,9 @@ import { type AvroValue } from './debezium-types.js';
  * @see https://docs.confluent.io/platform/current/schema-registry/fundamentals/serdes-develop/index.html#wire-format
  */
 export const confluentDecoderConfigSchema = z.object({
-  registryUrl: z.url().describe('Base URL of the Confluent-compatible schema registry, e.g. http://127.0.0.1:8081'),
+  registryUrl: registryUrlSchema.describe(
+    'Base URL of the Confluent-compatible schema registry, e.g. http://127.0.0.1:8081',
+  ),
   requestTimeoutMs: z
     .number()
     .int()

@@ -21,29 +21,32 @@ import { CANONICAL_SCHEMA_NAMES, readCanonicalSchema } from './schema-files.js';
 import { describeEnvelope, type EnvelopeModel, type RecordNode, type SchemaNode } from './schema-model.js';
 
 /**
+ * The canonical topics of the pipeline's `topics` section, one per stream. The composed config and the codec both
+ * take them from here, with {@link distinctCanonicalTopics}.
+ */
+export const canonicalTopicsSchema = z.object({
+  inventory: z.string().min(1).default(CANONICAL_TOPICS.inventory).describe('Canonical inventory events'),
+  order: z.string().min(1).default(CANONICAL_TOPICS.order).describe('Canonical order events'),
+});
+
+/** The validated canonical topics. */
+export type CanonicalTopics = z.output<typeof canonicalTopicsSchema>;
+
+/** The refinement both the codec's settings and the pipeline's `topics` section apply: one topic per stream. */
+export const distinctCanonicalTopics: [(topics: CanonicalTopics) => boolean, { message: string; path: string[] }] = [
+  (topics) => topics.inventory !== topics.order,
+  { message: 'Inventory and order events need distinct topics', path: ['order'] },
+];
+
+/**
  * Encodes canonical events into the Avro body of their topic's envelope
  * (`schemas/canonical/*.avsc`) and decodes them back. Framing and the
  * registry are `registry.ts`'s business.
  */
 export const canonicalCodecConfigSchema = z.object({
-  topics: z
-    .object({
-      inventory: z
-        .string()
-        .min(1)
-        .default(CANONICAL_TOPICS.inventory)
-        .describe('Topic of canonical inventory events, keyed by sku@location'),
-      order: z
-        .string()
-        .min(1)
-        .default(CANONICAL_TOPICS.order)
-        .describe('Topic of canonical order events, keyed by order number'),
-    })
+  topics: canonicalTopicsSchema
     .prefault({})
-    .refine((topics) => topics.inventory !== topics.order, {
-      message: 'Inventory and order events need distinct topics',
-      path: ['order'],
-    })
+    .refine(...distinctCanonicalTopics)
     .describe('Topic of each canonical stream'),
 });
 

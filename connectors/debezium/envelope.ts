@@ -9,9 +9,9 @@ import {
   type Tombstone,
   type TransactionInfo,
 } from '../../core/envelope.js';
-import { NAME_MAPPINGS, SOURCE_CONNECTORS } from '../../core/config.js';
 import { ConfigError, DecodeError } from '../../core/errors.js';
 import { mysqlPosition, postgresPosition, sqlServerPosition } from '../../core/position.js';
+import { sourceConfigSchema } from './source-config.js';
 
 /**
  * Turns decoded Debezium records (key and value as `confluent-decoder.ts`
@@ -24,10 +24,9 @@ import { mysqlPosition, postgresPosition, sqlServerPosition } from '../../core/p
  * @see https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-events
  * @see https://debezium.io/documentation/reference/stable/connectors/mysql.html#mysql-events
  */
-export const envelopeReaderConfigSchema = z
-  .object({
-    connector: z.enum(SOURCE_CONNECTORS).describe('The Debezium connector that writes the topics'),
-    topicPrefix: z.string().min(1).describe("The connector's topic.prefix, e.g. erp"),
+export const envelopeReaderConfigSchema = sourceConfigSchema
+  .pick({ connector: true, topicPrefix: true, names: true })
+  .extend({
     database: z
       .string()
       .min(1)
@@ -43,12 +42,6 @@ export const envelopeReaderConfigSchema = z
       .min(1)
       .default('transaction')
       .describe("The connector's topic.transaction: metadata goes to <topic.prefix>.<topic.transaction>"),
-    names: z
-      .enum(NAME_MAPPINGS)
-      .optional()
-      .describe(
-        'How table and column names map onto the PascalCase names transforms expect; default snake-to-pascal for postgresql, as-is otherwise',
-      ),
   })
   .refine((config) => config.connector !== 'postgresql' || config.database !== undefined, {
     message: 'database is required for the postgresql connector',

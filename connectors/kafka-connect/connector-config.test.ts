@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePipelineConfig } from '../../core/config.js';
+import { parsePipelineConfig } from '../../ops/pipeline-config.js';
 import { ConfigError } from '../../core/errors.js';
 import {
   buildConnectorConfig,

@@ -1,6 +1,94 @@
-import { type PipelineConfig } from '../../core/config.js';
+import { z } from 'zod';
 import { ConfigError } from '../../core/errors.js';
+import { type SchemaRegistryConfig } from '../avro/confluent-decoder.js';
+import { type SourceConfig } from '../debezium/source-config.js';
+import { type KafkaConfig } from '../kafka/client.js';
 import { apicurioAvroConverterConfig } from './converters.js';
+
+/**
+ * The pipeline's `connector` section: the Kafka Connect connector that writes the source topics, and how it reaches
+ * the ERP database. {@link buildConnectorConfig} turns it, with the `source` section, into Debezium's settings.
+ */
+export const connectorConfigSchema = z.object({
+  name: z.string().min(1).default('cdc-sync-erp').describe('Kafka Connect connector name'),
+  connectUrl: z.url().default('http://127.0.0.1:8083').describe('Kafka Connect REST API base URL'),
+  host: z.string().min(1).default('127.0.0.1').describe('ERP database host, as the Connect worker reaches it'),
+  port: z
+    .number()
+    .int()
+    .positive()
+    .optional()
+    .describe('ERP database port; default 1433 for sqlserver, 5432 for postgresql'),
+  user: z.string().min(1).default('cdc').describe('ERP database login of the connector'),
+  passwordEnv: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'expected an environment variable name')
+    .default('ERP_DB_PASSWORD')
+    .describe(
+      'Environment variable holding the database password, read when the connector is applied and never printed',
+    ),
+  snapshotMode: z
+    .enum(['initial', 'initial_only', 'no_data', 'when_needed', 'always'])
+    .default('initial')
+    .describe("Debezium's snapshot.mode"),
+  heartbeatIntervalMs: z
+    .number()
+    .int()
+    .nonnegative()
+    .default(10_000)
+    .describe("Debezium's heartbeat.interval.ms; 0 disables heartbeats"),
+  converter: z
+    .enum(['apicurio', 'confluent'])
+    .default('apicurio')
+    .describe(
+      "Avro converter writing Confluent framing to schemaRegistry.url: apicurio (Apicurio's AvroConverter, for the local Apicurio registry) or confluent (io.confluent.connect.avro.AvroConverter with schema.registry.url)",
+    ),
+  slotName: z
+    .string()
+    .regex(/^[a-z0-9_]+$/, 'expected lower-case letters, digits and underscores')
+    .default('cdc_sync')
+    .describe('PostgreSQL only: the replication slot (unique per server)'),
+  publicationName: z
+    .string()
+    .min(1)
+    .default('dbz_publication')
+    .describe('PostgreSQL only: the publication pgoutput reads; the sample DDL creates dbz_publication'),
+  publicationAutocreateMode: z
+    .enum(['disabled', 'all_tables', 'filtered', 'no_tables'])
+    .default('disabled')
+    .describe(
+      "PostgreSQL only: Debezium's publication.autocreate.mode; disabled uses the publication the DDL created with its explicit table list",
+    ),
+  encrypt: z
+    .boolean()
+    .default(true)
+    .describe(
+      "SQL Server only: Debezium's database.encrypt (TLS to the database); false for the docker-compose SQL Server's self-signed certificate",
+    ),
+  schemaHistoryTopic: z
+    .string()
+    .min(1)
+    .optional()
+    .describe('SQL Server only: the schema history topic; default <source.topicPrefix>.schema-history'),
+  signalDataCollection: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'The signal table; default ErpDemo.dbo.DebeziumSignal (sqlserver, with source.database) or public.debezium_signal (postgresql)',
+    ),
+});
+
+/** The validated `connector` section. */
+export type ConnectorSettings = z.output<typeof connectorConfigSchema>;
+
+/** The sections of the pipeline config a connector is built from. */
+export type ConnectorSections = {
+  readonly source: SourceConfig;
+  readonly connector: ConnectorSettings;
+  readonly kafka: Pick<KafkaConfig, 'brokers'>;
+  readonly schemaRegistry: SchemaRegistryConfig;
+};
 
 /**
  * The Debezium source connector's Kafka Connect config, generated from the
@@ -44,10 +132,7 @@ export type GeneratedConnector = keyof typeof CONNECTOR_CLASS;
  * `database.password`. Throws a `ConfigError` for a source connector this
  * module does not generate (mysql).
  */
-export function buildConnectorConfig(
-  config: Pick<PipelineConfig, 'source' | 'connector' | 'kafka' | 'schemaRegistry'>,
-  password: string,
-): ConnectorConfig {
+export function buildConnectorConfig(config: ConnectorSections, password: string): ConnectorConfig {
   const { source, connector } = config;
   const kind = generatedConnector(source.connector);
   const common: Record<string, string> = {
@@ -88,7 +173,7 @@ export function buildConnectorConfig(
 }
 
 /** The signal table, as Debezium names it: `<db>.<schema>.<table>` for SQL Server, `<schema>.<table>` for PostgreSQL. */
-export function signalDataCollection(config: Pick<PipelineConfig, 'source' | 'connector'>): string {
+export function signalDataCollection(config: Pick<ConnectorSections, 'source' | 'connector'>): string {
   const kind = generatedConnector(config.source.connector);
   return (
     config.connector.signalDataCollection ??
@@ -97,7 +182,7 @@ export function signalDataCollection(config: Pick<PipelineConfig, 'source' | 'co
 }
 
 /** The password from the environment variable `connector.passwordEnv`; a `ConfigError` naming the variable when unset. */
-export function connectorPassword(config: Pick<PipelineConfig, 'connector'>, env: NodeJS.ProcessEnv): string {
+export function connectorPassword(config: Pick<ConnectorSections, 'connector'>, env: NodeJS.ProcessEnv): string {
   const name = config.connector.passwordEnv;
   const password = env[name];
   if (password === undefined || password === '') {
@@ -115,7 +200,7 @@ export function redactConnectorConfig(config: ConnectorConfig): ConnectorConfig 
   );
 }
 
-function generatedConnector(connector: PipelineConfig['source']['connector']): GeneratedConnector {
+function generatedConnector(connector: SourceConfig['connector']): GeneratedConnector {
   if (connector === 'sqlserver' || connector === 'postgresql') return connector;
   throw new ConfigError(
     `Cannot generate a connector config for source.connector ${connector}; supported: sqlserver, postgresql`,
@@ -130,7 +215,7 @@ function generatedConnector(connector: PipelineConfig['source']['connector']): G
  */
 function converterConfig(
   prefix: 'key.converter' | 'value.converter',
-  flavour: PipelineConfig['connector']['converter'],
+  flavour: ConnectorSettings['converter'],
   registryUrl: string,
 ): Record<string, string> {
   if (flavour === 'confluent') {

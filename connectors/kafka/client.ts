@@ -1,5 +1,61 @@
 import { Kafka, logLevel, type LogEntry, type logCreator, type SASLOptions } from 'kafkajs';
 import { type Logger } from 'pino';
+import { z } from 'zod';
+
+/**
+ * The pipeline's `kafka` section: the brokers and how to reach them, and the consumer's and producer's limits. The
+ * composed pipeline config takes it as it is, so its keys and defaults are declared here once.
+ */
+export const kafkaConfigSchema = z.object({
+  brokers: z.array(z.string().min(1)).min(1).default(['127.0.0.1:9092']).describe('Bootstrap brokers, host:port'),
+  clientId: z.string().min(1).default('cdc-sync').describe('Kafka client id'),
+  topicPartitions: z
+    .number()
+    .int()
+    .positive()
+    .default(1)
+    .describe('Partitions of topics the pipeline creates because they are missing at start-up'),
+  maxBytesPerPartition: z
+    .number()
+    .int()
+    .positive()
+    .default(1_048_576)
+    .describe(
+      'Most bytes fetched per partition at once; bounds the size of one batch (one transaction, one bulk write)',
+    ),
+  maxRequestBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(1_048_576)
+    .describe(
+      "Most bytes of records one produce request carries, as the Java producer's max.request.size; a batch's outputs are split into requests within it and within each topic's max.message.bytes, and a record larger on its own is dead-lettered",
+    ),
+  sessionTimeoutMs: z
+    .number()
+    .int()
+    .min(6_000)
+    .default(30_000)
+    .describe(
+      "Consumer group session timeout: a worker whose heartbeats stop this long is evicted from its group and its partitions go to the others; at least the broker's group.min.session.timeout.ms (6 s by default)",
+    ),
+  ssl: z.boolean().default(false).describe('Connect to the brokers over TLS'),
+  sasl: z
+    .object({
+      mechanism: z.enum(['plain', 'scram-sha-256', 'scram-sha-512']).describe('SASL mechanism'),
+      username: z.string().min(1).describe('SASL user name'),
+      password: z
+        .string()
+        .min(1)
+        .describe('SASL password; write ${KAFKA_SASL_PASSWORD} so it stays out of the file. Redacted in logs'),
+    })
+    .strict()
+    .optional()
+    .describe('SASL authentication to the brokers; none when absent'),
+});
+
+/** The validated `kafka` section. */
+export type KafkaConfig = z.output<typeof kafkaConfigSchema>;
 
 /** Settings for {@link createKafkaClient}. */
 export type KafkaClientConfig = {

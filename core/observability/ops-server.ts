@@ -1,6 +1,39 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { type AddressInfo } from 'node:net';
 import { type Logger } from 'pino';
+import { z } from 'zod';
+
+/** The pipeline's `ops` section: whether and where the ops server listens, and how often readiness is probed. */
+export const opsConfigSchema = z.object({
+  enabled: z.boolean().default(true).describe('Serve /metrics, /healthz, /readyz and the ops dashboard'),
+  host: z
+    .string()
+    .min(1)
+    .default('127.0.0.1')
+    .describe('Address the ops server binds; keep 127.0.0.1 unless a scraper must reach it from elsewhere'),
+  port: z
+    .number()
+    .int()
+    .min(0)
+    .max(65535)
+    .default(9464)
+    .describe('Port of the ops server; 0 picks a free one (logged at start-up)'),
+  probeIntervalMs: z
+    .number()
+    .int()
+    .positive()
+    .default(1_000)
+    .describe('Time between readiness probes of each dependency (Kafka, the registry, MongoDB)'),
+  probeTimeoutMs: z
+    .number()
+    .int()
+    .positive()
+    .default(1_500)
+    .describe('Longest a readiness probe may take before the dependency counts as down'),
+});
+
+/** The validated `ops` section. */
+export type OpsConfig = z.output<typeof opsConfigSchema>;
 
 /** One GET route of the ops server; it writes the whole response itself. */
 export type OpsRoute = (request: IncomingMessage, response: ServerResponse) => Promise<void> | void;

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sinks } from '../../sinks/index.js';
 import { transforms } from '../../transforms/index.js';
-import { parsePipelineConfig } from '../../core/config.js';
+import { parsePipelineConfig } from '../pipeline-config.js';
 import {
   sharedWithin,
   buildTopology,

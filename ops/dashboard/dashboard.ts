@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { type ServerResponse } from 'node:http';
 import { type CanonicalEventType, EVENT_STREAM, type EventStream } from '../../core/canonical.js';
-import { type PipelineConfig, sourceTopic } from '../../core/config.js';
+import { type PipelineConfig } from '../pipeline-config.js';
+import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { METRIC } from '../../core/observability/metrics.js';
 import { type OpsRoutes } from '../../core/observability/ops-server.js';
 

@@ -1,5 +1,5 @@
 import { type Logger } from 'pino';
-import { type PipelineConfig } from '../../core/config.js';
+import { type PipelineConfig } from '../pipeline-config.js';
 import { ConfigError, DecodeError } from '../../core/errors.js';
 import { type DeadLetter, readDeadLetter } from '../../core/runner/dead-letter.js';
 import { type SourceRecord } from '../../core/runner/ports.js';

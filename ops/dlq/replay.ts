@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Kafka } from 'kafkajs';
 import { type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
-import { type PipelineConfig } from '../../core/config.js';
+import { type PipelineConfig } from '../pipeline-config.js';
 import { ConfigError, DecodeError } from '../../core/errors.js';
 import { createCounters, type Counters } from '../../core/runner/counters.js';
 import {

@@ -1,5 +1,6 @@
 import { type Db, type Filter, type Sort } from 'mongodb';
-import { parseWithSchema, type PipelineConfig } from '../../core/config.js';
+import { parseWithSchema } from '../../core/config.js';
+import { type PipelineConfig } from '../pipeline-config.js';
 import { type ReadModelsReport, type StockRow } from '../dashboard/dashboard.js';
 import { classifyMongoError } from '../../sinks/mongo/classify-error.js';
 import {

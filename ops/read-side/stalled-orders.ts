@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { type Db, type Filter } from 'mongodb';
+import { durationSchema } from '../../core/config.js';
 import { ORDER_STATUS, type OrderStatus } from '../../core/canonical.js';
 import { DecodeError } from '../../core/errors.js';
 import { classifyMongoError } from '../../sinks/mongo/classify-error.js';
@@ -14,6 +16,22 @@ import { type OrderViewDocument } from '../../sinks/mongo/order-view.js';
 export const STALLED_STATES = ['awaitingPayment', 'awaitingShipment', 'awaitingRefund'] as const;
 
 export type StalledState = (typeof STALLED_STATES)[number];
+
+/** The pipeline's `stalled` section: the thresholds of {@link StalledThresholds}, as durations. */
+export const stalledConfigSchema = z
+  .object({
+    awaitingPayment: durationSchema
+      .prefault('24h')
+      .describe('An order accepted this long ago without a captured payment is stalled'),
+    awaitingShipment: durationSchema
+      .prefault('48h')
+      .describe('An order whose payment was captured this long ago without a shipment is stalled'),
+    awaitingRefund: durationSchema
+      .prefault('72h')
+      .describe('A return received this long ago without a refund is stalled'),
+  })
+  .prefault({})
+  .describe('Thresholds per waiting state for `cdc-sync stalled` and the dashboard, as 90s, 30m, 48h or 7d');
 
 /** Milliseconds an order may wait in each state before it counts as stalled; `config.stalled` has this shape. */
 export type StalledThresholds = Readonly<Record<StalledState, number>>;

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { parsePipelineConfig } from '../../core/config.js';
+import { parsePipelineConfig } from '../pipeline-config.js';
 import { ConfigError } from '../../core/errors.js';
 import { silentProgress } from '../progress.js';
 import { formatDiff, rebuildReadModel } from './rebuild-read-model.js';

@@ -1,7 +1,8 @@
 import { type Db } from 'mongodb';
 import { type Logger } from 'pino';
 import { EVENT_STREAM } from '../../core/canonical.js';
-import { parseWithSchema, type PipelineConfig } from '../../core/config.js';
+import { parseWithSchema } from '../../core/config.js';
+import { type PipelineConfig } from '../pipeline-config.js';
 import { ConfigError } from '../../core/errors.js';
 import { createCounters, type Counters } from '../../core/runner/counters.js';
 import { type PlainOutput } from '../../core/runner/ports.js';

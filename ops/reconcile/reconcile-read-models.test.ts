@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parsePipelineConfig } from '../../core/config.js';
+import { parsePipelineConfig } from '../pipeline-config.js';
 import { silentProgress } from '../progress.js';
 import { reconcileReadModels } from './reconcile-read-models.js';
 

@@ -1,4 +1,5 @@
-import { parseWithSchema, type PipelineConfig } from '../../core/config.js';
+import { parseWithSchema } from '../../core/config.js';
+import { type PipelineConfig } from '../pipeline-config.js';
 import { ConfigError } from '../../core/errors.js';
 import {
   compareBalances,

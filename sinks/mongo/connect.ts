@@ -11,6 +11,20 @@ import {
 import { type Logger } from 'pino';
 import { ConfigError, SourceUnavailableError } from '../../core/errors.js';
 import { classifyMongoError } from './classify-error.js';
+import { z } from 'zod';
+
+/** The pipeline's `mongodb` section: where the read models live. */
+export const mongodbConfigSchema = z.object({
+  uri: z
+    .string()
+    .min(1)
+    .default('mongodb://127.0.0.1:27017/')
+    .describe('MongoDB connection string; use ${MONGODB_URI} for credentials'),
+  database: z.string().min(1).default('cdc_sync').describe('Database of the read models'),
+});
+
+/** The validated `mongodb` section. */
+export type MongodbConfig = z.output<typeof mongodbConfigSchema>;
 
 /**
  * The write concern the sinks ask for: acknowledged by a majority of the

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceTopic } from '../../core/config.js';
+import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { createConfluentDecoder } from '../../connectors/avro/confluent-decoder.js';
 import { createEnvelopeReader } from '../../connectors/debezium/envelope.js';
 import { createSourceDecoder } from '../../connectors/debezium/source-decoder.js';

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { sourceTopic } from '../../core/config.js';
+import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { orderHeaderCreated, produceFixtures } from '../integration/pipeline-harness.js';
 import { endCheck, type ExpectedDeadLetter, expectClean, readRaw, waitPipelineDone } from './harness/end-check.js';
 import { fixtureScenario } from './harness/scenario.js';

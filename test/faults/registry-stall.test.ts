@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { sourceTopic } from '../../core/config.js';
+import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { METRIC } from '../../core/observability/metrics.js';
 import { parseMetricsText, sampleValue } from '../../core/observability/metrics-testing.js';
 import { SAMPLE_ERP_TABLE_DEFINITIONS } from '../../devtools/erp/sample-erp.js';

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
-import { transactionalIdOf } from '../../core/config.js';
+import { transactionalIdOf } from '../../core/runner/worker-config.js';
 import { endCheck, expectClean } from './harness/end-check.js';
 import { describeTransaction } from './harness/kafka-wire.js';
 import { type OpenTransaction, openTransaction } from './harness/proofs.js';

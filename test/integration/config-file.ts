@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PipelineConfig } from '../../core/config.js';
+import { type PipelineConfig } from '../../ops/pipeline-config.js';
 
 /** The folders this test process wrote configs to; removed when it exits. */
 const written: string[] = [];

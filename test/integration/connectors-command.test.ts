@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePipelineConfig, type PipelineConfig } from '../../core/config.js';
+import { parsePipelineConfig, type PipelineConfig } from '../../ops/pipeline-config.js';
 import { ConfigError, SourceUnavailableError } from '../../core/errors.js';
 import { type ConnectorStatus, createConnectClient } from '../../connectors/kafka-connect/client.js';
 import { runPsql, type PostgresConnection } from '../../stack/services/postgres.js';

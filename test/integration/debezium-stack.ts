@@ -3,7 +3,7 @@ import { type Db, MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { applyConnector } from '../../cli/connectors-command.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
-import { type PipelineConfig } from '../../core/config.js';
+import { type PipelineConfig } from '../../ops/pipeline-config.js';
 import { createConnectClient } from '../../connectors/kafka-connect/client.js';
 import { CONFLUENT_COMPAT_PATH } from '../../connectors/kafka-connect/converters.js';
 import { createErpDatabase, dropErpDatabase, replicationSlotState } from '../../devtools/erp/postgres-database.js';

@@ -3,7 +3,7 @@ import { MongoClient } from 'mongodb';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceTopic } from '../../core/config.js';
+import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { type Topology, type TopologyFigure } from '../../ops/dashboard/dashboard.js';
 import { matchingSamples, parsePrometheusText, type Sample } from '../../ops/dashboard/assets/prometheus-text.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';

@@ -2,7 +2,7 @@ import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type CanonicalEvent } from '../../core/canonical.js';
-import { sourceTopic } from '../../core/config.js';
+import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { METRIC, MILESTONE_LATENCY_BUCKETS } from '../../core/observability/metrics.js';
 import {
   type MetricSample,

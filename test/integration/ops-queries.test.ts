@@ -1,6 +1,6 @@
 import { type Db, MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parsePipelineConfig } from '../../core/config.js';
+import { parsePipelineConfig } from '../../ops/pipeline-config.js';
 import { createOpsQueries, createReadModelsSource } from '../../ops/read-side/ops-queries.js';
 import { services, uniqueName } from './services.js';
 import { dec } from '../../sinks/testing.js';

@@ -7,7 +7,8 @@ import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type PipelineConfig, sourceTopic } from '../../core/config.js';
+import { type PipelineConfig } from '../../ops/pipeline-config.js';
+import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { startPipeline } from '../../cli/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import {

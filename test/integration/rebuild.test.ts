@@ -1,7 +1,7 @@
 import { Decimal128, type Document, MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sourceTopic } from '../../core/config.js';
+import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { silentProgress } from '../../ops/progress.js';
 import { type RebuildIo, rebuildReadModel } from '../../ops/rebuild/rebuild-read-model.js';

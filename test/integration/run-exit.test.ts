@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { writeConfigFile } from './config-file.js';
-import { sourceTopic } from '../../core/config.js';
+import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { isolatedPipelineConfig, kafkaFor, produceFixtures, waitCaughtUp } from './pipeline-harness.js';
 
 /** How long the worker may take to meet the failure and exit, once it has it. */

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ABANDON_GRACE_MS } from '../../cli/pipeline.js';
-import { sourceTopic } from '../../core/config.js';
+import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { resolveStackPaths } from '../../stack/paths.js';
 import { createMongoWireService } from '../../stack/services/mongo-wire.js';
 import { createStack } from '../../stack/stack.js';

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type PipelineConfig } from '../../core/config.js';
+import { type PipelineConfig } from '../../ops/pipeline-config.js';
 import { DEAD_LETTER_HEADERS } from '../../core/runner/dead-letter.js';
 import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';

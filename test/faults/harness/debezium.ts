@@ -1,6 +1,6 @@
 import { inject } from 'vitest';
 import { applyConnector } from '../../../cli/connectors-command.js';
-import { type PipelineConfig } from '../../../core/config.js';
+import { type PipelineConfig } from '../../../ops/pipeline-config.js';
 import { createConnectClient } from '../../../connectors/kafka-connect/client.js';
 import { buildConnectorConfig, connectorPassword } from '../../../connectors/kafka-connect/connector-config.js';
 import { type ErpDatabaseConnection, type ErpSession, openErpSession } from '../../../connectors/postgres/session.js';

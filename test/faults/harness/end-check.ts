@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { startPipeline } from '../../../cli/pipeline.js';
 import { silentProgress } from '../../../ops/progress.js';
 import { reconcileReadModels } from '../../../ops/reconcile/reconcile-read-models.js';
-import { type PipelineConfig } from '../../../core/config.js';
+import { type PipelineConfig } from '../../../ops/pipeline-config.js';
 import { DEAD_LETTER_HEADERS } from '../../../core/runner/dead-letter.js';
 import { createCanonicalRegistryCodec } from '../../../connectors/canonical/registry.js';
 import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../../connectors/kafka/bounded-reader.js';

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { type Kafka } from 'kafkajs';
 import { MongoClient } from 'mongodb';
-import { type PipelineConfig } from '../../../core/config.js';
+import { type PipelineConfig } from '../../../ops/pipeline-config.js';
 import { createCanonicalRegistryCodec } from '../../../connectors/canonical/registry.js';
 import { groupProgress } from '../../integration/pipeline-harness.js';
 import { readRaw } from './end-check.js';

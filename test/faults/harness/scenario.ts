@@ -1,6 +1,6 @@
 import { MongoClient } from 'mongodb';
 import { inject } from 'vitest';
-import { type PipelineConfig } from '../../../core/config.js';
+import { type PipelineConfig } from '../../../ops/pipeline-config.js';
 import { writeConfigFile } from '../../integration/config-file.js';
 import { isolatedPipelineConfig, kafkaFor, produceFixtures } from '../../integration/pipeline-harness.js';
 import { faultStack } from './fault-stack.js';

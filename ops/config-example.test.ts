@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { loadPipelineConfig } from './config.js';
+import { loadPipelineConfig } from './pipeline-config.js';
 
 describe('config/pipeline.example.yaml', () => {
   it('is a valid config that reads its endpoints from the environment', () => {

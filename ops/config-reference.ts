@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { pipelineConfigSchema } from './config.js';
+import { pipelineConfigSchema } from './pipeline-config.js';
 
 type JsonSchema = {
   readonly type?: string;

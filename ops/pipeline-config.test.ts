@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { loadPipelineConfig, parsePipelineConfig, SAMPLE_ERP_TABLES, sourceTopic } from './config.js';
-import { ConfigError } from './errors.js';
+import { SAMPLE_ERP_TABLES, sourceTopic } from '../connectors/debezium/source-config.js';
+import { loadPipelineConfig, parsePipelineConfig } from './pipeline-config.js';
+import { ConfigError } from '../core/errors.js';
 
 describe('pipeline config', () => {
   it('fills every default from an empty file', () => {
