@@ -1,7 +1,7 @@
 import { Command, Option } from 'commander';
 import { type PipelineConfig } from '../ops/pipeline-config.js';
 import { ConfigError } from '../core/errors.js';
-import { signalDataCollection } from '../connectors/kafka-connect/connector-config.js';
+import { connectorConfigSchema, signalDataCollection } from '../connectors/kafka-connect/connector-config.js';
 import { applyDrift, detectDrift, driftProcedure } from '../dba/sqlserver/drift.js';
 import { enableCdc, type EnableCdcPlan, planEnableCdc } from '../dba/sqlserver/enable.js';
 import { createMssqlExecutor, type QueryExecutor, type SqlServerConnection } from '../connectors/mssql/executor.js';
@@ -48,7 +48,8 @@ export type CdcTarget = {
   readonly signalTable?: SignalTable;
 };
 
-const DEFAULT_PASSWORD_ENV = 'ERP_DB_PASSWORD';
+/** `connector.passwordEnv`'s default, for a run without --config. */
+const DEFAULT_PASSWORD_ENV = connectorConfigSchema.shape.passwordEnv.parse(undefined);
 const DEFAULT_MAX_LAG_MINUTES = 1440;
 
 /**

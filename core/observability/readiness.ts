@@ -1,5 +1,6 @@
 import { type Logger } from 'pino';
 import { type DependencyName, type PipelineMetrics } from './metrics.js';
+import { opsConfigSchema } from './ops-server.js';
 import { withTimeout } from './with-timeout.js';
 
 /**
@@ -58,9 +59,9 @@ export type ReadinessOptions = {
   readonly checks: readonly StatusCheck[];
   readonly metrics?: Pick<PipelineMetrics, 'dependencyUp' | 'ready'>;
   readonly logger: Logger;
-  /** Time between probes of a dependency. Default 1 000 ms. */
+  /** Time between probes of a dependency. Default: the default of `ops.probeIntervalMs`. */
   readonly intervalMs?: number;
-  /** Longest a probe may take before the dependency counts as down. Default 1 500 ms. */
+  /** Longest a probe may take before the dependency counts as down. Default: the default of `ops.probeTimeoutMs`. */
   readonly timeoutMs?: number;
   readonly now?: () => Date;
 };
@@ -72,8 +73,9 @@ export type ReadinessOptions = {
  * follow every probe.
  */
 export function createReadiness(options: ReadinessOptions): Readiness {
-  const intervalMs = options.intervalMs ?? 1_000;
-  const timeoutMs = options.timeoutMs ?? 1_500;
+  const defaults = opsConfigSchema.parse({});
+  const intervalMs = options.intervalMs ?? defaults.probeIntervalMs;
+  const timeoutMs = options.timeoutMs ?? defaults.probeTimeoutMs;
   const now = options.now ?? (() => new Date());
   const results = new Map<DependencyName, ReadinessCheck>(
     options.dependencies.map(({ dependency }) => [
