@@ -57,16 +57,9 @@ export const kafkaConfigSchema = z.object({
 /** The validated `kafka` section. */
 export type KafkaConfig = z.output<typeof kafkaConfigSchema>;
 
-/** Settings for {@link createKafkaClient}. */
-export type KafkaClientConfig = {
+/** Settings for {@link createKafkaClient}: the connection part of the `kafka` section. */
+export type KafkaClientConfig = Readonly<Pick<KafkaConfig, 'clientId'> & Partial<Pick<KafkaConfig, 'ssl' | 'sasl'>>> & {
   readonly brokers: readonly string[];
-  readonly clientId: string;
-  readonly ssl?: boolean;
-  readonly sasl?: {
-    readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512';
-    readonly username: string;
-    readonly password: string;
-  };
 };
 
 /**
