@@ -18,7 +18,8 @@ import { sourceConfigSchema } from './source-config.js';
  * hands them out) into the pipeline's {@link ChangeEvent}, so that nothing
  * downstream sees how SQL Server, PostgreSQL and MySQL differ: the table
  * comes from the topic name, the position from the connector's own source
- * fields.
+ * fields. Its settings are the pipeline's `source` section (`source-config.ts`)
+ * with its defaults; `database` is optional here, needed for PostgreSQL only.
  *
  * @see https://debezium.io/documentation/reference/stable/connectors/sqlserver.html#sqlserver-events
  * @see https://debezium.io/documentation/reference/stable/connectors/postgresql.html#postgresql-events
@@ -27,9 +28,8 @@ import { sourceConfigSchema } from './source-config.js';
 export const envelopeReaderConfigSchema = sourceConfigSchema
   .pick({ connector: true, topicPrefix: true, names: true })
   .extend({
-    database: z
-      .string()
-      .min(1)
+    database: sourceConfigSchema.shape.database
+      .unwrap()
       .optional()
       .describe("PostgreSQL only: the connector's database.dbname, naming the database of tombstones"),
     heartbeatTopicsPrefix: z
