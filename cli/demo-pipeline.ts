@@ -6,7 +6,7 @@ import { createLogger } from '../core/logger.js';
 import { createRecentWarnings, type RecentWarning } from '../core/observability/recent-warnings.js';
 import { type StackService } from '../stack/service.js';
 import { formatStallReport, readStallReport } from './demo-stall.js';
-import { type RunningPipeline, startPipeline } from './pipeline.js';
+import { type RunningPipeline, startPipeline } from '../ops/pipeline.js';
 import { buildRuntime, quietLogger } from '../ops/runtime.js';
 
 /** How many distinct warnings of the pipeline the demo keeps for its give-up message. */

@@ -1,6 +1,6 @@
 import { Command, Option } from 'commander';
 import { loadConfigFile, requiredConfigOption } from './command-options.js';
-import { createPipelineLogger, type PipelineRole, startPipeline, type StopOutcome } from './pipeline.js';
+import { createPipelineLogger, type PipelineRole, startPipeline, type StopOutcome } from '../ops/pipeline.js';
 import { listenForStopSignal } from './stop-signal.js';
 
 /**

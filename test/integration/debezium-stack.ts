@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Db, MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { applyConnector } from '../../cli/connectors-command.js';
-import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type RunningPipeline, startPipeline } from '../../ops/pipeline.js';
 import { type PipelineConfig } from '../../ops/pipeline-config.js';
 import { createConnectClient } from '../../connectors/kafka-connect/client.js';
 import { CONFLUENT_COMPAT_PATH } from '../../connectors/kafka-connect/converters.js';

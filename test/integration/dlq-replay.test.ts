@@ -11,7 +11,7 @@ import { type SourceRecord } from '../../core/runner/ports.js';
 import { createDlqCommand } from '../../cli/dlq-command.js';
 import { type DeadLetterListing, type ShownDeadLetter } from '../../ops/dlq/inspect.js';
 import { type DlqReplaySummary, replayGroupId } from '../../ops/dlq/replay.js';
-import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type RunningPipeline, startPipeline } from '../../ops/pipeline.js';
 import { silentProgress } from '../../ops/progress.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';

@@ -6,7 +6,7 @@ import { resolveCdcTarget, runEnable } from '../../cli/cdc-command.js';
 import { applyConnector } from '../../cli/connectors-command.js';
 import { createSqlServerErpDatabase } from '../../devtools/erp/sqlserver-database.js';
 import { demoTables, renderStatements } from '../../cli/demo-traffic.js';
-import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type RunningPipeline, startPipeline } from '../../ops/pipeline.js';
 import { type PipelineConfig } from '../../ops/pipeline-config.js';
 import { createConnectClient } from '../../connectors/kafka-connect/client.js';
 import { createMssqlExecutor, type QueryExecutor } from '../../connectors/mssql/executor.js';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { type Topology, type TopologyFigure } from '../../ops/dashboard/dashboard.js';
 import { matchingSamples, parsePrometheusText, type Sample } from '../../ops/dashboard/assets/prometheus-text.js';
-import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type RunningPipeline, startPipeline } from '../../ops/pipeline.js';
 import { type ProduceResult } from '../../devtools/fixtures/producer.js';
 import {
   ERP_FIXTURES,

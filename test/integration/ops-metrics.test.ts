@@ -10,7 +10,7 @@ import {
   sampleValue,
   samplesOf,
 } from '../../core/observability/metrics-testing.js';
-import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type RunningPipeline, startPipeline } from '../../ops/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import { type ProduceResult } from '../../devtools/fixtures/producer.js';
 import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';

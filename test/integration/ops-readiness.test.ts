@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METRIC } from '../../core/observability/metrics.js';
 import { parseMetricsText, sampleValue } from '../../core/observability/metrics-testing.js';
 import { type ReadinessReport } from '../../core/observability/readiness.js';
-import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type RunningPipeline, startPipeline } from '../../ops/pipeline.js';
 import { resolveStackPaths } from '../../stack/paths.js';
 import { createMongoWireService } from '../../stack/services/mongo-wire.js';
 import { createStack } from '../../stack/stack.js';

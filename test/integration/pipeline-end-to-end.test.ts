@@ -5,7 +5,7 @@ import { DEAD_LETTER_HEADERS } from '../../core/runner/dead-letter.js';
 import { type SourceRecord } from '../../core/runner/ports.js';
 import { PIPELINE_VERSION } from '../../core/version.js';
 import { type ProduceResult } from '../../devtools/fixtures/producer.js';
-import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type RunningPipeline, startPipeline } from '../../ops/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import { eachRecord, planOffsetRanges, readOffsetRanges } from '../../connectors/kafka/bounded-reader.js';
 import {

@@ -9,7 +9,7 @@ import { stringify } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type PipelineConfig } from '../../ops/pipeline-config.js';
 import { sourceTopic } from '../../connectors/debezium/source-config.js';
-import { startPipeline } from '../../cli/pipeline.js';
+import { startPipeline } from '../../ops/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import {
   groupProgress,

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { startPipeline } from '../../cli/pipeline.js';
+import { startPipeline } from '../../ops/pipeline.js';
 import { SourceUnavailableError } from '../../core/errors.js';
 import { isolatedPipelineConfig } from './pipeline-harness.js';
 

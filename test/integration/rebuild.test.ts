@@ -2,7 +2,7 @@ import { Decimal128, type Document, MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sourceTopic } from '../../connectors/debezium/source-config.js';
-import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type RunningPipeline, startPipeline } from '../../ops/pipeline.js';
 import { silentProgress } from '../../ops/progress.js';
 import { type RebuildIo, rebuildReadModel } from '../../ops/rebuild/rebuild-read-model.js';
 import { decimalText } from '../../sinks/mongo/decimal128.js';

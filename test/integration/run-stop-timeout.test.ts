@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ABANDON_GRACE_MS } from '../../cli/pipeline.js';
+import { ABANDON_GRACE_MS } from '../../ops/pipeline.js';
 import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { resolveStackPaths } from '../../stack/paths.js';
 import { createMongoWireService } from '../../stack/services/mongo-wire.js';

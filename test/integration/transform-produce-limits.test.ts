@@ -2,7 +2,7 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type PipelineConfig } from '../../ops/pipeline-config.js';
 import { DEAD_LETTER_HEADERS } from '../../core/runner/dead-letter.js';
-import { type RunningPipeline, startPipeline } from '../../cli/pipeline.js';
+import { type RunningPipeline, startPipeline } from '../../ops/pipeline.js';
 import { createCanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import { soloBatchBytes } from '../../connectors/kafka/produce-limits.js';
 import {

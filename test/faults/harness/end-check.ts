@@ -2,7 +2,7 @@ import { type Kafka } from 'kafkajs';
 import { expect } from 'vitest';
 import { type Document, MongoClient } from 'mongodb';
 import { pino } from 'pino';
-import { startPipeline } from '../../../cli/pipeline.js';
+import { startPipeline } from '../../../ops/pipeline.js';
 import { silentProgress } from '../../../ops/progress.js';
 import { reconcileReadModels } from '../../../ops/reconcile/reconcile-read-models.js';
 import { type PipelineConfig } from '../../../ops/pipeline-config.js';

@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Db, type MongoClient } from 'mongodb';
 import { type Logger } from 'pino';
 import { parseWithSchema } from '../core/config.js';
-import { type PipelineConfig } from '../ops/pipeline-config.js';
+import { type PipelineConfig } from './pipeline-config.js';
 import { sourceTopic } from '../connectors/debezium/source-config.js';
 import { transactionalIdOf } from '../core/runner/worker-config.js';
 import { createCounters, type Counters } from '../core/runner/counters.js';
@@ -11,7 +11,7 @@ import { createSinkBatchHandler } from '../core/runner/sink-runner.js';
 import { createTransformBatchHandler } from '../core/runner/transform-runner.js';
 import { createLogger } from '../core/logger.js';
 import { PIPELINE_VERSION } from '../core/version.js';
-import { buildTopology, createDashboardRoutes } from '../ops/dashboard/dashboard.js';
+import { buildTopology, createDashboardRoutes } from './dashboard/dashboard.js';
 import { createHealthRoutes } from '../core/observability/health.js';
 import { createPipelineMetrics, type PipelineMetrics } from '../core/observability/metrics.js';
 import { combineOpsRoutes, type OpsRoutes, startOpsServer } from '../core/observability/ops-server.js';
@@ -32,13 +32,13 @@ import { type ConsumerGroupTopics, createConsumerLagReader } from '../connectors
 import { createOpsAdmin } from '../connectors/kafka/ops-admin.js';
 import { createPlainOutput, createTransactionalOutput } from '../connectors/kafka/outputs.js';
 import { ensureTopics } from '../connectors/kafka/topics.js';
-import { createMilestoneLatencyReader, MILESTONE_LATENCY_PAIRS } from '../ops/read-side/milestone-latency.js';
+import { createMilestoneLatencyReader, MILESTONE_LATENCY_PAIRS } from './read-side/milestone-latency.js';
 import { orderView, type OrderViewDocument } from '../sinks/mongo/order-view.js';
-import { createReadModelsSource } from '../ops/read-side/ops-queries.js';
+import { createReadModelsSource } from './read-side/ops-queries.js';
 import { pingMongo } from '../sinks/mongo/probe.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
 import { transforms as transformRegistry } from '../transforms/index.js';
-import { buildRuntime } from '../ops/runtime.js';
+import { buildRuntime } from './runtime.js';
 
 /** Which workers a process runs; separate roles scale out as separate consumer groups. */
 export type PipelineRole = 'all' | 'transform' | 'sink';
