@@ -1,3 +1,4 @@
+import { SAMPLE_ERP_STAGES } from '../transforms/index.js';
 import { type ChildProcess, spawn } from 'node:child_process';
 import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +47,7 @@ export function benchPipelineConfig(
       schemaRegistry: { url: env.registryUrl },
       mongodb: { uri: env.mongoUri, database: options.database },
       source: { topicPrefix: options.sourcePrefix },
+      transforms: SAMPLE_ERP_STAGES,
       ...runScopedSettings(options.run),
       ops: { port: 0 },
     },

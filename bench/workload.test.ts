@@ -1,3 +1,4 @@
+import { SAMPLE_ERP_STAGES } from '../transforms/index.js';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { createStages } from '../ops/components.js';
@@ -48,7 +49,11 @@ async function decodeAll(fixture: Fixture): Promise<ChangeEvent[]> {
 
 /** Every change through the default stages, as the transform runner routes them. */
 function transformAll(changes: readonly ChangeEvent[]): { events: CanonicalEvent[]; failures: string[] } {
-  const stages = createStages(parsePipelineConfig({}, 'the test', {}), pino({ level: 'silent' }), 'the test');
+  const stages = createStages(
+    parsePipelineConfig({ transforms: SAMPLE_ERP_STAGES }, 'the test', {}),
+    pino({ level: 'silent' }),
+    'the test',
+  );
   const events: CanonicalEvent[] = [];
   const failures: string[] = [];
   for (const change of changes) {

@@ -62,9 +62,18 @@ describe('--config', () => {
     expect(() => command.parse([], { from: 'user' })).toThrow("required option '-c, --config <file>' not specified");
   });
 
-  it('falls back to the built-in defaults, named as the origin, when it is optional and missing', () => {
+  it('falls back to the sample ERP on the local stack, named as the origin, when it is optional and missing', () => {
     const { config, origin } = loadCommandConfig(undefined, {});
-    expect(origin).toBe('the default config (no --config given)');
+    expect(origin).toBe('the default config (no --config given: the sample ERP on the local stack)');
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
+    expect(Object.keys(config.transforms)).toEqual([
+      'stock_level',
+      'order_header',
+      'order_line',
+      'payment_captured',
+      'shipment_dispatched',
+      'return_received',
+      'refund_completed',
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { SAMPLE_ERP_STAGES } from '../transforms/index.js';
 import { InvalidArgumentError, Option } from 'commander';
 import { loadPipelineConfig, parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
 import { COMPONENT_SCHEMAS } from '../ops/components.js';
@@ -25,14 +26,15 @@ export function requiredConfigOption(): Option {
 
 /**
  * The pipeline config of a command's `--config` (see {@link configOption}):
- * the file when given (validated, `${VAR}` read from `env`), else every
- * default, which points at the local stack. Throws a `ConfigError` naming
- * the key path.
+ * the file when given (validated, `${VAR}` read from `env`), else the sample
+ * ERP on the local stack: every default, which points at the local stack and
+ * its tables, and the sample ERP's stages. Throws a `ConfigError` naming the
+ * key path.
  */
 export function loadCommandConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): CommandConfig {
   if (path !== undefined) return { config: loadConfigFile(path, env), origin: path };
-  const origin = 'the default config (no --config given)';
-  return { config: parsePipelineConfig({}, origin, env, COMPONENT_SCHEMAS), origin };
+  const origin = 'the default config (no --config given: the sample ERP on the local stack)';
+  return { config: parsePipelineConfig({ transforms: SAMPLE_ERP_STAGES }, origin, env, COMPONENT_SCHEMAS), origin };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { SAMPLE_ERP_STAGES } from '../transforms/index.js';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command } from 'commander';
@@ -473,6 +474,7 @@ async function runFixtureDemo(options: DemoOptions, say: Say): Promise<void> {
       schemaRegistry: { url: endpoint('schema-registry') },
       mongodb: { uri: endpoint('mongo-wire'), database: DEMO_MONGO_DATABASE },
       source: { topicPrefix: run },
+      transforms: SAMPLE_ERP_STAGES,
       transform: { groupId: `${run}-transform`, transactionalId: `${run}-tx` },
       sink: { groupId: `${run}-sink` },
     },

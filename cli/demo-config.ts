@@ -1,3 +1,4 @@
+import { SAMPLE_ERP_STAGES } from '../transforms/index.js';
 import { parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
 
 // The pipeline config of one live demo run, on PostgreSQL (demo-command.ts) or SQL Server (demo-sqlserver.ts): the
@@ -53,6 +54,7 @@ export function demoPipelineConfig(input: DemoRunInput, origin: string): Pipelin
       schemaRegistry: { url: endpoints.schemaRegistryUrl },
       mongodb: { uri: endpoints.mongodbUri, database: input.mongodbDatabase },
       source: { topicPrefix: run, ...input.source },
+      transforms: SAMPLE_ERP_STAGES,
       connector: { name: run, connectUrl: endpoints.connectUrl, heartbeatIntervalMs: 1000, ...input.connector },
       ...runScopedSettings(run),
       backoff: { initialMs: 200, maxMs: 2000 },

@@ -26,10 +26,15 @@ export const COMPONENT_SCHEMAS: ComponentSchemas = {
   ),
 };
 
-/** The enabled stages by logical input table, each created from its validated config. */
+/** The stages the config lists (and does not turn off) by logical input table, each created from its validated config. */
 export function createStages(config: PipelineConfig, logger: Logger, origin: string): Map<string, Stage[]> {
   const byTable = new Map<string, Stage[]>();
-  for (const [name, definition, settings] of enabledEntries(transformRegistry, config.transforms, 'transforms')) {
+  for (const [name, definition, settings] of enabledEntries(
+    transformRegistry,
+    config.transforms,
+    'transforms',
+    'listed',
+  )) {
     const typed = definition as TransformDefinition;
     const stage = typed.create(parseWithSchema(typed.configSchema, settings, ['transforms', name], origin), {
       logger: logger.child({ component: 'transform', stage: name }),
@@ -51,25 +56,52 @@ export async function createSinks(
   overrides: Readonly<Record<string, Record<string, unknown>>> = {},
 ): Promise<Sink[]> {
   return Promise.all(
-    enabledEntries<SinkDefinition>(sinkRegistry, config.sinks, 'sinks').map(([name, definition, settings]) =>
-      definition.create(
-        parseWithSchema(definition.configSchema, { ...settings, ...overrides[name] }, ['sinks', name], origin),
-        {
-          logger: logger.child({ component: 'sink', stage: name }),
-          pipelineVersion: PIPELINE_VERSION,
-          now: () => new Date(),
-          db,
-        },
-      ),
+    enabledEntries<SinkDefinition>(sinkRegistry, config.sinks, 'sinks', 'unless-off').map(
+      ([name, definition, settings]) =>
+        definition.create(
+          parseWithSchema(definition.configSchema, { ...settings, ...overrides[name] }, ['sinks', name], origin),
+          {
+            logger: logger.child({ component: 'sink', stage: name }),
+            pipelineVersion: PIPELINE_VERSION,
+            now: () => new Date(),
+            db,
+          },
+        ),
     ),
   );
 }
 
-/** Registry entries minus those the config disables; names the config lists but the registry lacks are errors. */
+/**
+ * The names of the stages `config` runs: those it lists with settings, in registry order. A pipeline runs no stage
+ * it does not name.
+ */
+export function configuredStageNames(config: Pick<PipelineConfig, 'transforms'>): string[] {
+  return Object.keys(transformRegistry).filter((name) => runsStage(config, name));
+}
+
+/** True when `config` runs the stage `name`: it lists it with settings. */
+export function runsStage(config: Pick<PipelineConfig, 'transforms'>, name: string): boolean {
+  return isRunning(config.transforms[name], 'listed');
+}
+
+/** True when `config` runs the sink `name`: every sink runs unless set to false. */
+export function runsSink(config: Pick<PipelineConfig, 'sinks'>, name: string): boolean {
+  return isRunning(config.sinks[name], 'unless-off');
+}
+
+/** `listed`: only components the config names run (stages); `unless-off`: every one runs unless set to false (sinks). */
+type Selection = 'listed' | 'unless-off';
+
+function isRunning(settings: false | Record<string, unknown> | undefined, selection: Selection): boolean {
+  return settings === undefined ? selection === 'unless-off' : settings !== false;
+}
+
+/** The registry entries the config runs (see {@link Selection}); names the config lists but the registry lacks are errors. */
 function enabledEntries<D>(
   registry: Readonly<Record<string, D>>,
   settings: Readonly<Record<string, false | Record<string, unknown>>>,
   section: string,
+  selection: Selection,
 ): [string, D, Record<string, unknown>][] {
   for (const name of Object.keys(settings)) {
     if (!(name in registry)) {
@@ -80,6 +112,6 @@ function enabledEntries<D>(
   }
   return Object.entries(registry).flatMap(([name, definition]) => {
     const own = settings[name];
-    return own === false ? [] : [[name, definition, own ?? {}] as [string, D, Record<string, unknown>]];
+    return isRunning(own, selection) ? [[name, definition, own || {}] as [string, D, Record<string, unknown>]] : [];
   });
 }

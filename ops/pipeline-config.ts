@@ -21,12 +21,8 @@ import { mongodbConfigSchema } from '../sinks/mongo/connect.js';
 import { stalledConfigSchema } from './read-side/stalled-orders.js';
 
 /** Per-component settings by registry name; `false` disables one. Each is checked by its own schema. */
-function componentSettingsSchema(kind: 'transform' | 'sink') {
-  return z
-    .record(z.string(), z.union([z.literal(false), z.record(z.string(), z.unknown())]))
-    .default({})
-    .describe(`Per-${kind} config by registry name; false disables one. Unlisted ${kind}s run with defaults`);
-}
+/** Settings by registry name; `false` turns a listed component off. */
+const componentSettings = () => z.record(z.string(), z.union([z.literal(false), z.record(z.string(), z.unknown())]));
 
 /**
  * The pipeline configuration, composed of the sections its components own: each adapter declares its section's
@@ -52,8 +48,14 @@ export const pipelineConfigSchema = z
       .prefault({}),
     transform: transformWorkerConfigSchema.prefault({}),
     sink: sinkWorkerConfigSchema.prefault({}),
-    transforms: componentSettingsSchema('transform'),
-    sinks: componentSettingsSchema('sink'),
+    transforms: componentSettings()
+      .default({})
+      .describe(
+        "The stages this pipeline runs, by registry name, each with its settings ({} for the defaults); a stage not listed does not run, false turns a listed one off. config/pipeline.example.yaml lists the sample ERP's seven",
+      ),
+    sinks: componentSettings()
+      .default({})
+      .describe('Per-sink config by registry name; false disables one. Unlisted sinks run with defaults'),
     backoff: backoffConfigSchema.prefault({}),
     ops: opsConfigSchema.prefault({}),
     stalled: stalledConfigSchema,

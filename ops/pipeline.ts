@@ -39,6 +39,8 @@ import { pingMongo } from '../sinks/mongo/probe.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
 import { transforms as transformRegistry } from '../transforms/index.js';
 import { buildRuntime } from './runtime.js';
+import { configuredStageNames } from './components.js';
+import { ConfigError } from '../core/errors.js';
 
 /** Which workers a process runs; separate roles scale out as separate consumer groups. */
 export type PipelineRole = 'all' | 'transform' | 'sink';
@@ -131,6 +133,13 @@ export async function startPipeline(
 ): Promise<RunningPipeline> {
   const runsTransform = role === 'all' || role === 'transform';
   const runsSink = role === 'all' || role === 'sink';
+  if (runsTransform && configuredStageNames(config).length === 0) {
+    throw new ConfigError(
+      `No stage to run in ${origin}: a pipeline runs only the stages it lists under transforms, e.g. ` +
+        `transforms: { stock_level: {} } (config/pipeline.example.yaml lists the sample ERP's); registered: ` +
+        `${Object.keys(transformRegistry).join(', ')}`,
+    );
+  }
   const starting = () => !(options.isStopping?.() ?? false);
   const counters = createCounters();
   const metrics = createPipelineMetrics({ logger: logger.child({ component: 'metrics' }) });

@@ -11,7 +11,7 @@ import { returnReceived } from './returns/return-received.js';
  * Every transform, by registry key: each definition's `name` (see `defineStage`). A key is snake_case and names its
  * file in kebab-case (`stock_level` ↔ `inventory/stock-level.ts`); `index.test.ts` checks that, and that each entry
  * has a summary, a config schema whose defaults parse from `{}`, declared outputs and a test beside its file. Adding
- * a transform is one file, its test and one entry here (see README.md).
+ * a transform is one file, its test and one entry here (see README.md); a pipeline runs it once its config lists it.
  */
 export const transforms = stageRegistry(
   stockLevel,
@@ -39,3 +39,11 @@ export function transformsForTable(table: string): readonly RegisteredTransform[
     (definition.input.tables as readonly string[]).includes(table),
   );
 }
+
+/**
+ * The sample ERP's profile: every stage above, each with its default settings. A pipeline runs only the stages its
+ * config lists under `transforms`; a pipeline on the sample ERP lists these (config/pipeline.example.yaml does).
+ */
+export const SAMPLE_ERP_STAGES: Readonly<Record<TransformName, Readonly<Record<string, unknown>>>> = Object.fromEntries(
+  Object.keys(transforms).map((name) => [name, {}]),
+) as Record<TransformName, Record<string, unknown>>;

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sinks } from '../../sinks/index.js';
-import { transforms } from '../../transforms/index.js';
+import { SAMPLE_ERP_STAGES, transforms } from '../../transforms/index.js';
 import { parsePipelineConfig } from '../pipeline-config.js';
 import {
   sharedWithin,
@@ -22,7 +22,7 @@ const asIs = (name: string) => name;
 
 describe('buildTopology', () => {
   it('draws the sample ERP: tables → stages → canonical topics → read models', () => {
-    const config = parsePipelineConfig({}, 'the test', {});
+    const config = parsePipelineConfig({ transforms: SAMPLE_ERP_STAGES }, 'the test', {});
     const topology = buildTopology({ config, role: 'all', transforms, sinks, renameTable: asIs });
 
     expect(topology.role).toBe('all');
@@ -74,7 +74,7 @@ describe('buildTopology', () => {
   });
 
   it('names the series of each arrow and box by the metrics contract', () => {
-    const config = parsePipelineConfig({}, 'the test', {});
+    const config = parsePipelineConfig({ transforms: SAMPLE_ERP_STAGES }, 'the test', {});
     const topology = buildTopology({ config, role: 'all', transforms, sinks, renameTable: asIs });
     const edge = (id: string) => topology.edges.find((candidate) => candidate.id === id)!.figures;
     const node = (id: string) => topology.nodes.find((candidate) => candidate.id === id)!;
@@ -147,13 +147,13 @@ describe('buildTopology', () => {
     ]);
   });
 
-  it('follows the config: renamed PostgreSQL tables, disabled components, shared tables and topics', () => {
+  it('follows the config: renamed PostgreSQL tables, only the listed stages, disabled sinks, shared tables and topics', () => {
     const input: TopologyInput = {
       config: parsePipelineConfig(
         {
           source: { connector: 'postgresql', topicPrefix: 'shop', tables: ['public.item', 'public.sales_order'] },
           topics: { inventory: 'inv', order: 'ord' },
-          transforms: { off: false },
+          transforms: { both: {}, off: false, elsewhere: {} },
           sinks: { orders_off: false },
         },
         'the test',
@@ -168,6 +168,7 @@ describe('buildTopology', () => {
         },
         off: { summary: 'Disabled', input: { tables: ['Item'] }, output: ['OrderLineChanged'] },
         elsewhere: { summary: 'Reads an uncaptured table', input: { tables: ['Refund'] }, output: ['RefundCompleted'] },
+        unlisted: { summary: 'Not in the config', input: { tables: ['Item'] }, output: ['StockLevelChanged'] },
       },
       sinks: {
         stock: { summary: 'Stock', input: ['StockLevelChanged'] },
@@ -238,7 +239,7 @@ describe('buildTopology', () => {
 });
 
 describe('createDashboardRoutes', () => {
-  const config = parsePipelineConfig({}, 'the test', {});
+  const config = parsePipelineConfig({ transforms: SAMPLE_ERP_STAGES }, 'the test', {});
   const topology = buildTopology({ config, role: 'all', transforms, sinks, renameTable: asIs });
   let server: OpsServer | undefined;
 

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { type ServerResponse } from 'node:http';
 import { type CanonicalEventType, EVENT_STREAM, type EventStream } from '../../core/canonical.js';
 import { type PipelineConfig } from '../pipeline-config.js';
+import { runsSink, runsStage } from '../components.js';
 import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { METRIC } from '../../core/observability/metrics.js';
 import { type OpsRoutes } from '../../core/observability/ops-server.js';
@@ -102,7 +103,7 @@ export type TopologySink = {
 export type TopologyInput = {
   readonly config: PipelineConfig;
   readonly role: DashboardRole;
-  /** The transform registry (`transforms/index.ts`); entries the config disables are left out. */
+  /** The transform registry (`transforms/index.ts`); stages the config does not list are left out. */
   readonly transforms: Readonly<Record<string, TopologyTransform>>;
   /** The sink registry (`sinks/index.ts`); entries the config disables are left out. */
   readonly sinks: Readonly<Record<string, TopologySink>>;
@@ -163,8 +164,8 @@ export function buildTopology(input: TopologyInput): Topology {
     topic: sourceTopic(config.source, table),
     logical: input.renameTable(table.slice(table.indexOf('.') + 1)),
   }));
-  const stages = Object.entries(input.transforms).filter(([name]) => config.transforms[name] !== false);
-  const sinks = Object.entries(input.sinks).filter(([name]) => config.sinks[name] !== false);
+  const stages = Object.entries(input.transforms).filter(([name]) => runsStage(config, name));
+  const sinks = Object.entries(input.sinks).filter(([name]) => runsSink(config, name));
   const streams = (['inventory', 'order'] as const).filter(
     (stream) =>
       stages.some(([, stage]) => stage.output.some((type) => EVENT_STREAM[type] === stream)) ||

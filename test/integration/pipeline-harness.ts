@@ -1,3 +1,4 @@
+import { SAMPLE_ERP_STAGES } from '../../transforms/index.js';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
@@ -21,6 +22,8 @@ export function isolatedPipelineConfig(overrides: Record<string, unknown> = {}):
     schemaRegistry: { url: schemaRegistryUrl },
     mongodb: { uri: mongodbUri, database: run },
     source: { topicPrefix: run },
+    // The sample ERP's stages; a test's own `transforms` overrides merge into them (false turns one off).
+    transforms: SAMPLE_ERP_STAGES,
     ...runScopedSettings(run),
     backoff: { initialMs: 200, maxMs: 2000 },
     // Tests run pipelines side by side; each takes a free port.
