@@ -176,8 +176,8 @@ function zoneOffsets(zone: string): (utcMs: number) => number {
   }
   return (utcMs) => {
     const whole = Math.floor(utcMs / 1000) * 1000;
-    const part = (type: Intl.DateTimeFormatPartTypes) =>
-      Number(format.formatToParts(whole).find((entry) => entry.type === type)!.value);
+    const parts = format.formatToParts(whole);
+    const part = (type: Intl.DateTimeFormatPartTypes) => Number(parts.find((entry) => entry.type === type)!.value);
     const local = Date.UTC(part('year'), part('month') - 1, part('day'), part('hour'), part('minute'), part('second'));
     return Math.round((local - whole) / MINUTE_MS);
   };

@@ -196,6 +196,8 @@ function refusalOf(
 function describeKey(key: Buffer | string | null): string {
   if (key === null) return 'null';
   const text = typeof key === 'string' ? key : key.toString('utf8');
+  // Control characters are what this looks for (and U+FFFD, where the bytes were not UTF-8), so the lint rule against
+  // control characters in a regular expression does not apply here.
   // eslint-disable-next-line no-control-regex
   if (!/[\u0000-\u001f\u007f\ufffd]/.test(text)) return text;
   return `0x${(typeof key === 'string' ? Buffer.from(key) : key).toString('hex')}`;

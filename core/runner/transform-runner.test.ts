@@ -79,6 +79,15 @@ const stockStage: Stage = {
         : emit(eventFor(c)),
 };
 
+/** The control of a batch nothing stops, pauses or abandons. */
+const steady: BatchControl = {
+  heartbeat: async () => {},
+  isRunning: () => true,
+  abandoned: new AbortController().signal,
+  pause: () => {},
+  resume: () => {},
+};
+
 function harness(options: { outages?: number; running?: () => boolean; telemetry?: RunnerTelemetry } = {}) {
   const commits: { records: readonly OutputRecord[]; offset: PartitionOffset }[] = [];
   const control = { paused: 0, resumed: 0, heartbeats: 0 };
@@ -305,20 +314,13 @@ describe('events their schema refuses', () => {
       counters: createCounters(),
       now: () => NOW,
     });
-    const control: BatchControl = {
-      heartbeat: async () => {},
-      isRunning: () => true,
-      abandoned: new AbortController().signal,
-      pause: () => {},
-      resume: () => {},
-    };
     await handler(
       {
         topic: 't',
         partition: 0,
         records: [record(1, 'change:InventoryBalance:SKU-2'), record(2, 'change:InventoryBalance:SKU-1')],
       },
-      control,
+      steady,
     );
     expect(
       commits[0]!.records.map((r) => [r.topic, r.headers?.[DEAD_LETTER_HEADERS.errorMessage] ?? String(r.key)]),
@@ -357,13 +359,6 @@ describe('events too large to produce', () => {
       telemetry,
       now: () => NOW,
     });
-    const control: BatchControl = {
-      heartbeat: async () => {},
-      isRunning: () => true,
-      abandoned: new AbortController().signal,
-      pause: () => {},
-      resume: () => {},
-    };
     await handler(
       {
         topic: 't',
@@ -374,7 +369,7 @@ describe('events too large to produce', () => {
           record(3, 'change:InventoryBalance:SKU-2'),
         ],
       },
-      control,
+      steady,
     );
     expect(commits).toHaveLength(1);
     expect(commits[0]!.offset).toEqual({ topic: 't', partition: 0, offset: '4' });
@@ -431,14 +426,7 @@ describe('events too large to produce', () => {
       counters: createCounters(),
       now: () => NOW,
     });
-    const control: BatchControl = {
-      heartbeat: async () => {},
-      isRunning: () => true,
-      abandoned: new AbortController().signal,
-      pause: () => {},
-      resume: () => {},
-    };
-    await handler({ topic: 't', partition: 0, records: [record(1, 'change:InventoryBalance:SKU-1')] }, control);
+    await handler({ topic: 't', partition: 0, records: [record(1, 'change:InventoryBalance:SKU-1')] }, steady);
     expect(commits.map((commit) => commit.records.map((r) => [r.topic, String(r.key)]))).toEqual([
       [['canonical.inventory.v1', 'id-SKU-1']],
     ]);
@@ -482,20 +470,12 @@ describe('the transform batch handler’s logging', () => {
     });
   }
 
-  const control: BatchControl = {
-    heartbeat: async () => {},
-    isRunning: () => true,
-    abandoned: new AbortController().signal,
-    pause: () => {},
-    resume: () => {},
-  };
-
   it('creates no logger per record, however large the batch', async () => {
     const { logger, children } = capturingLogger('debug');
     const records = Array.from({ length: 200 }, (_, i) =>
       record(i, i % 50 === 0 ? 'bad' : `change:InventoryBalance:SKU-${i % 7 === 0 ? 'BAD' : i}`),
     );
-    await handlerLoggingTo(logger)({ topic: records[0]!.topic, partition: 3, records }, control);
+    await handlerLoggingTo(logger)({ topic: records[0]!.topic, partition: 3, records }, steady);
     expect(children()).toBe(0);
   });
 
@@ -508,7 +488,7 @@ describe('the transform batch handler’s logging', () => {
       record(13, 'change:InventoryBalance:SKU-BAD'),
       record(14, 'ignore'),
     ];
-    await handlerLoggingTo(logger)({ topic: records[0]!.topic, partition: 3, records }, control);
+    await handlerLoggingTo(logger)({ topic: records[0]!.topic, partition: 3, records }, steady);
     const topic = 'erp.ErpDemo.dbo.InventoryBalance';
     const where = { service: 'cdc-sync', component: 'transform-runner', topic, partition: 3 };
     expect(
@@ -557,7 +537,7 @@ describe('the transform batch handler’s logging', () => {
   it('writes only warnings at info level', async () => {
     const { logger, lines } = capturingLogger('info');
     const records = [record(10, 'change:InventoryBalance:SKU-1'), record(11, 'bad'), record(12, 'ignore')];
-    await handlerLoggingTo(logger)({ topic: records[0]!.topic, partition: 3, records }, control);
+    await handlerLoggingTo(logger)({ topic: records[0]!.topic, partition: 3, records }, steady);
     expect(lines.map((line) => [line['level'], line['offset'], line['msg']])).toEqual([
       [40, '11', 'Dead-lettering a record that cannot be decoded'],
     ]);

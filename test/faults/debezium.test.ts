@@ -8,14 +8,7 @@ import { createSourceDecoder } from '../../connectors/debezium/source-decoder.js
 import { waitForStreaming } from '../integration/debezium-stack.js';
 import { groupProgress } from '../integration/pipeline-harness.js';
 import { debeziumScenario, startDebeziumServices, stopDebeziumServices } from './harness/debezium.js';
-import {
-  endCheck,
-  expectClean,
-  readDeadLetters,
-  readRaw,
-  waitPipelineDone,
-  waitTransformDone,
-} from './harness/end-check.js';
+import { expectClean, readDeadLetters, readRaw, waitPipelineDone, waitTransformDone } from './harness/end-check.js';
 import { waitUntil } from './harness/fault-stack.js';
 import { LEVEL } from './harness/workers.js';
 import { snapshotTable } from '../../cli/connectors-command.js';
@@ -124,20 +117,16 @@ describe('the Debezium scenarios (PostgreSQL and Kafka Connect)', () => {
       const repeats = await redelivered(c);
       expect(repeats, 'changes Debezium wrote twice after the restart').toBeGreaterThan(0);
 
-      const result = await endCheck({
-        report: {
+      const result = await c.endCheck(
+        {
           name: '6 Kafka Connect killed mid-stream',
           fault: 'SIGKILL of the Connect worker, down 10 s, restarted',
           landed:
             `${killed.at.toISOString()}: ${movedAtKill} of ${total} ERP updates made, ${streamed} streamed, the slot ` +
             `${behind} WAL bytes unconfirmed; Debezium re-delivered ${repeats} changes after the restart`,
         },
-        config: c.config,
-        liveness: c.liveness(),
-        running: workers,
-        reconcile: { env: c.env },
-        diagnose: c.diagnose,
-      });
+        workers,
+      );
       expectClean(result);
     });
   });
@@ -176,19 +165,15 @@ describe('the Debezium scenarios (PostgreSQL and Kafka Connect)', () => {
       await c.sql(`UPDATE public.sales_order_header SET order_number = 'SO-KEY-3' WHERE order_number = 'SO-KEY-2'`);
       const changedAt = new Date();
 
-      const result = await endCheck({
-        report: {
+      const result = await c.endCheck(
+        {
           name: '15 delete and re-insert, primary-key changes',
           fault:
             'a balance deleted and re-inserted, an order deleted and re-inserted in one transaction, a key change on a balance and on an order',
           landed: `${changedAt.toISOString()}: MUG-STONE-350@ST-AIRPORT, SO-KEY-1, HOODIE-GRY-L@ST-DOWNTOWN→ST-AIRPORT, SO-KEY-2→SO-KEY-3`,
         },
-        config: c.config,
-        liveness: c.liveness(),
-        running: workers,
-        reconcile: { env: c.env },
-        diagnose: c.diagnose,
-      });
+        workers,
+      );
       expectClean(result);
     });
   });
@@ -224,18 +209,14 @@ describe('the Debezium scenarios (PostgreSQL and Kafka Connect)', () => {
         await fetch(`${c.config.schemaRegistry.url}/subjects/${subject}/versions`)
       ).json()) as number[];
 
-      const result = await endCheck({
-        report: {
+      const result = await c.endCheck(
+        {
           name: '11 schema evolution on PostgreSQL',
           fault: EVOLUTION.map((ddl) => ddl.replace(/^ALTER TABLE public\.inventory_balance /, '')).join('; '),
           landed: `mid-stream, between ERP updates; ${subject} went through ${versions.length} schema versions`,
         },
-        config: c.config,
-        liveness: c.liveness(),
-        running: workers,
-        reconcile: { env: c.env },
-        diagnose: c.diagnose,
-      });
+        workers,
+      );
       expectClean(result);
       // Each change of the row's shape is a new version (widening a numeric keeps the Avro schema as it is).
       expect(versions.length, 'schema versions').toBeGreaterThanOrEqual(EVOLUTION.length);
@@ -321,18 +302,14 @@ describe('the Debezium scenarios (PostgreSQL and Kafka Connect)', () => {
       const reads = await snapshotReads(c, sourceTopic(c.config.source, 'public.inventory_balance'));
       expect(reads.interleaved, 'streamed updates between the first and the last snapshot read').toBeGreaterThan(0);
 
-      const result = await endCheck({
-        report: {
+      const result = await c.endCheck(
+        {
           name: '14 incremental snapshot while updating',
           fault: 'cdc-sync connectors snapshot public.inventory_balance during a stream of updates of the same rows',
           landed: `${signalled!.toISOString()}: ${reads.incremental} snapshot reads, ${reads.interleaved} streamed updates between the first and the last`,
         },
-        config: c.config,
-        liveness: c.liveness(),
-        running: workers,
-        reconcile: { env: c.env },
-        diagnose: c.diagnose,
-      });
+        workers,
+      );
       expectClean(result);
     });
   });

@@ -11,7 +11,8 @@ import { waitForStreaming } from '../../integration/debezium-stack.js';
 import { isolatedPipelineConfig, kafkaFor } from '../../integration/pipeline-harness.js';
 import { type BalanceKey } from './workload.js';
 import { DEBEZIUM_SERVICES, faultStack } from './fault-stack.js';
-import { killAllWorkers, saveWorkerLogs, startWorker, type WorkerRole } from './workers.js';
+import { endCheck, type EndCheckResult, type ScenarioReport } from './end-check.js';
+import { killAllWorkers, saveWorkerLogs, startWorker, type Worker, type WorkerRole } from './workers.js';
 
 /** The sample ERP's tables in PostgreSQL, as Debezium captures them. */
 export const PG_TABLES = [
@@ -64,6 +65,19 @@ export function debeziumScenario(prefix: string, overrides: Record<string, unkno
     if (session === undefined) throw new Error('start() first');
     return session.query(statements, params);
   };
+  /** The liveness change on the ERP itself: one balance set to a quantity never used before. */
+  const liveness =
+    (key: BalanceKey = 'TSHIRT-ORG-BLK-M@WH-EAST') =>
+    async (): Promise<{ key: BalanceKey; onHand: string }> => {
+      const onHand = `${8000 + Math.floor(Math.random() * 1000)}.375`;
+      const [sku, location] = key.split('@');
+      await sql('UPDATE public.inventory_balance SET qty_on_hand = $1 WHERE sku = $2 AND location_code = $3', [
+        onHand,
+        sku,
+        location,
+      ]);
+      return { key, onHand };
+    };
 
   return {
     stack,
@@ -90,26 +104,25 @@ export function debeziumScenario(prefix: string, overrides: Record<string, unkno
       }
       await waitForStreaming(connectUrl, run, database, run);
     },
-    /** The connector's status as Kafka Connect reports it, with the trace of a failed task. */
-    diagnose: async (): Promise<string> =>
-      `connector ${run}: ${JSON.stringify(await createConnectClient({ url: connectUrl }).status(run))}`,
+    /**
+     * The shared end check on this capture: the liveness change is an UPDATE on the ERP database, `cdc-sync reconcile`
+     * compares the read models with the ERP tables, and a liveness change that never lands reports the connector's
+     * status (with the trace of a failed task).
+     */
+    endCheck: (report: ScenarioReport, running: readonly Worker[]): Promise<EndCheckResult> =>
+      endCheck({
+        report,
+        config,
+        liveness: liveness(),
+        running,
+        reconcile: { env },
+        diagnose: async () =>
+          `connector ${run}: ${JSON.stringify(await createConnectClient({ url: connectUrl }).status(run))}`,
+      }),
     /** Runs SQL on the ERP database (one session for the scenario). */
     sql,
     worker(name: string, role: WorkerRole) {
       return startWorker(name, configFile, role);
-    },
-    /** The liveness change on the ERP itself: one balance set to a quantity never used before. */
-    liveness(key: BalanceKey = 'TSHIRT-ORG-BLK-M@WH-EAST') {
-      return async () => {
-        const onHand = `${8000 + Math.floor(Math.random() * 1000)}.375`;
-        const [sku, location] = key.split('@');
-        await sql('UPDATE public.inventory_balance SET qty_on_hand = $1 WHERE sku = $2 AND location_code = $3', [
-          onHand,
-          sku,
-          location,
-        ]);
-        return { key, onHand };
-      };
     },
     async dispose(): Promise<void> {
       await killAllWorkers();
