@@ -597,7 +597,7 @@ function countCanonicalEvents(fixture: Fixture): number {
   let count = 0;
   for (const { result } of expectedEnvelopes(fixture)) {
     if (result.kind !== 'change') continue;
-    for (const stage of stages.get(result.event.table.table) ?? []) {
+    for (const stage of stages.stagesFor(result.event.table)) {
       const outcome = stage.apply(result.event);
       if (outcome.kind === 'emit') count += outcome.events.length;
     }

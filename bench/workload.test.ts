@@ -57,7 +57,7 @@ function transformAll(changes: readonly ChangeEvent[]): { events: CanonicalEvent
   const events: CanonicalEvent[] = [];
   const failures: string[] = [];
   for (const change of changes) {
-    for (const stage of stages.get(change.table.table) ?? []) {
+    for (const stage of stages.stagesFor(change.table)) {
       const result = stage.apply(change);
       if (result.kind === 'emit') events.push(...result.events);
       if (result.kind === 'fail') failures.push(result.error.message);

@@ -339,7 +339,7 @@ function liveConfig(
       run,
       endpoints,
       mongodbDatabase: DEMO_MONGO_DATABASE,
-      source: { connector: 'postgresql', database: databaseName, tables: [...DEMO_TABLES] },
+      source: { connector: 'postgresql', database: databaseName, tables: [...DEMO_TABLES], schemas: { public: 'dbo' } },
       connector: { host: admin.host, port: admin.port, user: admin.user, slotName: run },
     },
     'the demo',

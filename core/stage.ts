@@ -1,7 +1,7 @@
 import { type Logger } from 'pino';
 import { type z } from 'zod';
 import { type CanonicalEvent, type CanonicalEventType } from './canonical.js';
-import { type ChangeEvent } from './envelope.js';
+import { type ChangeEvent, type TableRef } from './envelope.js';
 import { type TransformError } from './errors.js';
 
 /**
@@ -27,11 +27,12 @@ export type Stage = {
 
 /**
  * A transform's definition, exported by `transforms/<domain>/<name>.ts` and
- * listed in `transforms/index.ts`.
+ * listed in `transforms/index.ts`, or by a stage package.
  *
- * `input.tables` are logical ERP table names (`SalesOrderHeader`): the
- * connectors normalise source-specific names, so one stage serves SQL Server
- * and PostgreSQL alike.
+ * `input.tables` are source-qualified table patterns (see {@link TABLE_PATTERN}): `dbo.SalesOrderHeader`, or
+ * scoped to a database (`ErpDemo.dbo.SalesOrderHeader`) or to a topic prefix and database
+ * (`erp.ErpDemo.dbo.SalesOrderHeader`). Names are the connectors' normalised ones (`source.names`,
+ * `source.schemas`), so one stage serves SQL Server and PostgreSQL alike.
  */
 export type TransformDefinition<S extends z.ZodType = z.ZodType> = {
   /** snake_case registry key, equal to the file name in kebab-case. */
@@ -57,7 +58,7 @@ export type StageSpec<S extends z.ZodType, N extends string> = {
   readonly name: N;
   /** One line for the generated docs and the dashboard. */
   readonly summary: string;
-  /** Logical ERP tables it reads (`SalesOrderHeader`). */
+  /** The tables it reads, as `schema.table` patterns (`Sales.SalesOrderHeader`; see {@link TABLE_PATTERN}). */
   readonly tables: readonly string[];
   /** Canonical event types it may emit. */
   readonly output: readonly CanonicalEventType[];
@@ -86,6 +87,17 @@ export type NamedTransformDefinition<
 export function defineStage<S extends z.ZodType, const N extends string>(
   spec: StageSpec<S, N>,
 ): NamedTransformDefinition<S, N> {
+  if (!STAGE_NAME.test(spec.name)) {
+    throw new TypeError(`Stage name ${JSON.stringify(spec.name)} is not snake_case (e.g. order_header)`);
+  }
+  if (spec.tables.length === 0) throw new TypeError(`Stage ${spec.name} reads no table: give tables: ['schema.table']`);
+  for (const table of spec.tables) {
+    if (!TABLE_PATTERN.test(table)) {
+      throw new TypeError(
+        `Stage ${spec.name} reads ${JSON.stringify(table)}, which is not schema.table, database.schema.table or prefix.database.schema.table (e.g. dbo.SalesOrderHeader)`,
+      );
+    }
+  }
   return {
     name: spec.name,
     summary: spec.summary,
@@ -93,6 +105,46 @@ export function defineStage<S extends z.ZodType, const N extends string>(
     output: spec.output,
     configSchema: spec.config,
     create: (config, ctx) => ({ name: spec.name, apply: spec.create(config, { ...ctx, name: spec.name }) }),
+  };
+}
+
+/** A stage's registry name: snake_case, e.g. `order_header`. */
+export const STAGE_NAME = /^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$/;
+
+/**
+ * A stage's input table: `schema.table`, optionally scoped as `database.schema.table` or
+ * `prefix.database.schema.table` (the Debezium topic prefix). Each part is matched exactly against the change's
+ * {@link TableRef}, from the right.
+ */
+export const TABLE_PATTERN = /^(?:[^.\s]+\.){1,3}[^.\s]+$/;
+
+/** True when the {@link TABLE_PATTERN} `pattern` names `table`. */
+export function tableMatches(pattern: string, table: TableRef): boolean {
+  const parts = pattern.split('.');
+  const names = [table.server, table.database, table.schema, table.table];
+  const offset = names.length - parts.length;
+  return parts.every((part, i) => part === names[offset + i]);
+}
+
+/** One created stage with the table patterns its definition reads. */
+export type RoutedStage = { readonly stage: Stage; readonly tables: readonly string[] };
+
+/**
+ * The runner's routing: the stages, in the given order, whose patterns name a change's table. Answers are kept per
+ * table, so a record costs one map lookup.
+ */
+export function stageRouter(stages: readonly RoutedStage[]): (table: TableRef) => readonly Stage[] {
+  const byTable = new Map<string, readonly Stage[]>();
+  return (table) => {
+    const key = `${table.server}\0${table.database}\0${table.schema}\0${table.table}`;
+    let routed = byTable.get(key);
+    if (routed === undefined) {
+      routed = stages
+        .filter(({ tables }) => tables.some((pattern) => tableMatches(pattern, table)))
+        .map(({ stage }) => stage);
+      byTable.set(key, routed);
+    }
+    return routed;
   };
 }
 

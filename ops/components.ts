@@ -4,7 +4,8 @@ import { type ComponentSchemas, parseWithSchema } from '../core/config.js';
 import { type PipelineConfig } from './pipeline-config.js';
 import { ConfigError } from '../core/errors.js';
 import { type Sink } from '../core/sink.js';
-import { type Stage, type TransformDefinition } from '../core/stage.js';
+import { type TableRef } from '../core/envelope.js';
+import { type RoutedStage, type Stage, stageRouter, type TransformDefinition } from '../core/stage.js';
 import { PIPELINE_VERSION } from '../core/version.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
 import { type SinkDefinition } from '../sinks/mongo/definition.js';
@@ -26,9 +27,17 @@ export const COMPONENT_SCHEMAS: ComponentSchemas = {
   ),
 };
 
-/** The stages the config lists (and does not turn off) by logical input table, each created from its validated config. */
-export function createStages(config: PipelineConfig, logger: Logger, origin: string): Map<string, Stage[]> {
-  const byTable = new Map<string, Stage[]>();
+/** The stages a config runs: each by name, and the runner's routing of a change's table to them. */
+export type ConfiguredStages = {
+  /** The created stages with the tables they read, by name, in registry order. */
+  readonly byName: ReadonlyMap<string, RoutedStage>;
+  /** The stages that read a table, in registry order (see `stageRouter`). */
+  readonly stagesFor: (table: TableRef) => readonly Stage[];
+};
+
+/** The stages the config lists (and does not turn off), each created from its validated config. */
+export function createStages(config: PipelineConfig, logger: Logger, origin: string): ConfiguredStages {
+  const byName = new Map<string, RoutedStage>();
   for (const [name, definition, settings] of enabledEntries(
     transformRegistry,
     config.transforms,
@@ -39,9 +48,9 @@ export function createStages(config: PipelineConfig, logger: Logger, origin: str
     const stage = typed.create(parseWithSchema(typed.configSchema, settings, ['transforms', name], origin), {
       logger: logger.child({ component: 'transform', stage: name }),
     });
-    for (const table of typed.input.tables) byTable.set(table, [...(byTable.get(table) ?? []), stage]);
+    byName.set(name, { stage, tables: typed.input.tables });
   }
-  return byTable;
+  return { byName, stagesFor: stageRouter([...byName.values()]) };
 }
 
 /**

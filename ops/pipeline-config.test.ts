@@ -39,6 +39,7 @@ describe('pipeline config', () => {
       topicPrefix: 'erp',
       database: 'ErpDemo',
       tables: [...SAMPLE_ERP_TABLES],
+      schemas: {},
     });
     expect(config.topics).toEqual({
       inventory: 'canonical.inventory.v1',

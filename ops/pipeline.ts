@@ -22,7 +22,6 @@ import {
   type StatusCheck,
 } from '../core/observability/readiness.js';
 import { probeSchemaRegistry } from '../connectors/avro/registry-probe.js';
-import { sourceRenamer } from '../connectors/debezium/envelope.js';
 import {
   type AbandonedBatch,
   createBatchConsumer,
@@ -277,7 +276,7 @@ export async function startPipeline(
       stoppers.push(() => output.disconnect());
       const handler = createTransformBatchHandler({
         decode: decodeSource,
-        stagesFor: (table) => stages.get(table) ?? [],
+        stagesFor: stages.stagesFor,
         encode: (event) => codec.encode(event),
         output,
         deadLetterTopic: config.topics.deadLetter,
@@ -288,7 +287,10 @@ export async function startPipeline(
       });
       await consumer.run(handler);
       stoppers.push(() => consumer.stop());
-      logger.info({ groupId: config.transform.groupId, stages: [...stages.keys()] }, 'Transform workers running');
+      logger.info(
+        { groupId: config.transform.groupId, stages: [...stages.byName.keys()] },
+        'Transform workers running',
+      );
     }
 
     if (runsSink) {
@@ -359,7 +361,6 @@ function dashboardRoutes({ config, role, db }: OpsContext): OpsRoutes {
     role,
     transforms: transformRegistry,
     sinks: sinkRegistry,
-    renameTable: sourceRenamer(config.source.connector, config.source.names) ?? ((name) => name),
   });
   return createDashboardRoutes({
     topology,

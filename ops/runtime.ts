@@ -3,14 +3,13 @@ import { type Logger, pino } from 'pino';
 import { type Kafka } from 'kafkajs';
 import { type PipelineConfig } from './pipeline-config.js';
 import { type Sink } from '../core/sink.js';
-import { type Stage } from '../core/stage.js';
 import { createConfluentDecoder, type SchemaCacheObserver } from '../connectors/avro/confluent-decoder.js';
 import { type CanonicalRegistryCodec, createCanonicalRegistryCodec } from '../connectors/canonical/registry.js';
 import { createEnvelopeReader } from '../connectors/debezium/envelope.js';
 import { createSourceDecoder } from '../connectors/debezium/source-decoder.js';
 import { createKafkaClient } from '../connectors/kafka/client.js';
 import { connectMongo } from '../sinks/mongo/connect.js';
-import { createSinks, createStages } from './components.js';
+import { type ConfiguredStages, createSinks, createStages } from './components.js';
 
 /** What the runtime's components report to, where a command has metrics. */
 export type RuntimeObservers = {
@@ -40,7 +39,7 @@ export type Runtime = {
   /** A MongoDB client for `mongodb.uri`, connected with the sinks' write concern; the caller closes it. */
   mongo(appName: string): Promise<MongoClient>;
   /** The enabled stages by logical input table, each from its validated settings. */
-  stages(): Map<string, Stage[]>;
+  stages(): ConfiguredStages;
   /** The enabled sinks against `db`; `overrides` replaces settings per sink name (a rebuild's shadow collections). */
   sinks(db: Db, overrides?: Readonly<Record<string, Record<string, unknown>>>): Promise<Sink[]>;
 };

@@ -30,17 +30,6 @@ export type TransformName = keyof typeof transforms;
 export type RegisteredTransform = (typeof transforms)[TransformName];
 
 /**
- * The transforms that read a logical ERP table (e.g. `SalesOrderHeader`), in
- * registry order; empty when none does, and the runner then passes the change
- * through untouched. Each definition's `name` is its registry key.
- */
-export function transformsForTable(table: string): readonly RegisteredTransform[] {
-  return Object.values(transforms).filter((definition) =>
-    (definition.input.tables as readonly string[]).includes(table),
-  );
-}
-
-/**
  * The sample ERP's profile: every stage above, each with its default settings. A pipeline runs only the stages its
  * config lists under `transforms`; a pipeline on the sample ERP lists these (config/pipeline.example.yaml does).
  */

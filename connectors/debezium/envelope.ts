@@ -11,7 +11,7 @@ import {
 } from '../../core/envelope.js';
 import { ConfigError, DecodeError } from '../../core/errors.js';
 import { mysqlPosition, postgresPosition, sqlServerPosition } from '../../core/position.js';
-import { sourceConfigSchema } from './source-config.js';
+import { type SourceConfig, sourceConfigSchema } from './source-config.js';
 
 /**
  * Turns decoded Debezium records (key and value as `confluent-decoder.ts`
@@ -26,7 +26,7 @@ import { sourceConfigSchema } from './source-config.js';
  * @see https://debezium.io/documentation/reference/stable/connectors/mysql.html#mysql-events
  */
 export const envelopeReaderConfigSchema = sourceConfigSchema
-  .pick({ connector: true, topicPrefix: true, names: true })
+  .pick({ connector: true, topicPrefix: true, names: true, schemas: true })
   .extend({
     database: sourceConfigSchema.shape.database
       .unwrap()
@@ -95,6 +95,7 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
   const settings = parsed.data;
   const { topicPrefix, connector } = settings;
   const rename = sourceRenamer(connector, settings.names);
+  const schemaOf = (name: string) => settings.schemas[name] ?? name;
   function names(row: Row): Row;
   function names(row: Row | null): Row | null;
   function names(row: Row | null): Row | null {
@@ -207,7 +208,7 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
         return {
           server: topicPrefix,
           database: parts[0]!,
-          schema: parts[1]!,
+          schema: schemaOf(parts[1]!),
           table: rename === undefined ? parts[2]! : rename(parts[2]!),
         };
       case 'postgresql':
@@ -215,7 +216,7 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
         return {
           server: topicPrefix,
           database: undefined,
-          schema: parts[0]!,
+          schema: schemaOf(parts[0]!),
           table: rename === undefined ? parts[1]! : rename(parts[1]!),
         };
       case 'mysql':
@@ -224,7 +225,7 @@ export function createEnvelopeReader(config: EnvelopeReaderConfig): EnvelopeRead
         return {
           server: topicPrefix,
           database: parts[0]!,
-          schema: parts[0]!,
+          schema: schemaOf(parts[0]!),
           table: rename === undefined ? parts[1]! : rename(parts[1]!),
         };
     }
@@ -294,6 +295,21 @@ export function sourceRenamer(
   return (names ?? (connector === 'postgresql' ? 'snake-to-pascal' : 'as-is')) === 'snake-to-pascal'
     ? snakeToPascal
     : undefined;
+}
+
+/**
+ * The table as the envelope reader names its changes, for a captured table of `source.tables` (`schema.table` as
+ * the source names it): the schema as `source.schemas` maps it, the table renamed for `source.names`.
+ */
+export function capturedTableRef(source: SourceConfig, captured: string): TableRef {
+  const [schema, table] = captured.split('.') as [string, string];
+  const rename = sourceRenamer(source.connector, source.names);
+  return {
+    server: source.topicPrefix,
+    database: source.connector === 'mysql' ? schema : source.database,
+    schema: source.schemas[schema] ?? schema,
+    table: rename === undefined ? table : rename(table),
+  };
 }
 
 /** The row with its column names renamed, values and column order kept. */

@@ -40,6 +40,12 @@ export const sourceConfigSchema = z.object({
     .describe(
       'How table and column names of the source map onto the names transforms expect (SQL Server PascalCase): snake-to-pascal turns sales_order_header into SalesOrderHeader; default snake-to-pascal for postgresql, as-is otherwise',
     ),
+  schemas: z
+    .record(z.string().min(1), z.string().regex(/^[^.\s]+$/, 'expected a schema name without dots'))
+    .default({})
+    .describe(
+      "The source's schema names as the stages name them, e.g. {public: dbo} runs stages written for SQL Server's dbo schema on PostgreSQL's public one (for mysql, the database is the schema); unlisted schemas keep their names",
+    ),
 });
 
 /** The validated `source` section. */

@@ -94,7 +94,7 @@ function harness(options: { outages?: number; running?: () => boolean; telemetry
   const counters = createCounters();
   const handler = createTransformBatchHandler({
     decode: decode(options.outages ?? 0),
-    stagesFor: (table) => (table === 'InventoryBalance' ? [stockStage] : []),
+    stagesFor: (table) => (table.table === 'InventoryBalance' ? [stockStage] : []),
     encode: async (event) => ({
       topic: 'canonical.inventory.v1',
       key: event.meta.eventId,
@@ -459,7 +459,7 @@ describe('the transform batch handler’s logging', () => {
   function handlerLoggingTo(logger: Logger) {
     return createTransformBatchHandler({
       decode: decode(),
-      stagesFor: (table) => (table === 'InventoryBalance' ? [stockStage] : []),
+      stagesFor: (table) => (table.table === 'InventoryBalance' ? [stockStage] : []),
       encode: async (event) => ({ topic: 'canonical.inventory.v1', key: event.meta.eventId, value: null }),
       output: { ensureFits: async () => {}, commit: async () => {} },
       deadLetterTopic: 'cdc-sync.dlq',

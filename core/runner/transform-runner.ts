@@ -1,5 +1,6 @@
 import { type Logger } from 'pino';
 import { type CanonicalEvent } from '../canonical.js';
+import { type TableRef } from '../envelope.js';
 import { DecodeError, isRetriable, PipelineError, RecordTooLargeError, TransformError } from '../errors.js';
 import { type Stage } from '../stage.js';
 import { throwIfAbandoned, unlessAbandoned } from './abandon.js';
@@ -27,8 +28,8 @@ import {
 /** What the transform runner is built from; the composition root wires these. */
 export type TransformRunnerDeps = {
   readonly decode: (record: SourceRecord) => Promise<DecodedSourceRecord>;
-  /** The stages for a logical table name; none means the record passes through untouched. */
-  readonly stagesFor: (table: string) => readonly Stage[];
+  /** The stages that read a change's table (see `stageRouter`); none means the record passes through untouched. */
+  readonly stagesFor: (table: TableRef) => readonly Stage[];
   readonly encode: (event: CanonicalEvent) => Promise<OutputRecord>;
   readonly output: TransactionalOutput;
   readonly deadLetterTopic: string;
@@ -94,7 +95,7 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
       tally.counters.add('records.tombstones');
       return [];
     }
-    const stages = deps.stagesFor(decoded.event.table.table);
+    const stages = deps.stagesFor(decoded.event.table);
     if (stages.length === 0) tally.counters.add('records.unrouted');
     const outputs: OutputRecord[] = [];
     for (const stage of stages) {

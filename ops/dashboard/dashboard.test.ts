@@ -18,12 +18,10 @@ import {
 } from './dashboard.js';
 import { type OpsServer, startOpsServer } from '../../core/observability/ops-server.js';
 
-const asIs = (name: string) => name;
-
 describe('buildTopology', () => {
   it('draws the sample ERP: tables → stages → canonical topics → read models', () => {
     const config = parsePipelineConfig({ transforms: SAMPLE_ERP_STAGES }, 'the test', {});
-    const topology = buildTopology({ config, role: 'all', transforms, sinks, renameTable: asIs });
+    const topology = buildTopology({ config, role: 'all', transforms, sinks });
 
     expect(topology.role).toBe('all');
     expect(topology.groups).toEqual({ transform: 'cdc-sync-transform', sink: 'cdc-sync-sink' });
@@ -75,7 +73,7 @@ describe('buildTopology', () => {
 
   it('names the series of each arrow and box by the metrics contract', () => {
     const config = parsePipelineConfig({ transforms: SAMPLE_ERP_STAGES }, 'the test', {});
-    const topology = buildTopology({ config, role: 'all', transforms, sinks, renameTable: asIs });
+    const topology = buildTopology({ config, role: 'all', transforms, sinks });
     const edge = (id: string) => topology.edges.find((candidate) => candidate.id === id)!.figures;
     const node = (id: string) => topology.nodes.find((candidate) => candidate.id === id)!;
     const source = 'erp.ErpDemo.dbo.SalesOrderHeader';
@@ -147,11 +145,16 @@ describe('buildTopology', () => {
     ]);
   });
 
-  it('follows the config: renamed PostgreSQL tables, only the listed stages, disabled sinks, shared tables and topics', () => {
+  it('follows the config: renamed PostgreSQL tables and schemas, scoped table patterns, only the listed stages, disabled sinks, shared tables and topics', () => {
     const input: TopologyInput = {
       config: parsePipelineConfig(
         {
-          source: { connector: 'postgresql', topicPrefix: 'shop', tables: ['public.item', 'public.sales_order'] },
+          source: {
+            connector: 'postgresql',
+            topicPrefix: 'shop',
+            tables: ['public.item', 'public.sales_order'],
+            schemas: { public: 'dbo' },
+          },
           topics: { inventory: 'inv', order: 'ord' },
           transforms: { both: {}, off: false, elsewhere: {} },
           sinks: { orders_off: false },
@@ -163,22 +166,21 @@ describe('buildTopology', () => {
       transforms: {
         both: {
           summary: 'Reads both tables',
-          input: { tables: ['Item', 'SalesOrder'] },
+          input: { tables: ['dbo.Item', 'shop.ErpDemo.dbo.SalesOrder'] },
           output: ['StockLevelChanged', 'OrderAccepted'],
         },
-        off: { summary: 'Disabled', input: { tables: ['Item'] }, output: ['OrderLineChanged'] },
-        elsewhere: { summary: 'Reads an uncaptured table', input: { tables: ['Refund'] }, output: ['RefundCompleted'] },
-        unlisted: { summary: 'Not in the config', input: { tables: ['Item'] }, output: ['StockLevelChanged'] },
+        off: { summary: 'Disabled', input: { tables: ['dbo.Item'] }, output: ['OrderLineChanged'] },
+        elsewhere: {
+          summary: 'Reads an uncaptured table',
+          input: { tables: ['dbo.Refund'] },
+          output: ['RefundCompleted'],
+        },
+        unlisted: { summary: 'Not in the config', input: { tables: ['dbo.Item'] }, output: ['StockLevelChanged'] },
       },
       sinks: {
         stock: { summary: 'Stock', input: ['StockLevelChanged'] },
         orders_off: { summary: 'Disabled', input: ['OrderAccepted'] },
       },
-      renameTable: (name) =>
-        name
-          .split('_')
-          .map((part) => part[0]!.toUpperCase() + part.slice(1))
-          .join(''),
     };
     const topology = buildTopology(input);
 
@@ -240,7 +242,7 @@ describe('buildTopology', () => {
 
 describe('createDashboardRoutes', () => {
   const config = parsePipelineConfig({ transforms: SAMPLE_ERP_STAGES }, 'the test', {});
-  const topology = buildTopology({ config, role: 'all', transforms, sinks, renameTable: asIs });
+  const topology = buildTopology({ config, role: 'all', transforms, sinks });
   let server: OpsServer | undefined;
 
   afterEach(async () => {

@@ -3,6 +3,9 @@ import { type ServerResponse } from 'node:http';
 import { type CanonicalEventType, EVENT_STREAM, type EventStream } from '../../core/canonical.js';
 import { type PipelineConfig } from '../pipeline-config.js';
 import { runsSink, runsStage } from '../components.js';
+import { type TableRef } from '../../core/envelope.js';
+import { tableMatches } from '../../core/stage.js';
+import { capturedTableRef } from '../../connectors/debezium/envelope.js';
 import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { METRIC } from '../../core/observability/metrics.js';
 import { type OpsRoutes } from '../../core/observability/ops-server.js';
@@ -107,18 +110,12 @@ export type TopologyInput = {
   readonly transforms: Readonly<Record<string, TopologyTransform>>;
   /** The sink registry (`sinks/index.ts`); entries the config disables are left out. */
   readonly sinks: Readonly<Record<string, TopologySink>>;
-  /**
-   * The logical table name transforms read (`SalesOrderHeader`) of a
-   * captured table's name without its schema (`sales_order_header`), as the
-   * envelope reader renames it for `source.names`.
-   */
-  readonly renameTable: (name: string) => string;
 };
 
 /**
  * Builds the flow graph from the config and the registries: each captured
- * table (`source.tables`) → the enabled stages whose `input.tables` hold its
- * logical name → the canonical topics their output event types go to
+ * table (`source.tables`) → the enabled stages whose `input.tables` patterns
+ * name it (as the envelope reader names its changes) → the canonical topics their output event types go to
  * (`EVENT_STREAM`) → the enabled sinks whose input types travel on that
  * topic. Stages without a captured input table and topics no stage writes
  * are kept, without arrows; a table no stage reads is passed through by the
@@ -162,8 +159,9 @@ export function buildTopology(input: TopologyInput): Topology {
   const tables = config.source.tables.map((table) => ({
     table,
     topic: sourceTopic(config.source, table),
-    logical: input.renameTable(table.slice(table.indexOf('.') + 1)),
+    ref: capturedTableRef(config.source, table),
   }));
+  const reads = (stage: TopologyTransform, ref: TableRef) => stage.input.tables.some((p) => tableMatches(p, ref));
   const stages = Object.entries(input.transforms).filter(([name]) => runsStage(config, name));
   const sinks = Object.entries(input.sinks).filter(([name]) => runsSink(config, name));
   const streams = (['inventory', 'order'] as const).filter(
@@ -220,9 +218,9 @@ export function buildTopology(input: TopologyInput): Topology {
   ];
 
   const edges: TopologyEdge[] = [];
-  for (const { table, topic, logical } of tables) {
+  for (const { table, topic, ref } of tables) {
     for (const [name, stage] of stages) {
-      if (!stage.input.tables.includes(logical)) continue;
+      if (!reads(stage, ref)) continue;
       edges.push(
         edge(`table:${table}`, `stage:${name}`, [
           transformCount('throughput', 'records', select(METRIC.sourceRecords, { role: 'transform', topic })),
@@ -234,7 +232,7 @@ export function buildTopology(input: TopologyInput): Topology {
     }
   }
   for (const [name, stage] of stages) {
-    const inputTopics = tables.filter((t) => stage.input.tables.includes(t.logical)).map((t) => t.topic);
+    const inputTopics = tables.filter((t) => reads(stage, t.ref)).map((t) => t.topic);
     for (const stream of streams) {
       const types = stage.output.filter((type) => EVENT_STREAM[type] === stream);
       if (types.length === 0) continue;

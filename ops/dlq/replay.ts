@@ -17,7 +17,7 @@ import { type BatchControl, type OutputRecord, type SourceRecord } from '../../c
 import { createSinkBatchHandler } from '../../core/runner/sink-runner.js';
 import { createTransformBatchHandler } from '../../core/runner/transform-runner.js';
 import { type Sink } from '../../core/sink.js';
-import { type Stage } from '../../core/stage.js';
+import { type ConfiguredStages, runsSink } from '../components.js';
 import { type CanonicalRegistryCodec } from '../../connectors/canonical/registry.js';
 import { type createSourceDecoder } from '../../connectors/debezium/source-decoder.js';
 import { createBookmarkedOutput, fetchGroupOffsets, type GroupOffset } from '../../connectors/kafka/replay-output.js';
@@ -204,7 +204,7 @@ export async function replayDeadLetters(
     ledgers,
     hasStage: (deadLetter, canonical) =>
       deadLetter.stage === DECODE_STAGE ||
-      (canonical ? components.sinkNames.has(deadLetter.stage) : components.stages.has(deadLetter.stage)),
+      (canonical ? components.sinkNames.has(deadLetter.stage) : components.stages.byName.has(deadLetter.stage)),
     isCanonicalTopic: runtime.isCanonicalTopic,
   });
   const summary = {
@@ -425,21 +425,15 @@ function planEntry(deadLetter: DeadLetter): ReplayPlanEntry {
   };
 }
 
-/** The configured transform stages by name, and the configured sink names (sinks are created only when needed). */
+/** The configured transform stages, and the configured sink names (sinks are created only when needed). */
 function configuredComponents(runtime: Runtime): ConfiguredComponents {
   const { config } = runtime;
-  const byTable = runtime.stages();
-  const stages = new Map<string, Stage>();
-  for (const list of byTable.values()) {
-    for (const stage of list) stages.set(stage.name, stage);
-  }
-  const sinkNames = new Set(Object.keys(sinkRegistry).filter((name) => config.sinks[name] !== false));
-  return { byTable, stages, sinkNames };
+  const sinkNames = new Set(Object.keys(sinkRegistry).filter((name) => runsSink(config, name)));
+  return { stages: runtime.stages(), sinkNames };
 }
 
 type ConfiguredComponents = {
-  readonly byTable: ReadonlyMap<string, readonly Stage[]>;
-  readonly stages: ReadonlyMap<string, Stage>;
+  readonly stages: ConfiguredStages;
   readonly sinkNames: ReadonlySet<string>;
 };
 
@@ -510,13 +504,13 @@ async function createReplayer(
     const captured: OutputRecord[] = [];
     const record = replayRecordOf(deadLetter);
     const headers = replayHeaders(deadLetter);
-    const { byTable, stages } = settings.components;
-    const named = stages.get(deadLetter.stage);
+    const { stages } = settings.components;
+    const named = stages.byName.get(deadLetter.stage)?.stage;
     const handler = createTransformBatchHandler({
       decode: decoders.decodeSource,
       // A record that failed to decode never reached a stage: all of its table's stages run now.
       stagesFor: (table) =>
-        deadLetter.stage === DECODE_STAGE ? (byTable.get(table) ?? []) : named === undefined ? [] : [named],
+        deadLetter.stage === DECODE_STAGE ? stages.stagesFor(table) : named === undefined ? [] : [named],
       encode: async (event) => ({ ...(await decoders.codec.encode(event)), headers }),
       // The outputs are committed later, with the chunk's, by the same producer: its limits decide what fits.
       output: {

@@ -129,6 +129,8 @@ export function postgresCapture(prefix: string, tables: readonly string[]) {
       topicPrefix: run,
       database: databaseName,
       tables: tables.map((table) => `public.${table}`),
+      // The sample ERP's stages read its dbo tables; on PostgreSQL they live in public.
+      schemas: { public: 'dbo' },
     },
     connector: {
       name: run,

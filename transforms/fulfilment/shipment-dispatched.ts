@@ -27,7 +27,7 @@ export type ShipmentDispatchedConfig = z.output<typeof shipmentDispatchedConfigS
 export const shipmentDispatched = defineStage({
   name: 'shipment_dispatched',
   summary: 'Shipment rows reaching SH become ShipmentDispatched',
-  tables: ['Shipment'],
+  tables: ['dbo.Shipment'],
   output: ['ShipmentDispatched'],
   config: shipmentDispatchedConfigSchema,
   create(config, { name }) {

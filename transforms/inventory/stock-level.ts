@@ -27,7 +27,7 @@ export type StockLevelConfig = z.output<typeof stockLevelConfigSchema>;
 export const stockLevel = defineStage({
   name: 'stock_level',
   summary: 'InventoryBalance rows become StockLevelChanged with available = on hand − allocated − safety stock',
-  tables: ['InventoryBalance'],
+  tables: ['dbo.InventoryBalance'],
   output: ['StockLevelChanged'],
   config: stockLevelConfigSchema,
   create: () => applyStockLevel,

@@ -94,7 +94,7 @@ export const orderHeader = defineStage({
   name: 'order_header',
   summary:
     'SalesOrderHeader rows become OrderAccepted, OrderHeaderChanged, OrderStatusChanged, OrderCancelled and OrderDeleted',
-  tables: ['SalesOrderHeader'],
+  tables: ['dbo.SalesOrderHeader'],
   output: ['OrderAccepted', 'OrderHeaderChanged', 'OrderStatusChanged', 'OrderCancelled', 'OrderDeleted'],
   config: orderHeaderConfigSchema,
   create: (config, { name }) => orderHeaderApply(config, name),

@@ -25,7 +25,7 @@ export type OrderLineConfig = z.output<typeof orderLineConfigSchema>;
 export const orderLine = defineStage({
   name: 'order_line',
   summary: 'SalesOrderLine rows become OrderLineChanged, removed on delete',
-  tables: ['SalesOrderLine'],
+  tables: ['dbo.SalesOrderLine'],
   output: ['OrderLineChanged'],
   config: orderLineConfigSchema,
   create: () => applyOrderLine,

@@ -33,7 +33,7 @@ export type PaymentCapturedConfig = z.output<typeof paymentCapturedConfigSchema>
 export const paymentCaptured = defineStage({
   name: 'payment_captured',
   summary: 'PaymentTransaction captures reaching SUCCEEDED become PaymentCaptured',
-  tables: ['PaymentTransaction'],
+  tables: ['dbo.PaymentTransaction'],
   output: ['PaymentCaptured'],
   config: paymentCapturedConfigSchema,
   create(config, { name }) {

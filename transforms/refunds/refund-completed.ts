@@ -26,7 +26,7 @@ export type RefundCompletedConfig = z.output<typeof refundCompletedConfigSchema>
 export const refundCompleted = defineStage({
   name: 'refund_completed',
   summary: 'Refund rows reaching COMPLETED become RefundCompleted',
-  tables: ['Refund'],
+  tables: ['dbo.Refund'],
   output: ['RefundCompleted'],
   config: refundCompletedConfigSchema,
   create(config, { name }) {

@@ -28,7 +28,7 @@ export type ReturnReceivedConfig = z.output<typeof returnReceivedConfigSchema>;
 export const returnReceived = defineStage({
   name: 'return_received',
   summary: 'ReturnAuthorization rows reaching RC become ReturnReceived',
-  tables: ['ReturnAuthorization'],
+  tables: ['dbo.ReturnAuthorization'],
   output: ['ReturnReceived'],
   config: returnReceivedConfigSchema,
   create(config, { name }) {

@@ -50,6 +50,8 @@ export function debeziumScenario(prefix: string, overrides: Record<string, unkno
       topicPrefix: run,
       database: databaseName,
       tables: PG_TABLES.map((table) => `public.${table}`),
+      // The sample ERP's stages read its dbo tables; on PostgreSQL they live in public.
+      schemas: { public: 'dbo' },
     },
     connector: { name: run, connectUrl, port: admin.port, slotName: run, heartbeatIntervalMs: 1000 },
     mongodb: { database: run },
