@@ -24,6 +24,7 @@ const driverHomes = {
 export const LAYERS = {
   core: [],
   transforms: ['core'],
+  stages: ['core', 'transforms'],
   sinks: ['core'],
   connectors: ['core'],
   stack: ['core', 'connectors', 'sinks'],

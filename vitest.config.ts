@@ -6,7 +6,9 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['{core,ops,cli,stack,connectors,dba,devtools,transforms,sinks,bench,test/unit}/**/*.test.ts'],
+          include: [
+            '{core,ops,cli,stack,connectors,dba,devtools,transforms,stages,sinks,bench,test/unit}/**/*.test.ts',
+          ],
           environment: 'node',
         },
       },

@@ -159,3 +159,29 @@ export function stageRegistry<const D extends readonly NamedTransformDefinition[
   }
   return registry as { readonly [K in D[number] as K['name']]: K };
 }
+
+/**
+ * The version of the stage API (`cdc-sync/stages`) this cdc-sync provides. A stage package records the version it
+ * was written against; cdc-sync loads packages of its own version and refuses newer ones by name.
+ */
+export const STAGE_API_VERSION = 1;
+
+/** What a stage package's entry module exports as its default: see {@link defineStagePackage}. */
+export type StagePackage = {
+  readonly kind: 'cdc-sync.stage-package';
+  readonly apiVersion: number;
+  /** The package's name, for messages and the docs (its npm name, or the folder's). */
+  readonly name: string;
+  readonly stages: readonly TransformDefinition[];
+};
+
+/**
+ * A stage package, the default export of its entry module: `export default defineStagePackage({ name, stages })`.
+ * A pipeline loads it from `stages.modules` and runs the stages its `transforms` section lists, by name.
+ */
+export function defineStagePackage(spec: {
+  readonly name: string;
+  readonly stages: readonly TransformDefinition[];
+}): StagePackage {
+  return { kind: 'cdc-sync.stage-package', apiVersion: STAGE_API_VERSION, name: spec.name, stages: spec.stages };
+}

@@ -1,7 +1,9 @@
 import { type Db } from 'mongodb';
 import { type Logger } from 'pino';
-import { type ComponentSchemas, parseWithSchema } from '../core/config.js';
-import { type PipelineConfig } from './pipeline-config.js';
+import { type ComponentSchemas, parseConfig, parseWithSchema } from '../core/config.js';
+import { dirname, resolve } from 'node:path';
+import { parsePipelineConfig, type PipelineConfig, readConfigFile, stagesConfigSchema } from './pipeline-config.js';
+import { BUILT_IN_STAGES, loadStageCatalog, type StageCatalog } from './stage-packages.js';
 import { ConfigError } from '../core/errors.js';
 import { type Sink } from '../core/sink.js';
 import { type TableRef } from '../core/envelope.js';
@@ -9,7 +11,6 @@ import { type RoutedStage, type Stage, stageRouter, type TransformDefinition } f
 import { PIPELINE_VERSION } from '../core/version.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
 import { type SinkDefinition } from '../sinks/mongo/definition.js';
-import { transforms as transformRegistry } from '../transforms/index.js';
 
 /**
  * Builds the configured stages and sinks from the registries. The pipeline,
@@ -17,15 +18,57 @@ import { transforms as transformRegistry } from '../transforms/index.js';
  * the config enables, with the same validated settings.
  */
 
-/** The config schemas of every registered transform and sink, so a config is checked whole before anything starts. */
-export const COMPONENT_SCHEMAS: ComponentSchemas = {
-  transforms: Object.fromEntries(
-    Object.entries(transformRegistry).map(([name, definition]) => [name, definition.configSchema]),
-  ),
-  sinks: Object.fromEntries(
-    Object.entries(sinkRegistry).map(([name, definition]) => [name, (definition as SinkDefinition).configSchema]),
-  ),
-};
+/** The config schemas of every stage `catalog` knows and every registered sink, so a config is checked whole before anything starts. */
+export function componentSchemas(catalog: StageCatalog = BUILT_IN_STAGES): ComponentSchemas {
+  return {
+    transforms: Object.fromEntries(
+      Object.entries(catalog.definitions).map(([name, definition]) => [name, definition.configSchema]),
+    ),
+    sinks: Object.fromEntries(
+      Object.entries(sinkRegistry).map(([name, definition]) => [name, (definition as SinkDefinition).configSchema]),
+    ),
+  };
+}
+
+/** The config schemas of cdc-sync's own stages and sinks: a config that loads no stage package. */
+export const COMPONENT_SCHEMAS: ComponentSchemas = componentSchemas();
+
+/**
+ * A config file, validated whole before anything starts: its stage packages (`stages.modules`) are loaded first,
+ * so that the pipeline's keys and every configured stage's and sink's own settings, its packages' stages included,
+ * are checked at once, all problems in one `ConfigError`.
+ */
+export async function loadConfigWithStages(
+  path: string,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PipelineConfig> {
+  const raw = readConfigFile(path);
+  const modules = stageModules(raw, path, env);
+  const stageCatalog =
+    modules.length === 0 ? BUILT_IN_STAGES : await loadStageCatalog(modules, dirname(resolve(path)), path);
+  return { ...parsePipelineConfig(raw, path, env, componentSchemas(stageCatalog)), stageCatalog };
+}
+
+/** `stages.modules` of a config file not yet validated; none when invalid, which the full check then reports. */
+function stageModules(raw: unknown, path: string, env: NodeJS.ProcessEnv): readonly string[] {
+  const section = raw !== null && typeof raw === 'object' ? (raw as { stages?: unknown }).stages : undefined;
+  try {
+    return parseConfig(stagesConfigSchema, section ?? {}, path, env).modules;
+  } catch {
+    return [];
+  }
+}
+
+/** The stages `config` can name: cdc-sync's own and those of the stage packages it loaded. */
+export function stageCatalogOf(config: Pick<PipelineConfig, 'stages' | 'stageCatalog'>): StageCatalog {
+  if (config.stageCatalog !== undefined) return config.stageCatalog;
+  if (config.stages.modules.length > 0) {
+    throw new ConfigError(
+      `The stage packages of stages.modules (${config.stages.modules.join(', ')}) are not loaded: read the config with loadConfigWithStages`,
+    );
+  }
+  return BUILT_IN_STAGES;
+}
 
 /** The stages a config runs: each by name, and the runner's routing of a change's table to them. */
 export type ConfiguredStages = {
@@ -39,7 +82,7 @@ export type ConfiguredStages = {
 export function createStages(config: PipelineConfig, logger: Logger, origin: string): ConfiguredStages {
   const byName = new Map<string, RoutedStage>();
   for (const [name, definition, settings] of enabledEntries(
-    transformRegistry,
+    stageCatalogOf(config).definitions,
     config.transforms,
     'transforms',
     'listed',
@@ -84,8 +127,8 @@ export async function createSinks(
  * The names of the stages `config` runs: those it lists with settings, in registry order. A pipeline runs no stage
  * it does not name.
  */
-export function configuredStageNames(config: Pick<PipelineConfig, 'transforms'>): string[] {
-  return Object.keys(transformRegistry).filter((name) => runsStage(config, name));
+export function configuredStageNames(config: Pick<PipelineConfig, 'transforms' | 'stages' | 'stageCatalog'>): string[] {
+  return Object.keys(stageCatalogOf(config).definitions).filter((name) => runsStage(config, name));
 }
 
 /** True when `config` runs the stage `name`: it lists it with settings. */

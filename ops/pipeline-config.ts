@@ -19,10 +19,21 @@ import { connectorConfigSchema } from '../connectors/kafka-connect/connector-con
 import { kafkaConfigSchema } from '../connectors/kafka/client.js';
 import { mongodbConfigSchema } from '../sinks/mongo/connect.js';
 import { stalledConfigSchema } from './read-side/stalled-orders.js';
+import { type StageCatalog } from './stage-packages.js';
 
 /** Per-component settings by registry name; `false` disables one. Each is checked by its own schema. */
 /** Settings by registry name; `false` turns a listed component off. */
 const componentSettings = () => z.record(z.string(), z.union([z.literal(false), z.record(z.string(), z.unknown())]));
+
+/** The `stages` section: the stage packages a pipeline loads besides cdc-sync's own stages. */
+export const stagesConfigSchema = z.strictObject({
+  modules: z
+    .array(z.string().min(1))
+    .default([])
+    .describe(
+      'Stage packages to load, each a path relative to the config file (./erp-stages/index.ts) or an npm package name installed beside it; each default-exports defineStagePackage({ name, stages }) from cdc-sync/stages, and transforms lists the stages that run',
+    ),
+});
 
 /**
  * The pipeline configuration, composed of the sections its components own: each adapter declares its section's
@@ -48,6 +59,7 @@ export const pipelineConfigSchema = z
       .prefault({}),
     transform: transformWorkerConfigSchema.prefault({}),
     sink: sinkWorkerConfigSchema.prefault({}),
+    stages: stagesConfigSchema.prefault({}),
     transforms: componentSettings()
       .default({})
       .describe(
@@ -62,7 +74,11 @@ export const pipelineConfigSchema = z
   })
   .strict();
 
-export type PipelineConfig = z.output<typeof pipelineConfigSchema>;
+/**
+ * A validated config. `stageCatalog` holds the stages of its `stages.modules` besides cdc-sync's own, once loaded
+ * (`loadConfigWithStages` in `components.ts`); without it, only cdc-sync's own stages are known.
+ */
+export type PipelineConfig = z.output<typeof pipelineConfigSchema> & { readonly stageCatalog?: StageCatalog };
 
 /**
  * Reads, interpolates and validates a YAML or JSON config file. Throws a
@@ -73,6 +89,11 @@ export function loadPipelineConfig(
   env: NodeJS.ProcessEnv = process.env,
   components?: ComponentSchemas,
 ): PipelineConfig {
+  return parsePipelineConfig(readConfigFile(path), path, env, components);
+}
+
+/** The YAML or JSON object of a config file, not yet validated; a `ConfigError` naming the file when unreadable. */
+export function readConfigFile(path: string): unknown {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -84,9 +105,8 @@ export function loadPipelineConfig(
       },
     );
   }
-  let raw: unknown;
   try {
-    raw = parseYaml(text) ?? {};
+    return parseYaml(text) ?? {};
   } catch (error: unknown) {
     throw new ConfigError(
       `Invalid YAML or JSON in config file ${path}: ${error instanceof Error ? error.message : String(error)}`,
@@ -95,7 +115,6 @@ export function loadPipelineConfig(
       },
     );
   }
-  return parsePipelineConfig(raw, path, env, components);
 }
 
 /**

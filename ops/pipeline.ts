@@ -36,9 +36,8 @@ import { orderView, type OrderViewDocument } from '../sinks/mongo/order-view.js'
 import { createReadModelsSource } from './read-side/ops-queries.js';
 import { pingMongo } from '../sinks/mongo/probe.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
-import { transforms as transformRegistry } from '../transforms/index.js';
 import { buildRuntime } from './runtime.js';
-import { configuredStageNames } from './components.js';
+import { configuredStageNames, stageCatalogOf } from './components.js';
 import { ConfigError } from '../core/errors.js';
 
 /** Which workers a process runs; separate roles scale out as separate consumer groups. */
@@ -136,7 +135,7 @@ export async function startPipeline(
     throw new ConfigError(
       `No stage to run in ${origin}: a pipeline runs only the stages it lists under transforms, e.g. ` +
         `transforms: { stock_level: {} } (config/pipeline.example.yaml lists the sample ERP's); registered: ` +
-        `${Object.keys(transformRegistry).join(', ')}`,
+        `${Object.keys(stageCatalogOf(config).definitions).join(', ')}`,
     );
   }
   const starting = () => !(options.isStopping?.() ?? false);
@@ -359,7 +358,7 @@ function dashboardRoutes({ config, role, db }: OpsContext): OpsRoutes {
   const topology = buildTopology({
     config,
     role,
-    transforms: transformRegistry,
+    transforms: stageCatalogOf(config).definitions,
     sinks: sinkRegistry,
   });
   return createDashboardRoutes({

@@ -14,7 +14,7 @@ import { type StageResult } from '../core/stage.js';
  */
 
 /** What a column type's `read` returns for a value it rejects; `readColumns` turns it into a `TransformError`. */
-export const INVALID: unique symbol = Symbol('invalid column value');
+export const INVALID: unique symbol = Symbol.for('cdc-sync.invalid-column-value');
 
 /** How one column's decoded value is checked and converted; `read` returns {@link INVALID} for a value it rejects. */
 export type ColumnType<T> = {

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { expect } from 'vitest';
 import { type CanonicalEvent, type CanonicalEventType, type CanonicalPayloads } from '../core/canonical.js';
-import { type ChangeEvent, OP, type Op, type Row, type TransactionInfo } from '../core/envelope.js';
+import { type ChangeEvent, OP, type Op, type Row, type TableRef, type TransactionInfo } from '../core/envelope.js';
 import { type TransformError } from '../core/errors.js';
 import { type Stage, type StageResult, type TransformDefinition } from '../core/stage.js';
 
@@ -9,7 +9,9 @@ import { type Stage, type StageResult, type TransformDefinition } from '../core/
  * Test helpers for stage tests: ERP row changes in, expected canonical events
  * out. Imported only by `*.test.ts` files and not registered anywhere.
  *
- * Every change comes from `erp.ErpDemo.dbo.<Table>`, committed at
+ * A table is named as a stage names it (`Sales.SalesOrderHeader`, see `TABLE_PATTERN`), or by its bare name for the
+ * sample ERP's `dbo` tables (`InventoryBalance`); the parts left out are `erp.ErpDemo.dbo` (see {@link tableRefOf}).
+ * Every change is committed at
  * {@link COMMITTED_AT} in transaction {@link TRANSACTION_ID} at
  * {@link POSITION}; snapshot reads at {@link SNAPSHOT_POSITION} with no
  * transaction, as Debezium's SQL Server connector writes them.
@@ -45,7 +47,7 @@ export const PRIMARY_KEYS: Readonly<Record<string, readonly string[]>> = {
 export type ChangeOptions = {
   readonly before?: Row | null;
   readonly after?: Row | null;
-  /** Defaults to the table's {@link PRIMARY_KEYS} columns taken from `after`, else `before`. */
+  /** Defaults, for the sample ERP's tables, to its {@link PRIMARY_KEYS} columns taken from `after`, else `before`. */
   readonly key?: Row;
   readonly position?: string;
   readonly committedAt?: number;
@@ -53,10 +55,30 @@ export type ChangeOptions = {
 };
 
 /**
+ * The table of a change named `name`: `[prefix.][database.][schema.]table`, the parts left out taken from
+ * `erp.ErpDemo.dbo`, e.g. `Sales.SalesOrderHeader` → `erp.ErpDemo.Sales.SalesOrderHeader`.
+ */
+export function tableRefOf(name: string): TableRef {
+  const parts = name.split('.');
+  if (parts.length > 4 || parts.some((part) => part === '')) {
+    throw new Error(`Table ${JSON.stringify(name)} is not [prefix.][database.][schema.]table`);
+  }
+  const [server, database, schema, table] = [...['erp', 'ErpDemo', 'dbo'].slice(0, 4 - parts.length), ...parts] as [
+    string,
+    string,
+    string,
+    string,
+  ];
+  return { server, database, schema, table };
+}
+
+/**
  * One ERP row change as the connectors decode it, e.g.
- * `changeOf('InventoryBalance', OP.update, { before, after })`.
+ * `changeOf('InventoryBalance', OP.update, { before, after })` or
+ * `changeOf('Sales.SalesOrderHeader', OP.create, { after, key: { SalesOrderID: 43659 } })`.
  */
 export function changeOf(table: string, op: Op, options: ChangeOptions = {}): ChangeEvent {
+  const ref = tableRefOf(table);
   const snapshot = op === OP.read;
   const before = options.before ?? null;
   const after = options.after ?? null;
@@ -69,8 +91,8 @@ export function changeOf(table: string, op: Op, options: ChangeOptions = {}): Ch
         : { id: TRANSACTION_ID, totalOrder: 1, dataCollectionOrder: 1 };
   return {
     op,
-    table: { server: 'erp', database: 'ErpDemo', schema: 'dbo', table },
-    key: options.key ?? keyOf(table, after ?? before),
+    table: ref,
+    key: options.key ?? keyOf(ref, after ?? before),
     before,
     after,
     source: {
@@ -107,7 +129,7 @@ export function expectEvent<T extends CanonicalEventType>(table: string, eventTy
       eventId: expect.stringMatching(/^[0-9a-f]{32}$/),
       eventType,
       aggregateKey,
-      sourceTable: `erp.ErpDemo.dbo.${table}`,
+      sourceTable: Object.values(tableRefOf(table)).join('.'),
       sourcePosition: source.position ?? POSITION,
       sourceCommittedAt: source.committedAt ?? COMMITTED_AT,
       correlationId: source.correlationId ?? TRANSACTION_ID,
@@ -137,8 +159,10 @@ function bigints(_key: string, value: unknown): unknown {
   return typeof value === 'bigint' ? `${value}n` : value;
 }
 
-function keyOf(table: string, row: Row | null): Row {
-  const columns = PRIMARY_KEYS[table];
-  if (columns === undefined) throw new Error(`No primary key known for ${table}; pass key to changeOf`);
+function keyOf(table: TableRef, row: Row | null): Row {
+  const columns = table.schema === 'dbo' ? PRIMARY_KEYS[table.table] : undefined;
+  if (columns === undefined) {
+    throw new Error(`No primary key known for ${table.schema}.${table.table}; pass key to changeOf`);
+  }
   return Object.fromEntries(columns.map((column) => [column, row?.[column]]));
 }
