@@ -1,9 +1,22 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
+
+/** The public stage API by its package name, as stage packages import it (package.json exports), from source. */
+const resolve = {
+  alias: [
+    { find: /^cdc-sync\/stages$/, replacement: fileURLToPath(new URL('./stages/index.ts', import.meta.url)) },
+    {
+      find: /^cdc-sync\/stages\/testing$/,
+      replacement: fileURLToPath(new URL('./stages/testing.ts', import.meta.url)),
+    },
+  ],
+};
 
 export default defineConfig({
   test: {
     projects: [
       {
+        resolve,
         test: {
           name: 'unit',
           include: [
@@ -13,6 +26,7 @@ export default defineConfig({
         },
       },
       {
+        resolve,
         test: {
           name: 'integration',
           include: ['test/integration/**/*.test.ts'],
