@@ -166,6 +166,27 @@ export function stageRegistry<const D extends readonly NamedTransformDefinition[
  */
 export const STAGE_API_VERSION = 1;
 
+/** One column of a source table as its DDL declares it. */
+export type SourceColumn = {
+  readonly name: string;
+  /** The SQL type as written in DDL, lower-cased, e.g. `int`, `decimal(19,4)`, `nvarchar(40)`, `datetime`. */
+  readonly type: string;
+  readonly nullable: boolean;
+};
+
+/**
+ * A source table as its DDL declares it: columns in declaration order and the primary key. A stage package declares
+ * the tables its stages read, so that fixture files of them become exactly the records Debezium writes
+ * (`produce-fixtures`, `cdc-sync test`).
+ */
+export type SourceTableDefinition = {
+  readonly schema: string;
+  readonly table: string;
+  readonly columns: readonly SourceColumn[];
+  /** Primary-key column names in key order; empty for a table without a key. */
+  readonly primaryKey: readonly string[];
+};
+
 /** What a stage package's entry module exports as its default: see {@link defineStagePackage}. */
 export type StagePackage = {
   readonly kind: 'cdc-sync.stage-package';
@@ -173,6 +194,8 @@ export type StagePackage = {
   /** The package's name, for messages and the docs (its npm name, or the folder's). */
   readonly name: string;
   readonly stages: readonly TransformDefinition[];
+  /** The SQL Server tables its stages read, for fixtures; none when it declares none. */
+  readonly tables: readonly SourceTableDefinition[];
 };
 
 /**
@@ -182,6 +205,13 @@ export type StagePackage = {
 export function defineStagePackage(spec: {
   readonly name: string;
   readonly stages: readonly TransformDefinition[];
+  readonly tables?: readonly SourceTableDefinition[];
 }): StagePackage {
-  return { kind: 'cdc-sync.stage-package', apiVersion: STAGE_API_VERSION, name: spec.name, stages: spec.stages };
+  return {
+    kind: 'cdc-sync.stage-package',
+    apiVersion: STAGE_API_VERSION,
+    name: spec.name,
+    stages: spec.stages,
+    tables: spec.tables ?? [],
+  };
 }

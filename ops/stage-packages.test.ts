@@ -26,7 +26,14 @@ export const headerSeen = defineStage({
   create: (config, { name }) => (change) => skip(\`\${name} saw \${config.prefix}\${String(change.key.SalesOrderID)}\`),
 });
 
-export default defineStagePackage({ name: 'adventure-test', stages: [headerSeen] });
+export const header = {
+  schema: 'Sales',
+  table: 'SalesOrderHeader',
+  columns: [{ name: 'SalesOrderID', type: 'int', nullable: false }],
+  primaryKey: ['SalesOrderID'],
+};
+
+export default defineStagePackage({ name: 'adventure-test', stages: [headerSeen], tables: [header] });
 `;
 
 let dir: string;
@@ -58,6 +65,14 @@ describe('loadStageCatalog', () => {
     ]);
     expect(catalog.origins['header_seen']).toBe(`adventure-test (${module})`);
     expect(catalog.origins['stock_level']).toBe('cdc-sync');
+    expect(catalog.tables).toEqual([
+      {
+        schema: 'Sales',
+        table: 'SalesOrderHeader',
+        columns: [{ name: 'SalesOrderID', type: 'int', nullable: false }],
+        primaryKey: ['SalesOrderID'],
+      },
+    ]);
   });
 
   it.each([
@@ -100,6 +115,15 @@ describe('loadStageCatalog', () => {
           ),
         ),
       'Stage stock_level of clashing (./clash/index.ts) has the name of a stage of cdc-sync, loaded by stages.modules[0] ("./clash/index.ts") in p.yaml: rename one of them',
+    ],
+    [
+      'a table without columns or with a key that is no column',
+      () =>
+        stageModule(
+          'table',
+          "export default { kind: 'cdc-sync.stage-package', apiVersion: 1, name: 't', stages: [], tables: [{ schema: 'Sales', table: 'X', columns: [{ name: 'A', type: 'int' }], primaryKey: ['B'] }] };\n",
+        ),
+      'Invalid table tables[0] of t (./table/index.ts), loaded by stages.modules[0] ("./table/index.ts") in p.yaml: column {"name":"A","type":"int"} is not { name, type, nullable }; primary key column "B" is not a column',
     ],
     [
       'a package name not installed',

@@ -6,6 +6,7 @@ import { ConfigError } from '../core/errors.js';
 import {
   STAGE_API_VERSION,
   STAGE_NAME,
+  type SourceTableDefinition,
   type StagePackage,
   TABLE_PATTERN,
   type TransformDefinition,
@@ -23,12 +24,15 @@ export type StageCatalog = {
   readonly definitions: Readonly<Record<string, TransformDefinition>>;
   /** Where each stage comes from: `cdc-sync`, or the package's name and module. */
   readonly origins: Readonly<Record<string, string>>;
+  /** The source tables the packages declare (`schema.table` once each), for fixture files of them. */
+  readonly tables: readonly SourceTableDefinition[];
 };
 
 /** cdc-sync's own stages only: a pipeline that loads no stage package. */
 export const BUILT_IN_STAGES: StageCatalog = {
   definitions: sampleErpStages as Readonly<Record<string, TransformDefinition>>,
   origins: Object.fromEntries(Object.keys(sampleErpStages).map((name) => [name, 'cdc-sync'])),
+  tables: [],
 };
 
 /**
@@ -44,6 +48,7 @@ export async function loadStageCatalog(
 ): Promise<StageCatalog> {
   const definitions: Record<string, TransformDefinition> = { ...BUILT_IN_STAGES.definitions };
   const origins: Record<string, string> = { ...BUILT_IN_STAGES.origins };
+  const tables = new Map<string, SourceTableDefinition>();
   for (const [index, specifier] of modules.entries()) {
     const where = `stages.modules[${index}] (${JSON.stringify(specifier)}) in ${origin}`;
     const stagePackage = await importStagePackage(specifier, baseDir, where);
@@ -59,8 +64,15 @@ export async function loadStageCatalog(
       definitions[definition.name] = definition;
       origins[definition.name] = packageOrigin;
     }
+    for (const [position, table] of (stagePackage.tables ?? []).entries()) {
+      const name = checkTable(table, `tables[${position}] of ${packageOrigin}, loaded by ${where}`);
+      if (tables.has(name)) {
+        throw new ConfigError(`Table ${name} is declared twice, again by ${packageOrigin}, loaded by ${where}`);
+      }
+      tables.set(name, table);
+    }
   }
-  return { definitions, origins };
+  return { definitions, origins, tables: [...tables.values()] };
 }
 
 async function importStagePackage(specifier: string, baseDir: string, where: string): Promise<StagePackage> {
@@ -114,7 +126,8 @@ function isStagePackage(value: unknown): value is StagePackage {
     candidate.kind === 'cdc-sync.stage-package' &&
     typeof candidate.apiVersion === 'number' &&
     typeof candidate.name === 'string' &&
-    Array.isArray(candidate.stages)
+    Array.isArray(candidate.stages) &&
+    (candidate.tables === undefined || Array.isArray(candidate.tables))
   );
 }
 
@@ -150,4 +163,30 @@ function checkDefinition(definition: TransformDefinition, where: string): void {
   if (problems.length > 0) {
     throw new ConfigError(`Invalid stage ${where}: ${problems.join('; ')} (declare stages with defineStage)`);
   }
+}
+
+/** The table's `schema.table`; throws a `ConfigError` naming `where` unless it is a table as its DDL declares it. */
+function checkTable(table: SourceTableDefinition, where: string): string {
+  const { schema, table: name, columns, primaryKey } = (table ?? {}) as Partial<SourceTableDefinition>;
+  const problems: string[] = [];
+  if (typeof schema !== 'string' || schema === '') problems.push('no schema');
+  if (typeof name !== 'string' || name === '') problems.push('no table name');
+  const columnNames = new Set<string>();
+  if (!Array.isArray(columns) || columns.length === 0) problems.push('no columns');
+  else {
+    for (const column of columns) {
+      const valid =
+        typeof column?.name === 'string' && typeof column.type === 'string' && typeof column.nullable === 'boolean';
+      if (valid) columnNames.add(column.name);
+      else problems.push(`column ${JSON.stringify(column)} is not { name, type, nullable }`);
+    }
+  }
+  if (!Array.isArray(primaryKey)) problems.push('no primaryKey list');
+  else {
+    for (const column of primaryKey) {
+      if (!columnNames.has(column)) problems.push(`primary key column ${JSON.stringify(column)} is not a column`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(`Invalid table ${where}: ${problems.join('; ')}`);
+  return `${schema}.${name}`;
 }

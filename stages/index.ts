@@ -17,6 +17,8 @@ export {
   skip,
   STAGE_API_VERSION,
   tableMatches,
+  type SourceColumn,
+  type SourceTableDefinition,
   type StagePackage,
   type StageResult,
   type StageSetup,

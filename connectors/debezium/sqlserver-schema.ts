@@ -1,3 +1,5 @@
+import { type SourceColumn, type SourceTableDefinition } from '../../core/stage.js';
+
 /**
  * The Avro schemas that Debezium's SQL Server connector (3.x) registers through
  * Confluent's AvroConverter, built from a table definition.
@@ -27,24 +29,10 @@
  */
 
 /** One column as SQL Server declares it. */
-export type SqlServerColumn = {
-  readonly name: string;
-  /** The SQL Server type as written in DDL, e.g. `int`, `decimal(19,4)`, `nvarchar(40)`, `datetime2(3)`. */
-  readonly type: string;
-  readonly nullable: boolean;
-};
+export type SqlServerColumn = SourceColumn;
 
-/** A captured table and the connector it is captured by. */
-export type SqlServerTable = {
-  /** The connector's `topic.prefix`. */
-  readonly server: string;
-  readonly database: string;
-  readonly schema: string;
-  readonly table: string;
-  readonly columns: readonly SqlServerColumn[];
-  /** Primary-key column names in key order; empty for a table without a key (no key schema then). */
-  readonly primaryKey: readonly string[];
-};
+/** A captured table and the connector it is captured by: `server` is the connector's `topic.prefix`. */
+export type SqlServerTable = SourceTableDefinition & { readonly server: string; readonly database: string };
 
 export type SqlServerSchemaOptions = {
   /**
