@@ -78,6 +78,24 @@ export default tseslint.config(
   },
   ...Object.entries(LAYERS).map(([folder, allowed]) => layer(folder, allowed)),
   {
+    // Example stage packages stand for packages outside the repository: they import cdc-sync only by its public
+    // entry, cdc-sync/stages, and nothing else of it.
+    files: ['examples/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              regex: '^(\\.\\./){2,}',
+              message: 'A stage package imports cdc-sync only as cdc-sync/stages (see transforms/README.md)',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     // The dashboard's browser modules: `tsc -p ops/dashboard/assets` checks their names against the DOM.
     files: ['ops/dashboard/assets/*.js'],
     rules: { 'no-undef': 'off' },
