@@ -73,6 +73,9 @@ export function parseExpected(text: string, path: string): Expected {
     const detail = error instanceof Error ? error.message : String(error);
     throw new ConfigError(`${path}: invalid ${yaml ? 'YAML' : 'JSON'} (${detail})`, { cause: error });
   }
+  if (raw !== null && raw !== undefined && typeof raw !== 'object') {
+    throw new ConfigError(`${path}: expected a list of events, or an object with events and deadLetters`);
+  }
   const parsed = expectedFileSchema.safeParse(raw ?? []);
   if (!parsed.success) {
     // A union reports the branch the input was closest to: a list's problems for a list, the object's for an object.
@@ -98,7 +101,9 @@ export function renderExpected(run: Pick<StageTestRun, 'events' | 'deadLetters'>
   const events = run.events.map(({ event }) => ({ meta: { ...event.meta }, payload: { ...event.payload } }));
   const deadLetters = run.deadLetters.map(({ stage, message }) => ({ stage, message }));
   const document = deadLetters.length === 0 ? events : { events, deadLetters };
-  return isYaml(path) ? stringifyYaml(document, { lineWidth: 0 }) : `${JSON.stringify(document, null, 2)}\n`;
+  return isYaml(path)
+    ? stringifyYaml(document, { lineWidth: 0, singleQuote: true })
+    : `${JSON.stringify(document, null, 2)}\n`;
 }
 
 function isYaml(path: string): boolean {
