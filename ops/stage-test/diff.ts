@@ -10,27 +10,25 @@ export type FieldDifference = {
   readonly actual: unknown;
 };
 
-/** How an actual event differs from the expected ones. */
-export type EventDifference =
-  | { readonly kind: 'missing'; readonly index: number; readonly expected: ExpectedEvent }
-  | { readonly kind: 'unexpected'; readonly actual: StageTestEvent }
-  | {
-      readonly kind: 'changed';
-      readonly index: number;
-      readonly actual: StageTestEvent;
-      readonly fields: readonly FieldDifference[];
-    };
+/** An expected item no actual one pairs with, an actual item no expected one pairs with, or a pair that differs. */
+type Difference<Expected, Actual, Changed> =
+  | { readonly kind: 'missing'; readonly index: number; readonly expected: Expected }
+  | { readonly kind: 'unexpected'; readonly actual: Actual }
+  | ({ readonly kind: 'changed'; readonly index: number; readonly actual: Actual } & Changed);
 
-/** How the dead letters differ from the expected ones. */
-export type DeadLetterDifference =
-  | { readonly kind: 'missing'; readonly index: number; readonly expected: ExpectedDeadLetter }
-  | { readonly kind: 'unexpected'; readonly actual: StageTestDeadLetter }
-  | {
-      readonly kind: 'changed';
-      readonly index: number;
-      readonly actual: StageTestDeadLetter;
-      readonly expected: ExpectedDeadLetter;
-    };
+/** How an actual event differs from the expected ones: a changed one names its differing fields. */
+export type EventDifference = Difference<
+  ExpectedEvent,
+  StageTestEvent,
+  { readonly fields: readonly FieldDifference[] }
+>;
+
+/** How the dead letters differ from the expected ones: a changed one has another message. */
+export type DeadLetterDifference = Difference<
+  ExpectedDeadLetter,
+  StageTestDeadLetter,
+  { readonly expected: ExpectedDeadLetter }
+>;
 
 /** Every difference between a run and the expected file; equal when both lists are empty. */
 export type StageTestDiff = {
