@@ -10,6 +10,7 @@ import { createReconcileCommand } from './reconcile-command.js';
 import { createRunCommand } from './run-command.js';
 import { createStackCommand } from './stack-command.js';
 import { createStalledCommand } from './stalled-command.js';
+import { createTestCommand } from './test-command.js';
 
 /** Builds the `cdc-sync` command line. Each subcommand lives in a module of its own. */
 export function createProgram(): Command {
@@ -21,6 +22,7 @@ export function createProgram(): Command {
     .addCommand(createDemoCommand())
     .addCommand(createRunCommand())
     .addCommand(createProduceFixturesCommand())
+    .addCommand(createTestCommand())
     .addCommand(createStackCommand())
     .addCommand(createConnectorsCommand())
     .addCommand(createCdcCommand())

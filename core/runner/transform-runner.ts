@@ -2,7 +2,7 @@ import { type Logger } from 'pino';
 import { type CanonicalEvent } from '../canonical.js';
 import { type TableRef } from '../envelope.js';
 import { DecodeError, isRetriable, PipelineError, RecordTooLargeError, TransformError } from '../errors.js';
-import { type Stage } from '../stage.js';
+import { type Stage, type StageResult } from '../stage.js';
 import { throwIfAbandoned, unlessAbandoned } from './abandon.js';
 import { type BackoffConfig } from './backoff.js';
 import { createCounters, type Counters } from './counters.js';
@@ -208,8 +208,11 @@ function countStage(tally: AttemptTally, stage: string, outcome: StageOutcome, c
   tally.telemetry.stageRecords(stage, outcome, count);
 }
 
-/** A stage that throws (a bug) fails only the record: it is dead-lettered, never retried. */
-function applyStage(stage: Stage, event: Parameters<Stage['apply']>[0]) {
+/**
+ * Applies a stage as the runner does: a stage that throws (a bug) fails only the record with a `TransformError`, so
+ * it is dead-lettered, never retried; a retriable error is rethrown.
+ */
+export function applyStage(stage: Stage, event: Parameters<Stage['apply']>[0]): StageResult {
   try {
     return stage.apply(event);
   } catch (error: unknown) {
