@@ -41,8 +41,17 @@ export type TransformDefinition<S extends z.ZodType = z.ZodType> = {
   readonly input: { readonly tables: readonly string[] };
   readonly output: readonly CanonicalEventType[];
   readonly configSchema: S;
+  /** Settings it shares with other stages, by name: see {@link StageSpec.shared}. */
+  readonly shared?: SharedSettings;
   create(config: z.output<S>, ctx: StageContext): Stage;
 };
+
+/**
+ * Settings several stages need, by name, each one object declared once and passed to every stage that needs it
+ * (the order-number definition a header stage and a line stage both key their events by). A registry or stage package
+ * whose stages hold different objects under one name is refused, so the copies cannot differ.
+ */
+export type SharedSettings = Readonly<Record<string, object>>;
 
 /** Helpers for building results, so stages read as plain decisions. */
 export const emit = (...events: readonly CanonicalEvent[]): StageResult => ({ kind: 'emit', events });
@@ -64,6 +73,11 @@ export type StageSpec<S extends z.ZodType, N extends string> = {
   readonly output: readonly CanonicalEventType[];
   /** Its settings under `transforms.<name>`; every key described and defaulted. */
   readonly config: S;
+  /**
+   * Settings shared with other stages, e.g. `{ orderNumber }`: the same object in every stage of a registry or
+   * package that names it ({@link SharedSettings}).
+   */
+  readonly shared?: SharedSettings;
   /**
    * Returns the function applied to each change, for one parsed config. Called once per pipeline, so work that
    * depends only on the config (lookup tables, parsed maps) is done here; the returned function must be pure.
@@ -104,6 +118,7 @@ export function defineStage<S extends z.ZodType, const N extends string>(
     input: { tables: spec.tables },
     output: spec.output,
     configSchema: spec.config,
+    ...(spec.shared === undefined ? {} : { shared: spec.shared }),
     create: (config, ctx) => ({ name: spec.name, apply: spec.create(config, { ...ctx, name: spec.name }) }),
   };
 }
@@ -157,6 +172,7 @@ export function stageRegistry<const D extends readonly NamedTransformDefinition[
     if (definition.name in registry) throw new Error(`Two stages are named ${definition.name}`);
     registry[definition.name] = definition;
   }
+  checkSharedSettings(definitions, 'registry');
   return registry as { readonly [K in D[number] as K['name']]: K };
 }
 
@@ -207,6 +223,7 @@ export function defineStagePackage(spec: {
   readonly stages: readonly TransformDefinition[];
   readonly tables?: readonly SourceTableDefinition[];
 }): StagePackage {
+  checkSharedSettings(spec.stages, `stage package ${spec.name}`);
   return {
     kind: 'cdc-sync.stage-package',
     apiVersion: STAGE_API_VERSION,
@@ -214,4 +231,24 @@ export function defineStagePackage(spec: {
     stages: spec.stages,
     tables: spec.tables ?? [],
   };
+}
+
+/**
+ * Throws a `TypeError` when two of `definitions` hold different objects under one {@link SharedSettings} name: a
+ * setting such as the order-number format is declared once, so lines can never be keyed to another order than their
+ * header.
+ */
+export function checkSharedSettings(definitions: readonly TransformDefinition[], where: string): void {
+  const first = new Map<string, TransformDefinition>();
+  for (const definition of definitions) {
+    for (const [name, setting] of Object.entries(definition.shared ?? {})) {
+      const other = first.get(name);
+      if (other === undefined) first.set(name, definition);
+      else if (other.shared?.[name] !== setting) {
+        throw new TypeError(
+          `Stages ${other.name} and ${definition.name} of the ${where} hold different ${name} settings; declare it once and pass the same one to both`,
+        );
+      }
+    }
+  }
 }

@@ -22,6 +22,7 @@ export {
   type StagePackage,
   type StageResult,
   type StageSetup,
+  type SharedSettings,
   type StageSpec,
   type TransformDefinition as StageDefinition,
 } from '../core/stage.js';
@@ -66,6 +67,27 @@ export {
   type Image,
   type RowOf,
 } from '../transforms/rows.js';
+
+export {
+  constant,
+  fromColumn,
+  fromColumns,
+  sumOfColumns,
+  type ColumnValue,
+  type FieldSource,
+} from '../transforms/column-values.js';
+
+export { defineOrderNumber, type OrderNumber } from '../transforms/order-number.js';
+
+export { stockLevelStage, type StockLevelStageSpec } from '../transforms/stock-level-stage.js';
+
+export {
+  orderHeaderStage,
+  type OrderHeaderStageConfig,
+  type OrderHeaderStageSpec,
+} from '../transforms/order-header-stage.js';
+
+export { orderLineStage, type OrderLineStageSpec } from '../transforms/order-line-stage.js';
 
 export {
   arrivalAt,

@@ -35,6 +35,8 @@ describe('column types', () => {
     ['money', '19.9900', '19.9900', COLUMN.money],
     ['money', '922337203685477.5807', '922337203685477.5807', COLUMN.money],
     ['integer', 2, 2, COLUMN.integer],
+    ['integerQuantity', 408, '408.000', COLUMN.integerQuantity],
+    ['integerQuantity', -2, '-2.000', COLUMN.integerQuantity],
     ['integerId', 5001, '5001', COLUMN.integerId],
     ['integerId', 9_007_199_254_740_993n, '9007199254740993', COLUMN.integerId],
     ['timestamp', '2026-11-27T10:15:30.1234567+01:00', '2026-11-27T10:15:30.1234567+01:00', COLUMN.timestamp],
@@ -88,6 +90,8 @@ describe('column types', () => {
     ['money', '19.99001', 'a decimal string with at most 4 decimals, got "19.99001"', COLUMN.money],
     ['integer', 2.5, 'an integer, got 2.5', COLUMN.integer],
     ['integer', 2n, 'an integer, got 2n', COLUMN.integer],
+    ['integerQuantity', '408', 'an integer quantity, got "408"', COLUMN.integerQuantity],
+    ['integerQuantity', 1.5, 'an integer quantity, got 1.5', COLUMN.integerQuantity],
     ['integerId', '5001', 'an integer id, got "5001"', COLUMN.integerId],
     [
       'timestamp',

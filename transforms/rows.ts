@@ -76,6 +76,15 @@ export const COLUMN = {
     expected: 'an integer',
     read: (value) => (typeof value === 'number' && Number.isSafeInteger(value) ? value : INVALID),
   } satisfies ColumnType<number>,
+  /**
+   * A TINYINT, SMALLINT or INT quantity (Debezium: a number), such as AdventureWorks' `ProductInventory.Quantity`, as
+   * a canonical quantity at scale 3.
+   */
+  integerQuantity: {
+    expected: 'an integer quantity',
+    read: (value) =>
+      typeof value === 'number' && Number.isSafeInteger(value) ? `${value}.${'0'.repeat(SCALE.quantity)}` : INVALID,
+  } satisfies ColumnType<DecimalString>,
   /** An INT or BIGINT surrogate id, as a decimal string so BIGINT keeps every digit. */
   integerId: {
     expected: 'an integer id',
