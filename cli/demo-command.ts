@@ -16,7 +16,8 @@ import { createPostgresService, postgresUrl } from '../stack/services/postgres.j
 import { createStack, defaultServices, missingPrerequisites } from '../stack/stack.js';
 import { createSqlServerErpDatabase, dropSqlServerErpDatabase } from '../devtools/erp/sqlserver-database.js';
 import { createMssqlExecutor } from '../connectors/mssql/executor.js';
-import { resolveCdcTarget, runEnable } from './cdc-command.js';
+import { resolveCdcTarget } from '../dba/sqlserver/target.js';
+import { runEnable } from './cdc-command.js';
 import { applyConnector } from './connectors-command.js';
 import { type DemoEndpoints, demoPipelineConfig } from './demo-config.js';
 import {

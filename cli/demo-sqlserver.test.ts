@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildConnectorConfig } from '../connectors/kafka-connect/connector-config.js';
 import { createFakeExecutor } from '../connectors/mssql/testing.js';
-import { resolveCdcTarget, runEnable } from './cdc-command.js';
+import { resolveCdcTarget } from '../dba/sqlserver/target.js';
+import { runEnable } from './cdc-command.js';
 import {
   COMPOSE_FILE,
   type CommandResult,
