@@ -6,7 +6,7 @@ import { runEnable } from '../../cli/cdc-command.js';
 import { resolveCdcTarget } from '../../dba/sqlserver/target.js';
 import { applyConnector } from '../../cli/connectors-command.js';
 import { createSqlServerErpDatabase } from '../../devtools/erp/sqlserver-database.js';
-import { demoTables, renderStatements } from '../../cli/demo-traffic.js';
+import { demoTables, renderStatements } from '../../demo/traffic.js';
 import { type RunningPipeline, startPipeline } from '../../ops/pipeline.js';
 import { type PipelineConfig } from '../../ops/pipeline-config.js';
 import { createConnectClient } from '../../connectors/kafka-connect/client.js';
