@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { type Db } from 'mongodb';
 import { parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
 import { readFixtureFile } from '../devtools/fixtures/fixture-file.js';
-import { createFixtureProducer } from '../devtools/fixtures/producer.js';
+import { createFixtureProducer, produceFixtures } from '../devtools/fixtures/producer.js';
 import { createConnectClient, type ConnectClient } from '../connectors/kafka-connect/client.js';
 import { openErpSession, type ErpDatabaseConnection } from '../connectors/postgres/session.js';
 import { createErpDatabase, dropErpDatabase, replicationSlotState } from '../devtools/erp/postgres-database.js';
@@ -497,12 +497,10 @@ async function runFixtureDemo(options: DemoOptions, io: DemoIo): Promise<void> {
   );
 
   say(`2/4 Replaying recorded ERP traffic as Debezium records on ${run}.ErpDemo.dbo.*`);
-  const producer = createFixtureProducer({ brokers: config.kafka.brokers, registryUrl: config.schemaRegistry.url });
-  try {
-    for (const file of SAMPLE_TRAFFIC) await producer.produce(readFixtureFile(file, { server: run }));
-  } finally {
-    await producer.disconnect();
-  }
+  await produceFixtures(
+    createFixtureProducer({ brokers: config.kafka.brokers, registryUrl: config.schemaRegistry.url }),
+    SAMPLE_TRAFFIC.map((file) => readFixtureFile(file, { server: run })),
+  );
 
   say('3/4 Starting the pipeline: transforms → canonical topics → sinks → MongoDB');
   const cleanups: Cleanup[] = [];
