@@ -18,8 +18,9 @@ const driverHomes = {
  * stack runs the local services through the adapters; dba is the SQL Server CDC tooling (preflight, enable, status,
  * drift) and devtools the sample ERP, its fixtures and their producer, both through the adapters; ops is the
  * application: the composition root and the operator features (dead letters, rebuild, reconcile, read-side queries,
- * dashboard); cli parses arguments and formats output.
- * A folder no other entry lists, such as ops, is imported by nothing else but test/ and bench/.
+ * dashboard); demo is the quick start's chain, composed of the local stack, the sample ERP, the SQL Server tooling
+ * and the pipeline; cli parses arguments and formats output.
+ * A folder no other entry lists, such as cli, is imported by nothing else but test/ and bench/.
  */
 export const LAYERS = {
   core: [],
@@ -31,7 +32,8 @@ export const LAYERS = {
   dba: ['core', 'connectors'],
   devtools: ['core', 'connectors'],
   ops: ['core', 'transforms', 'sinks', 'connectors'],
-  cli: ['core', 'transforms', 'sinks', 'connectors', 'stack', 'dba', 'devtools', 'ops'],
+  demo: ['core', 'transforms', 'sinks', 'connectors', 'stack', 'dba', 'devtools', 'ops'],
+  cli: ['core', 'transforms', 'sinks', 'connectors', 'stack', 'dba', 'devtools', 'ops', 'demo'],
 };
 
 /** The rule for one folder: no driver it is not home to, and no folder its layer does not allow. */

@@ -20,7 +20,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: [
-            '{core,ops,cli,stack,connectors,dba,devtools,transforms,stages,sinks,examples,bench,test/unit}/**/*.test.ts',
+            '{core,ops,cli,stack,connectors,dba,devtools,demo,transforms,stages,sinks,examples,bench,test/unit}/**/*.test.ts',
           ],
           environment: 'node',
         },

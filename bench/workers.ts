@@ -4,7 +4,7 @@ import { closeSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { runScopedSettings } from '../cli/demo-config.js';
+import { runScopedSettings } from '../demo/config.js';
 import { parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
 import { peakRssMbOf } from './proc.js';
 

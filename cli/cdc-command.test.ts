@@ -7,7 +7,8 @@ import { loadPipelineConfig } from '../ops/pipeline-config.js';
 import { ConfigError } from '../core/errors.js';
 import { type SqlServerConnection } from '../connectors/mssql/executor.js';
 import { type CannedResult, createFakeExecutor } from '../connectors/mssql/testing.js';
-import { createCdcCommand, resolveCdcTarget } from './cdc-command.js';
+import { resolveCdcTarget } from '../dba/sqlserver/target.js';
+import { createCdcCommand } from './cdc-command.js';
 
 const SECRET = 'S3cret-Pa55!';
 

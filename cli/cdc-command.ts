@@ -1,20 +1,23 @@
 import { Command, Option } from 'commander';
-import { type PipelineConfig } from '../ops/pipeline-config.js';
-import { ConfigError } from '../core/errors.js';
-import { connectorConfigSchema, signalDataCollection } from '../connectors/kafka-connect/connector-config.js';
-import { applyDrift, detectDrift, driftProcedure } from '../dba/sqlserver/drift.js';
-import { enableCdc, type EnableCdcPlan, planEnableCdc } from '../dba/sqlserver/enable.js';
-import { createMssqlExecutor, type QueryExecutor, type SqlServerConnection } from '../connectors/mssql/executor.js';
-import { type Check, hasFailure, preflight } from '../dba/sqlserver/preflight.js';
-import { cdcStatus } from '../dba/sqlserver/status.js';
+import { createMssqlExecutor } from '../connectors/mssql/executor.js';
+import { driftProcedure } from '../dba/sqlserver/drift.js';
+import { type EnableCdcPlan } from '../dba/sqlserver/enable.js';
+import { type Check, hasFailure } from '../dba/sqlserver/preflight.js';
 import {
-  parseSignalTable,
-  parseTableName,
-  sameTable,
-  type SignalTable,
-  type TableName,
-  tableLabel,
-} from '../connectors/mssql/tsql.js';
+  alreadyEnabled,
+  type CdcTarget,
+  type CdcTargetOptions,
+  type ConnectSqlServer,
+  DEFAULT_PASSWORD_ENV,
+  driftOnTarget,
+  enableCdcOnTarget,
+  positiveInt,
+  preflightTarget,
+  resolveCdcTarget,
+  targetLabel,
+  targetStatus,
+} from '../dba/sqlserver/target.js';
+import { tableLabel } from '../connectors/mssql/tsql.js';
 import { loadConfigFile } from './command-options.js';
 import { formatTable } from './table.js';
 
@@ -22,34 +25,9 @@ import { formatTable } from './table.js';
 export type CdcCommandIo = {
   readonly env: NodeJS.ProcessEnv;
   readonly write: (line: string) => void;
-  readonly connect: (connection: SqlServerConnection) => Promise<QueryExecutor>;
+  readonly connect: ConnectSqlServer;
 };
 
-/** Options shared by every cdc subcommand, as commander parses them. */
-export type CdcOptions = {
-  readonly config?: string;
-  readonly server?: string;
-  readonly database?: string;
-  readonly tables?: string;
-  readonly user?: string;
-  readonly passwordEnv?: string;
-  readonly encrypt?: boolean;
-  readonly trustServerCertificate?: boolean;
-  /** `--signal-table <table>`, or false for `--no-signal-table`; preflight, enable and status only. */
-  readonly signalTable?: string | false;
-};
-
-/** Where SQL Server is, which login, database and tables; the password was read from `passwordEnv`. */
-export type CdcTarget = {
-  readonly connection: SqlServerConnection;
-  readonly tables: readonly TableName[];
-  readonly passwordEnv: string;
-  /** The connector's signal table from `--signal-table` or the config; none without either or with `--no-signal-table`. */
-  readonly signalTable?: SignalTable;
-};
-
-/** `connector.passwordEnv`'s default, for a run without --config. */
-const DEFAULT_PASSWORD_ENV = connectorConfigSchema.shape.passwordEnv.parse(undefined);
 const DEFAULT_MAX_LAG_MINUTES = 1440;
 
 /**
@@ -112,7 +90,7 @@ export function createCdcCommand(
       'longest a consumer may fall behind; cleanup retention must cover it',
       `${DEFAULT_MAX_LAG_MINUTES}`,
     )
-    .action(async (options: CdcOptions & { maxLagMinutes: string }, sub: Command) => {
+    .action(async (options: CdcTargetOptions & { maxLagMinutes: string }, sub: Command) => {
       const checks = await runPreflight(
         resolve(options, sub),
         io,
@@ -129,12 +107,12 @@ export function createCdcCommand(
     )
     .option('--role <name>', 'gating role for reading changes (@role_name)', 'cdc_reader')
     .option('--dry-run', 'print the T-SQL that would run, and run nothing')
-    .action(async (options: CdcOptions & { role: string; dryRun?: boolean }, sub: Command) => {
+    .action(async (options: CdcTargetOptions & { role: string; dryRun?: boolean }, sub: Command) => {
       await runEnable(resolve(options, sub), io, { roleName: options.role, dryRun: options.dryRun === true });
     });
   withSignalTable(withConnection(command.command('status')), 'listed with the tables when it is in --database')
     .description('Print capture instances per table with start LSN, the current max LSN, capture lag and retention')
-    .action(async (options: CdcOptions, sub: Command) => {
+    .action(async (options: CdcTargetOptions, sub: Command) => {
       await runStatus(resolve(options, sub), io);
     });
   withConnection(command.command('drift'))
@@ -145,87 +123,17 @@ export function createCdcCommand(
       '--apply',
       'run step 1 only: create the new capture instance; consumers and the old instance are left alone',
     )
-    .action(async (options: CdcOptions & { apply?: boolean }, sub: Command) => {
+    .action(async (options: CdcTargetOptions & { apply?: boolean }, sub: Command) => {
       const drifted = await runDrift(resolve(options, sub), io, { apply: options.apply === true });
       if (drifted && options.apply !== true) process.exitCode = 1;
     });
   return command;
 
-  function resolve(options: CdcOptions, sub: Command): CdcTarget {
+  function resolve(options: CdcTargetOptions, sub: Command): CdcTarget {
     const encryptFromCli = sub.getOptionValueSource('encrypt') === 'cli';
     const config = options.config === undefined ? undefined : loadConfigFile(options.config, io.env);
     return resolveCdcTarget({ ...options, encrypt: encryptFromCli ? options.encrypt : undefined }, config, io.env);
   }
-}
-
-/**
- * Resolves flags over config defaults. Throws `ConfigError` naming the flag or config key for a missing database,
- * tables or login, a bad `--server`, or an unset password variable (naming the variable and where its name came
- * from, never a value).
- */
-export function resolveCdcTarget(
-  options: CdcOptions,
-  config: PipelineConfig | undefined,
-  env: NodeJS.ProcessEnv,
-): CdcTarget {
-  const { host, port } = parseServer(options.server, config);
-  const database = options.database ?? config?.source.database;
-  if (database === undefined) throw new ConfigError('No database: give --database, or --config with source.database');
-  const tableList = options.tables?.split(',').filter((table) => table.trim() !== '');
-  const tables =
-    tableList !== undefined
-      ? tableList.map((table) => parseTableName(table, '--tables'))
-      : (config?.source.tables ?? []).map((table) => parseTableName(table, `source.tables in ${options.config}`));
-  const signalTable = resolveSignalTable(options, config, database);
-  const user = options.user ?? config?.connector.user;
-  if (user === undefined) throw new ConfigError('No login: give --user, or --config with connector.user');
-  const [passwordEnv, from] =
-    options.passwordEnv !== undefined
-      ? [options.passwordEnv, '--password-env']
-      : config !== undefined
-        ? [config.connector.passwordEnv, `connector.passwordEnv in ${options.config}`]
-        : [DEFAULT_PASSWORD_ENV, 'the default'];
-  const password = env[passwordEnv];
-  if (password === undefined || password === '') {
-    throw new ConfigError(
-      `Environment variable ${passwordEnv} (named by ${from}) is not set; it must hold the password of login ${user}`,
-    );
-  }
-  return {
-    connection: {
-      host,
-      port,
-      user,
-      password,
-      database,
-      encrypt: options.encrypt ?? config?.connector.encrypt ?? true,
-      trustServerCertificate: options.trustServerCertificate === true,
-    },
-    tables,
-    passwordEnv,
-    ...(signalTable === undefined ? {} : { signalTable }),
-  };
-}
-
-/**
- * The signal table: `--signal-table` (`schema.table` meaning `database`), else for a `sqlserver` config the
- * connector's `signal.data.collection` (`connector.signalDataCollection`, default
- * `<source.database>.dbo.DebeziumSignal`), else none. `--no-signal-table` means none.
- */
-function resolveSignalTable(
-  options: CdcOptions,
-  config: PipelineConfig | undefined,
-  database: string,
-): SignalTable | undefined {
-  if (options.signalTable === false) return undefined;
-  if (options.signalTable !== undefined) return parseSignalTable(options.signalTable, database, '--signal-table');
-  if (config === undefined || config.source.connector !== 'sqlserver') return undefined;
-  const file = options.config ?? 'the pipeline config';
-  const source =
-    config.connector.signalDataCollection === undefined
-      ? `the default of connector.signalDataCollection in ${file}`
-      : `connector.signalDataCollection in ${file}`;
-  return parseSignalTable(signalDataCollection(config), database, source);
 }
 
 /** Runs preflight and prints the table, then the fix for each warning and failure, then a summary. */
@@ -234,15 +142,8 @@ export async function runPreflight(
   io: CdcCommandIo,
   maxConsumerLagMinutes: number,
 ): Promise<Check[]> {
-  const checks = await withExecutor(target, io, (executor) =>
-    preflight(executor, {
-      database: target.connection.database,
-      tables: target.tables,
-      maxConsumerLagMinutes,
-      signalTable: target.signalTable,
-    }),
-  );
-  io.write(`CDC preflight of database ${target.connection.database} on ${where(target)}`);
+  const checks = await preflightTarget(target, io.connect, maxConsumerLagMinutes);
+  io.write(`CDC preflight of database ${target.connection.database} on ${targetLabel(target)}`);
   io.write(
     formatTable([['CHECK', 'STATUS', 'DETAIL'], ...checks.map((c) => [c.name, c.status.toUpperCase(), c.detail])]),
   );
@@ -267,27 +168,16 @@ export async function runEnable(
   io: CdcCommandIo,
   options: { readonly roleName: string; readonly dryRun: boolean },
 ): Promise<readonly string[]> {
-  requireTables(target);
-  const enableOptions = {
-    database: target.connection.database,
-    tables: target.tables,
-    roleName: options.roleName,
-    signalTable: target.signalTable,
-  };
-  const plan = await withExecutor(target, io, (executor) =>
-    options.dryRun ? planEnableCdc(executor, enableOptions) : enableCdc(executor, enableOptions),
-  );
-  const already = [
-    ...(plan.alreadyEnabled.database ? [`database ${target.connection.database}`] : []),
-    ...plan.alreadyEnabled.tables,
-    ...(plan.signalTable?.action === 'none' ? [`signal table ${plan.signalTable.name}`] : []),
-  ];
+  const plan = await enableCdcOnTarget(target, io.connect, options);
+  const already = alreadyEnabled(plan, target.connection.database);
   if (already.length > 0) io.write(`-- Already enabled, left alone: ${already.join(', ')}`);
   if (plan.statements.length === 0) {
     io.write('-- Nothing to enable');
     return plan.statements;
   }
-  io.write(options.dryRun ? '-- Dry run: this T-SQL would run, in order; nothing ran' : `-- Ran on ${where(target)}:`);
+  io.write(
+    options.dryRun ? '-- Dry run: this T-SQL would run, in order; nothing ran' : `-- Ran on ${targetLabel(target)}:`,
+  );
   for (const statement of plan.statements) io.write(statement);
   const signalLine = signalTableOutcome(plan.signalTable, options.dryRun);
   if (signalLine !== undefined) io.write(signalLine);
@@ -312,26 +202,12 @@ function signalTableOutcome(signal: EnableCdcPlan['signalTable'], dryRun: boolea
  * the target database, is listed after the tables and marked `(signal table)`.
  */
 export async function runStatus(target: CdcTarget, io: CdcCommandIo): Promise<void> {
-  const signal = target.signalTable;
-  const signalHere =
-    signal !== undefined && signal.database.toLowerCase() === target.connection.database.toLowerCase()
-      ? signal.table
-      : undefined;
-  // With no tables given, status lists every captured table, the signal table among them if it is captured.
-  const tables =
-    signalHere === undefined ||
-    target.tables.length === 0 ||
-    target.tables.some((table) => sameTable(table, signalHere))
-      ? target.tables
-      : [...target.tables, signalHere];
-  const status = await withExecutor(target, io, (executor) =>
-    cdcStatus(executor, { database: target.connection.database, tables }),
-  );
+  const { status, signalTable } = await targetStatus(target, io.connect);
   const label = (table: string): string =>
-    signalHere !== undefined && table.toLowerCase() === tableLabel(signalHere).toLowerCase()
-      ? `${table} (signal table)`
-      : table;
-  io.write(`Database ${status.database} on ${where(target)}: CDC ${status.cdcEnabled ? 'enabled' : 'not enabled'}`);
+    signalTable !== undefined && table.toLowerCase() === signalTable.toLowerCase() ? `${table} (signal table)` : table;
+  io.write(
+    `Database ${status.database} on ${targetLabel(target)}: CDC ${status.cdcEnabled ? 'enabled' : 'not enabled'}`,
+  );
   if (status.cdcEnabled) {
     io.write(
       `Max LSN: ${status.maxLsn ?? 'none yet'}${status.maxLsnTime === null ? '' : ` (${status.maxLsnTime.toISOString()})`}`,
@@ -362,68 +238,30 @@ export async function runDrift(
   io: CdcCommandIo,
   options: { readonly apply: boolean },
 ): Promise<boolean> {
-  const database = target.connection.database;
-  return withExecutor(target, io, async (executor) => {
-    const report = await detectDrift(executor, { database, tables: target.tables });
+  const { report, created } = await driftOnTarget(target, io.connect, (report) => {
     if (!report.cdcEnabled) {
-      io.write(`CDC is not enabled on database ${database}; nothing is captured, so nothing can drift`);
+      io.write(
+        `CDC is not enabled on database ${target.connection.database}; nothing is captured, so nothing can drift`,
+      );
       return false;
     }
     for (const table of report.inSync) io.write(`-- ${table}: in sync with its newest capture instance`);
-    if (report.drifted.length === 0) return false;
     for (const drift of report.drifted) {
       io.write('');
       io.write(driftProcedure(drift));
     }
-    if (!options.apply) return true;
+    if (!options.apply || report.drifted.length === 0) return false;
     io.write('');
     io.write(
-      `-- --apply: running step 1 only on ${where(target)}; consumers and the old capture instances are left alone`,
+      `-- --apply: running step 1 only on ${targetLabel(target)}; consumers and the old capture instances are left alone`,
     );
-    const created = await applyDrift(executor, report);
-    for (const [index, drift] of report.drifted.entries()) {
-      io.write(
-        `-- Created capture instance ${created[index]} for ${tableLabel(drift.table)}; steps 2 and 3 are yours: move consumers, then drop ${drift.captureInstance}`,
-      );
-    }
     return true;
   });
-}
-
-async function withExecutor<T>(
-  target: CdcTarget,
-  io: CdcCommandIo,
-  use: (executor: QueryExecutor) => Promise<T>,
-): Promise<T> {
-  const executor = await io.connect(target.connection);
-  try {
-    return await use(executor);
-  } finally {
-    await executor.close();
+  for (const [index, drift] of report.drifted.entries()) {
+    if (created[index] === undefined) break;
+    io.write(
+      `-- Created capture instance ${created[index]} for ${tableLabel(drift.table)}; steps 2 and 3 are yours: move consumers, then drop ${drift.captureInstance}`,
+    );
   }
-}
-
-function parseServer(server: string | undefined, config: PipelineConfig | undefined): { host: string; port: number } {
-  if (server === undefined) {
-    return { host: config?.connector.host ?? '127.0.0.1', port: config?.connector.port ?? 1433 };
-  }
-  const match = /^([^:]+)(?::(\d+))?$/.exec(server);
-  if (match === null) throw new ConfigError(`Server ${JSON.stringify(server)} in --server is not host or host:port`);
-  return { host: match[1]!, port: match[2] === undefined ? 1433 : positiveInt(match[2], '--server port') };
-}
-
-function positiveInt(value: string, source: string): number {
-  const number = Number(value);
-  if (!Number.isInteger(number) || number <= 0) {
-    throw new ConfigError(`${source} must be a positive whole number, got ${JSON.stringify(value)}`);
-  }
-  return number;
-}
-
-function requireTables(target: CdcTarget): void {
-  if (target.tables.length === 0) throw new ConfigError('No tables: give --tables, or --config with source.tables');
-}
-
-function where(target: CdcTarget): string {
-  return `${target.connection.host}:${target.connection.port} as ${target.connection.user}`;
+  return report.cdcEnabled && report.drifted.length > 0;
 }

@@ -1,6 +1,6 @@
 import { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { configOption, loadCommandConfig, requiredConfigOption } from './command-options.js';
+import { configOption, loadCommandConfig, parseCount, requiredConfigOption } from './command-options.js';
 import { createConnectorsCommand } from './connectors-command.js';
 import { createDlqCommand } from './dlq-command.js';
 import { createRebuildCommand } from './rebuild-command.js';
@@ -75,5 +75,19 @@ describe('--config', () => {
       'return_received',
       'refund_completed',
     ]);
+  });
+});
+
+describe('parseCount', () => {
+  it.each([
+    ['0', 0],
+    ['5', 5],
+    ['120', 120],
+  ])('reads %s as %d', (text, count) => {
+    expect(parseCount(text)).toBe(count);
+  });
+
+  it.each(['-1', '1.5', 'many', '9007199254740993'])('refuses %s, naming it', (text) => {
+    expect(() => parseCount(text)).toThrow(`Expected a whole number of 0 or more, got ${JSON.stringify(text)}`);
   });
 });

@@ -65,6 +65,15 @@ export function parsePositiveInteger(text: string): number {
   return value;
 }
 
+/** Commander parser for a count: a whole number ≥ 0, such as how many samples to show. */
+export function parseCount(value: string): number {
+  const count = Number(value);
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new InvalidArgumentError(`Expected a whole number of 0 or more, got ${JSON.stringify(value)}`);
+  }
+  return count;
+}
+
 /** Commander parser for a Kafka offset (a whole number ≥ 0), kept as a decimal string. */
 export function parseOffset(text: string): string {
   if (!/^\d+$/.test(text))

@@ -1,15 +1,15 @@
 import { Command } from 'commander';
 import { type PipelineConfig } from '../ops/pipeline-config.js';
-import { ConfigError } from '../core/errors.js';
-import { type ApplyOutcome, type ConnectorStatus, createConnectClient } from '../connectors/kafka-connect/client.js';
+import { type ApplyOutcome, type ConnectorStatus } from '../connectors/kafka-connect/client.js';
 import {
-  buildConnectorConfig,
-  connectorPassword,
-  REDACTED,
-  redactConnectorConfig,
-  signalDataCollection,
-} from '../connectors/kafka-connect/connector-config.js';
-import { sendSnapshotSignal, type SnapshotSignal } from '../connectors/kafka-connect/signal.js';
+  applyConnectorConfig,
+  hasFailed,
+  readConnectorStatus,
+  redactedConnector,
+  requestSnapshot,
+  restartFailed,
+} from '../connectors/kafka-connect/connector-admin.js';
+import { type SnapshotSignal } from '../connectors/kafka-connect/signal.js';
 import { loadConfigFile, requiredConfigOption } from './command-options.js';
 
 /** What the connector subcommands need besides the config: the environment, an output line writer, and a `fetch`. */
@@ -77,20 +77,18 @@ export async function applyConnector(
   io: ConnectorsCommandIo,
   options: { readonly dryRun?: boolean } = {},
 ): Promise<ApplyOutcome | 'dry-run'> {
-  const name = config.connector.name;
   if (options.dryRun === true) {
-    io.write(JSON.stringify({ name, config: redactConnectorConfig(buildConnectorConfig(config, REDACTED)) }, null, 2));
+    io.write(JSON.stringify(redactedConnector(config), null, 2));
     return 'dry-run';
   }
-  const connectorConfig = buildConnectorConfig(config, connectorPassword(config, io.env));
-  const outcome = await client(config, io).apply(name, connectorConfig);
-  io.write(`Connector ${name} ${outcome} at ${config.connector.connectUrl}`);
+  const outcome = await applyConnectorConfig(config, io);
+  io.write(`Connector ${config.connector.name} ${outcome} at ${config.connector.connectUrl}`);
   return outcome;
 }
 
 /** Prints the connector's and tasks' states, and the trace of each failed one. */
 export async function connectorStatus(config: PipelineConfig, io: ConnectorsCommandIo): Promise<ConnectorStatus> {
-  const status = await client(config, io).status(config.connector.name);
+  const status = await readConnectorStatus(config, io);
   io.write(`Connector ${status.name}: ${status.connector.state}${worker(status.connector.worker_id)}`);
   if (status.connector.state === 'FAILED' && status.connector.trace !== undefined) io.write(status.connector.trace);
   if (status.tasks.length === 0) io.write('  no tasks');
@@ -103,19 +101,13 @@ export async function connectorStatus(config: PipelineConfig, io: ConnectorsComm
 
 /** Restarts the connector, if failed, and its failed tasks; prints what it restarted, or that nothing had failed. */
 export async function restartConnector(config: PipelineConfig, io: ConnectorsCommandIo): Promise<readonly string[]> {
-  const connect = client(config, io);
+  const failed = await restartFailed(config, io);
   const name = config.connector.name;
-  const status = await connect.status(name);
-  const failed = [
-    ...(status.connector.state === 'FAILED' ? ['connector'] : []),
-    ...status.tasks.filter((task) => task.state === 'FAILED').map((task) => `task ${task.id}`),
-  ];
-  if (failed.length === 0) {
-    io.write(`Connector ${name}: nothing failed, nothing restarted`);
-    return [];
-  }
-  await connect.restart(name, { onlyFailed: true });
-  io.write(`Connector ${name}: restarting ${failed.join(', ')}`);
+  io.write(
+    failed.length === 0
+      ? `Connector ${name}: nothing failed, nothing restarted`
+      : `Connector ${name}: restarting ${failed.join(', ')}`,
+  );
   return failed;
 }
 
@@ -128,41 +120,9 @@ export async function snapshotTable(
   table: string,
   io: ConnectorsCommandIo,
 ): Promise<SnapshotSignal> {
-  if (!config.source.tables.includes(table)) {
-    throw new ConfigError(`Table ${table} is not captured; source.tables lists ${config.source.tables.join(', ')}`);
-  }
-  const { connector, database } = config.source;
-  if (connector !== 'sqlserver' && connector !== 'postgresql') {
-    throw new ConfigError(`Cannot signal a ${connector} connector; supported: sqlserver, postgresql`);
-  }
-  const dataCollection = connector === 'sqlserver' ? `${database}.${table}` : table;
-  const signalTable = signalDataCollection(config);
-  const signal = await sendSnapshotSignal(
-    {
-      connector,
-      host: config.connector.host,
-      port: config.connector.port ?? (connector === 'sqlserver' ? 1433 : 5432),
-      user: config.connector.user,
-      password: connectorPassword(config, io.env),
-      database,
-    },
-    // SQL Server names the signal table with its database; the connection already chose the database.
-    connector === 'sqlserver' ? signalTable.split('.').slice(1).join('.') : signalTable,
-    [dataCollection],
-  );
+  const { signal, dataCollection, signalTable } = await requestSnapshot(config, table, io.env);
   io.write(`Requested an incremental snapshot of ${dataCollection}: signal ${signal.id} in ${signalTable}`);
   return signal;
-}
-
-function client(config: PipelineConfig, io: ConnectorsCommandIo) {
-  return createConnectClient({
-    url: config.connector.connectUrl,
-    ...(io.fetch === undefined ? {} : { fetch: io.fetch }),
-  });
-}
-
-function hasFailed(status: ConnectorStatus): boolean {
-  return status.connector.state === 'FAILED' || status.tasks.some((task) => task.state === 'FAILED');
 }
 
 function worker(id: string | undefined): string {

@@ -4,6 +4,7 @@ import {
   createFixtureProducer,
   type FixtureProducer,
   type FixtureProducerConfig,
+  produceFixtures,
   type ProduceResult,
 } from '../devtools/fixtures/producer.js';
 import { formatTable } from './table.js';
@@ -63,17 +64,12 @@ export function createProduceFixturesCommand(overrides: Partial<ProduceFixturesI
         const producer = io.createProducer({ brokers, registryUrl: options.registry, partitions: options.partitions });
         const total = fixture.entries.length;
         io.stderr(`Producing ${total} records from ${file} to Kafka at ${brokers.join(',')}\n`);
-        let result: ProduceResult;
-        try {
-          result = await producer.produce(fixture, {
-            onProgress: ({ sent }) => {
-              // A file that fits in one request needs no progress line.
-              if (sent < total || total > 500) io.stderr(`  ${sent}/${total} records\n`);
-            },
-          });
-        } finally {
-          await producer.disconnect();
-        }
+        const [result] = await produceFixtures(producer, [fixture], {
+          onProgress: ({ sent }) => {
+            // A file that fits in one request needs no progress line.
+            if (sent < total || total > 500) io.stderr(`  ${sent}/${total} records\n`);
+          },
+        });
         io.stdout(`${formatProduceSummary(result)}\n`);
         io.stderr(`Produced ${total} records to ${result.topics.length} topics\n`);
       },

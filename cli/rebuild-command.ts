@@ -1,8 +1,8 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { pino } from 'pino';
 import { createLogger } from '../core/logger.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
-import { configOption, loadCommandConfig, parseInstant } from './command-options.js';
+import { configOption, loadCommandConfig, parseCount, parseInstant } from './command-options.js';
 import { createProgress } from './progress.js';
 import { rebuildReadModel } from '../ops/rebuild/rebuild-read-model.js';
 
@@ -51,12 +51,4 @@ export function createRebuildCommand(): Command {
         );
       },
     );
-}
-
-function parseCount(value: string): number {
-  const count = Number(value);
-  if (!Number.isSafeInteger(count) || count < 0) {
-    throw new InvalidArgumentError(`Expected a whole number of 0 or more, got ${JSON.stringify(value)}`);
-  }
-  return count;
 }

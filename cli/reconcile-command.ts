@@ -1,6 +1,6 @@
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { redactText } from '../core/redact.js';
-import { configOption, loadCommandConfig, parsePositiveInteger } from './command-options.js';
+import { configOption, loadCommandConfig, parseCount, parsePositiveInteger } from './command-options.js';
 import { createProgress } from './progress.js';
 import { type ReconcileReport, reconcileReadModels } from '../ops/reconcile/reconcile-read-models.js';
 
@@ -90,12 +90,4 @@ export function formatReconcileReport(report: ReconcileReport): string[] {
   for (const skipped of report.skipped) lines.push(`${skipped.subject}: not compared, ${skipped.reason}`);
   lines.push(report.drift === 0 ? 'No drift' : `Drift: ${report.drift} key(s) differ`);
   return lines;
-}
-
-function parseCount(value: string): number {
-  const count = Number(value);
-  if (!Number.isSafeInteger(count) || count < 0) {
-    throw new InvalidArgumentError(`Expected a whole number of 0 or more, got ${JSON.stringify(value)}`);
-  }
-  return count;
 }

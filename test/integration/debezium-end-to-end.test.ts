@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, it } from 'vitest';
-import { renderStatements } from '../../cli/demo-traffic.js';
+import { renderStatements } from '../../demo/traffic.js';
 import { runPsql } from '../../stack/services/postgres.js';
 import { postgresCapture } from './debezium-stack.js';
 import {

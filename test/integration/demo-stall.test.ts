@@ -2,7 +2,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type Cleanup, type DemoPipeline, startDemoPipeline } from '../../cli/demo-pipeline.js';
+import { type Cleanup, type DemoPipeline, startDemoPipeline } from '../../demo/pipeline.js';
 import { type PipelineConfig } from '../../ops/pipeline-config.js';
 import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { resolveStackPaths, serviceFiles } from '../../stack/paths.js';

@@ -1,11 +1,11 @@
 import { type Db } from 'mongodb';
 import { expect } from 'vitest';
-import { type ErpOperation, insert, remove, update } from '../../cli/demo-traffic.js';
+import { type ErpOperation, insert, remove, update } from '../../demo/traffic.js';
 import { dec } from '../../sinks/testing.js';
 import { expectedBalance, readAvailability } from './pipeline-harness.js';
 
 // The ERP traffic of the real-Debezium end-to-end tests, written once in the sample ERP's names and rendered for each
-// source database by cli/demo-traffic.ts (`renderStatements(…, 'sqlserver' | 'postgresql')`): one order from
+// source database by demo/traffic.ts (`renderStatements(…, 'sqlserver' | 'postgresql')`): one order from
 // placement to refund, then stock moves with a primary-key change and a delete. Each statement is a transaction of
 // its own when run without BEGIN. Timestamps here are ISO-8601 with offset, which both databases read; each source's
 // connector writes them back its own way, so the expected order view takes them as arguments.

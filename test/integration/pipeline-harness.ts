@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Kafka, logLevel } from 'kafkajs';
 import { type Db } from 'mongodb';
-import { runScopedSettings } from '../../cli/demo-config.js';
+import { runScopedSettings } from '../../demo/config.js';
 import { parsePipelineConfig, type PipelineConfig } from '../../ops/pipeline-config.js';
 import { sourceTopic } from '../../connectors/debezium/source-config.js';
 import { readFixtureFile, validateFixture } from '../../devtools/fixtures/fixture-file.js';

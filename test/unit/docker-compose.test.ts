@@ -17,7 +17,7 @@ import {
   SA_PASSWORD_ENV,
   SQLSERVER_PORT,
   SQLSERVER_SERVICE,
-} from '../../cli/demo-sqlserver.js';
+} from '../../demo/sqlserver.js';
 
 // No Docker engine runs here, so the compose file is checked as data: what it
 // declares, not whether the containers start.

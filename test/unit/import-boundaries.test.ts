@@ -84,6 +84,21 @@ describe('import boundaries', () => {
       "import { createFixtureProducer } from '../../devtools/fixtures/producer.js';\nexport const c = createFixtureProducer;\n",
       "'../../devtools/fixtures/producer.js' import is restricted from being used by a pattern. dba/ may import only core/, connectors/, not devtools/ (see docs/architecture.md)",
     ],
+    [
+      'demo/wrong-way.ts',
+      "import { formatTable } from '../cli/table.js';\nexport const f = formatTable;\n",
+      "'../cli/table.js' import is restricted from being used by a pattern. demo/ may import only core/, transforms/, sinks/, connectors/, stack/, dba/, devtools/, ops/, not cli/ (see docs/architecture.md)",
+    ],
+    [
+      'ops/wrong-way.ts',
+      "import { runDemo } from '../demo/run.js';\nexport const r = runDemo;\n",
+      "'../demo/run.js' import is restricted from being used by a pattern. ops/ may import only core/, transforms/, sinks/, connectors/, not demo/ (see docs/architecture.md)",
+    ],
+    [
+      'demo/wrong-way.ts',
+      "import { Kafka } from 'kafkajs';\nexport const k = Kafka;\n",
+      "'kafkajs' import is restricted from being used. Only connectors/ imports kafkajs",
+    ],
   ])('refuses %s importing the wrong way', async (file, source, message) => {
     expect(await lint(file, source)).toEqual([message]);
   });
@@ -105,6 +120,11 @@ describe('import boundaries', () => {
     [
       'devtools/right-way.ts',
       "import { createToolKafkaClient } from '../connectors/kafka/tool-client.js';\nexport const c = createToolKafkaClient;\n",
+    ],
+    ['cli/right-way.ts', "import { runDemo } from '../demo/run.js';\nexport const r = runDemo;\n"],
+    [
+      'demo/right-way.ts',
+      "import { startPipeline } from '../ops/pipeline.js';\nimport { createStack } from '../stack/stack.js';\nimport { resolveCdcTarget } from '../dba/sqlserver/target.js';\nexport const d = [startPipeline, createStack, resolveCdcTarget];\n",
     ],
   ])('allows %s', async (file, source) => {
     expect(await lint(file, source)).toEqual([]);

@@ -18,7 +18,7 @@ import {
   renderTransaction,
   update,
   UTC_NOW,
-} from './demo-traffic.js';
+} from './traffic.js';
 
 // The demo's ERP traffic is written once, in the SQL Server ERP's names, and rendered as PostgreSQL (the local
 // stand-in) or T-SQL (`demo --docker`). Neither database runs in unit tests, so the rendered text is checked exactly,

@@ -1,7 +1,7 @@
 import { SAMPLE_ERP_STAGES } from '../transforms/index.js';
 import { parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
 
-// The pipeline config of one live demo run, on PostgreSQL (demo-command.ts) or SQL Server (demo-sqlserver.ts): the
+// The pipeline config of one live demo run, on PostgreSQL (run.ts) or SQL Server (sqlserver.ts): the
 // parts both chains share are written once here.
 
 /** Where a live demo run's services answer. */

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { SAMPLE_ERP_TABLES } from '../connectors/debezium/source-config.js';
 import { type PipelineConfig } from '../ops/pipeline-config.js';
 import { type SqlServerLogin } from '../devtools/erp/sqlserver-database.js';
-import { type DemoEndpoints, demoPipelineConfig } from './demo-config.js';
+import { type DemoEndpoints, demoPipelineConfig } from './config.js';
 
 // The SQL Server side of `cdc-sync demo --docker`: SQL Server 2022 from docker-compose.yml's `sqlserver` service, an
 // ERP database of the run's own made from devtools/sql/sqlserver (devtools/erp/sqlserver-database.ts), and the run's

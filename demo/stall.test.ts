@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type ConsumerLag } from '../connectors/kafka/consumer-lag.js';
-import { describeConnector, formatStallReport, type StallReport } from './demo-stall.js';
+import { describeConnector, formatStallReport, type StallReport } from './stall.js';
 
 const at = (time: string) => new Date(`2026-12-07T${time}Z`);
 

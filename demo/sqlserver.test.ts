@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { buildConnectorConfig } from '../connectors/kafka-connect/connector-config.js';
 import { createFakeExecutor } from '../connectors/mssql/testing.js';
-import { resolveCdcTarget, runEnable } from './cdc-command.js';
+import { resolveCdcTarget } from '../dba/sqlserver/target.js';
+import { runEnable } from '../cli/cdc-command.js';
 import {
   COMPOSE_FILE,
   type CommandResult,
@@ -14,7 +15,7 @@ import {
   sqlServerDemoConfig,
   sqlServerDemoLogin,
   startComposeSqlServer,
-} from './demo-sqlserver.js';
+} from './sqlserver.js';
 
 // `demo --docker` needs a Docker engine, which this machine lacks: what can be checked without one is checked here,
 // with a recording stand-in for the `docker` command and for SQL Server (canned answers, connectors/mssql/testing.ts).

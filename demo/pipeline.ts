@@ -5,7 +5,7 @@ import { type PipelineConfig } from '../ops/pipeline-config.js';
 import { createLogger } from '../core/logger.js';
 import { createRecentWarnings, type RecentWarning } from '../core/observability/recent-warnings.js';
 import { type StackService } from '../stack/service.js';
-import { formatStallReport, readStallReport } from './demo-stall.js';
+import { formatStallReport, readStallReport } from './stall.js';
 import { type RunningPipeline, startPipeline } from '../ops/pipeline.js';
 import { buildRuntime, quietLogger } from '../ops/runtime.js';
 
