@@ -92,7 +92,7 @@ export function createCdcCommand(
     )
     .action(async (options: CdcTargetOptions & { maxLagMinutes: string }, sub: Command) => {
       const checks = await runPreflight(
-        resolve(options, sub),
+        await resolve(options, sub),
         io,
         positiveInt(options.maxLagMinutes, '--max-lag-minutes'),
       );
@@ -108,12 +108,12 @@ export function createCdcCommand(
     .option('--role <name>', 'gating role for reading changes (@role_name)', 'cdc_reader')
     .option('--dry-run', 'print the T-SQL that would run, and run nothing')
     .action(async (options: CdcTargetOptions & { role: string; dryRun?: boolean }, sub: Command) => {
-      await runEnable(resolve(options, sub), io, { roleName: options.role, dryRun: options.dryRun === true });
+      await runEnable(await resolve(options, sub), io, { roleName: options.role, dryRun: options.dryRun === true });
     });
   withSignalTable(withConnection(command.command('status')), 'listed with the tables when it is in --database')
     .description('Print capture instances per table with start LSN, the current max LSN, capture lag and retention')
     .action(async (options: CdcTargetOptions, sub: Command) => {
-      await runStatus(resolve(options, sub), io);
+      await runStatus(await resolve(options, sub), io);
     });
   withConnection(command.command('drift'))
     .description(
@@ -124,14 +124,14 @@ export function createCdcCommand(
       'run step 1 only: create the new capture instance; consumers and the old instance are left alone',
     )
     .action(async (options: CdcTargetOptions & { apply?: boolean }, sub: Command) => {
-      const drifted = await runDrift(resolve(options, sub), io, { apply: options.apply === true });
+      const drifted = await runDrift(await resolve(options, sub), io, { apply: options.apply === true });
       if (drifted && options.apply !== true) process.exitCode = 1;
     });
   return command;
 
-  function resolve(options: CdcTargetOptions, sub: Command): CdcTarget {
+  async function resolve(options: CdcTargetOptions, sub: Command): Promise<CdcTarget> {
     const encryptFromCli = sub.getOptionValueSource('encrypt') === 'cli';
-    const config = options.config === undefined ? undefined : loadConfigFile(options.config, io.env);
+    const config = options.config === undefined ? undefined : await loadConfigFile(options.config, io.env);
     return resolveCdcTarget({ ...options, encrypt: encryptFromCli ? options.encrypt : undefined }, config, io.env);
   }
 }

@@ -62,8 +62,8 @@ describe('--config', () => {
     expect(() => command.parse([], { from: 'user' })).toThrow("required option '-c, --config <file>' not specified");
   });
 
-  it('falls back to the sample ERP on the local stack, named as the origin, when it is optional and missing', () => {
-    const { config, origin } = loadCommandConfig(undefined, {});
+  it('falls back to the sample ERP on the local stack, named as the origin, when it is optional and missing', async () => {
+    const { config, origin } = await loadCommandConfig(undefined, {});
     expect(origin).toBe('the default config (no --config given: the sample ERP on the local stack)');
     expect(config.kafka.brokers).toEqual(['127.0.0.1:9092']);
     expect(Object.keys(config.transforms)).toEqual([

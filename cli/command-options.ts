@@ -1,7 +1,7 @@
 import { SAMPLE_ERP_STAGES } from '../transforms/index.js';
 import { InvalidArgumentError, Option } from 'commander';
-import { loadPipelineConfig, parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
-import { COMPONENT_SCHEMAS } from '../ops/components.js';
+import { parsePipelineConfig, type PipelineConfig } from '../ops/pipeline-config.js';
+import { COMPONENT_SCHEMAS, loadConfigWithStages } from '../ops/components.js';
 
 /** A command's pipeline config and where it came from, for error messages and component origins. */
 export type CommandConfig = { readonly config: PipelineConfig; readonly origin: string };
@@ -31,18 +31,21 @@ export function requiredConfigOption(): Option {
  * its tables, and the sample ERP's stages. Throws a `ConfigError` naming the
  * key path.
  */
-export function loadCommandConfig(path: string | undefined, env: NodeJS.ProcessEnv = process.env): CommandConfig {
-  if (path !== undefined) return { config: loadConfigFile(path, env), origin: path };
+export async function loadCommandConfig(
+  path: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<CommandConfig> {
+  if (path !== undefined) return { config: await loadConfigFile(path, env), origin: path };
   const origin = 'the default config (no --config given: the sample ERP on the local stack)';
   return { config: parsePipelineConfig({ transforms: SAMPLE_ERP_STAGES }, origin, env, COMPONENT_SCHEMAS), origin };
 }
 
 /**
- * A config file, validated whole before the command does anything: the pipeline's keys and every configured
- * transform's and sink's own settings, all problems in one `ConfigError`.
+ * A config file with its stage packages loaded (`stages.modules`), validated whole before the command does anything:
+ * the pipeline's keys and every configured transform's and sink's own settings, all problems in one `ConfigError`.
  */
-export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): PipelineConfig {
-  return loadPipelineConfig(path, env, COMPONENT_SCHEMAS);
+export function loadConfigFile(path: string, env: NodeJS.ProcessEnv = process.env): Promise<PipelineConfig> {
+  return loadConfigWithStages(path, env);
 }
 
 /** Commander parser for an ISO-8601 instant such as `2025-12-01T08:00:00Z`. */

@@ -38,14 +38,14 @@ export function createConnectorsCommand(): Command {
     .addOption(requiredConfigOption())
     .option('--dry-run', 'print the generated connector config, password redacted, and change nothing')
     .action(async (options: { config: string; dryRun?: boolean }) => {
-      await applyConnector(loadConfigFile(options.config), io, { dryRun: options.dryRun === true });
+      await applyConnector(await loadConfigFile(options.config), io, { dryRun: options.dryRun === true });
     });
   command
     .command('status')
     .description("Print the connector's and its tasks' states, with a failed task's trace; exits 1 when one failed")
     .addOption(requiredConfigOption())
     .action(async (options: { config: string }) => {
-      const status = await connectorStatus(loadConfigFile(options.config), io);
+      const status = await connectorStatus(await loadConfigFile(options.config), io);
       if (hasFailed(status)) process.exitCode = 1;
     });
   command
@@ -53,7 +53,7 @@ export function createConnectorsCommand(): Command {
     .description('Restart the failed connector and failed tasks (POST /connectors/{name}/restart?onlyFailed=true)')
     .addOption(requiredConfigOption())
     .action(async (options: { config: string }) => {
-      await restartConnector(loadConfigFile(options.config), io);
+      await restartConnector(await loadConfigFile(options.config), io);
     });
   command
     .command('snapshot')
@@ -63,7 +63,7 @@ export function createConnectorsCommand(): Command {
     .argument('<table>', 'a captured table as schema.table, as in source.tables')
     .addOption(requiredConfigOption())
     .action(async (table: string, options: { config: string }) => {
-      await snapshotTable(loadConfigFile(options.config), table, io);
+      await snapshotTable(await loadConfigFile(options.config), table, io);
     });
   return command;
 }

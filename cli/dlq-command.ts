@@ -47,8 +47,8 @@ export function createDlqCommand(overrides: Partial<DlqCommandIo> = {}): Command
   const command = new Command('dlq').description(
     'Inspect and replay the dead-letter topic (topics.deadLetter): records that could not be decoded, transformed or written',
   );
-  const context = (path: string | undefined) => {
-    const { config, origin } = loadCommandConfig(path, io.env);
+  const context = async (path: string | undefined) => {
+    const { config, origin } = await loadCommandConfig(path, io.env);
     return { config, origin, logger: io.logger?.(config) ?? stderrLogger(config) };
   };
 
@@ -60,7 +60,7 @@ export function createDlqCommand(overrides: Partial<DlqCommandIo> = {}): Command
     .addOption(configOption())
     .option('--json', 'print JSON instead of a table')
     .action(async (options: { config?: string; json?: boolean }) => {
-      const { config, origin, logger } = context(options.config);
+      const { config, origin, logger } = await context(options.config);
       const listing = await listDeadLetters(config, origin, logger, readProgress(io, 'Reading dead letters'));
       io.stdout(`${options.json === true ? JSON.stringify(listing, null, 2) : formatDeadLetterListing(listing)}\n`);
     });
@@ -81,7 +81,7 @@ export function createDlqCommand(overrides: Partial<DlqCommandIo> = {}): Command
         options: { config?: string; partition?: number; offset?: string; json?: boolean },
       ) => {
         const where = positionOf(position, options);
-        const { config, origin, logger } = context(options.config);
+        const { config, origin, logger } = await context(options.config);
         const shown = await showDeadLetter(config, origin, logger, where);
         io.stdout(`${options.json === true ? JSON.stringify(shown, null, 2) : formatShownDeadLetter(shown)}\n`);
       },
@@ -125,7 +125,7 @@ export function createDlqCommand(overrides: Partial<DlqCommandIo> = {}): Command
         maxAttempts: number;
         json?: boolean;
       }) => {
-        const { config, origin, logger } = context(options.config);
+        const { config, origin, logger } = await context(options.config);
         const stop = listenForStopSignal();
         try {
           const summary = await replayDeadLetters(config, origin, logger, {

@@ -1,5 +1,8 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { readFixtureFile } from '../devtools/fixtures/fixture-file.js';
+import { SAMPLE_ERP_TABLE_DEFINITIONS } from '../devtools/erp/sample-erp.js';
+import { stageCatalogOf } from '../ops/components.js';
+import { loadConfigFile } from './command-options.js';
 import {
   createFixtureProducer,
   type FixtureProducer,
@@ -54,9 +57,21 @@ export function createProduceFixturesCommand(overrides: Partial<ProduceFixturesI
     )
     .option('--partitions <n>', 'Partitions of topics that do not exist yet', positiveInteger, 1)
     .option('--server <prefix>', "Topic prefix to use instead of the file's server, e.g. to keep test runs apart")
+    .option(
+      '-c, --config <file>',
+      "pipeline config whose stage packages (stages.modules) declare the file's tables; the sample ERP's are always known",
+    )
     .action(
-      async (file: string, options: { brokers: string; registry: string; partitions: number; server?: string }) => {
-        const fixture = readFixtureFile(file, options.server === undefined ? {} : { server: options.server });
+      async (
+        file: string,
+        options: { brokers: string; registry: string; partitions: number; server?: string; config?: string },
+      ) => {
+        const packageTables =
+          options.config === undefined ? [] : stageCatalogOf(await loadConfigFile(options.config, io.env)).tables;
+        const fixture = readFixtureFile(file, {
+          tables: [...SAMPLE_ERP_TABLE_DEFINITIONS, ...packageTables],
+          ...(options.server === undefined ? {} : { server: options.server }),
+        });
         const brokers = options.brokers
           .split(',')
           .map((broker) => broker.trim())

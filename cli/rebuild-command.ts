@@ -32,7 +32,7 @@ export function createRebuildCommand(): Command {
         model: string,
         options: { config?: string; fromTimestamp?: Date; swap?: boolean; keepShadow?: boolean; samples: number },
       ) => {
-        const { config, origin } = loadCommandConfig(options.config);
+        const { config, origin } = await loadCommandConfig(options.config);
         const logger = createLogger(
           { level: config.logLevel, base: { service: 'cdc-sync', command: 'rebuild' } },
           pino.destination({ dest: 2, sync: true }),

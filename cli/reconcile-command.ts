@@ -32,7 +32,7 @@ export function createReconcileCommand(): Command {
         trustServerCertificate?: boolean;
       }) => {
         try {
-          const { config, origin } = loadCommandConfig(options.config);
+          const { config, origin } = await loadCommandConfig(options.config);
           const report = await reconcileReadModels(
             config,
             {

@@ -21,7 +21,7 @@ export function createRunCommand(): Command {
         .default('all'),
     )
     .action(async (options: { config: string; role: PipelineRole }) => {
-      const config = loadConfigFile(options.config);
+      const config = await loadConfigFile(options.config);
       const logger = createPipelineLogger(config, options.role);
       const stop = listenForStopSignal((signal) => logger.info({ signal }, 'Already stopping'));
       let running;

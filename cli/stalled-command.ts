@@ -33,7 +33,7 @@ export function createStalledCommand(overrides: Partial<StalledCommandIo> = {}):
     .option('--now <iso>', 'measure ages at this time instead of the clock, e.g. 2025-12-01T08:00:00Z', parseInstant)
     .option('--limit <n>', 'show only the n oldest', parsePositiveInteger)
     .action(async (options: { config?: string; json?: boolean; now?: Date; limit?: number }) => {
-      const { config, origin } = loadCommandConfig(options.config, io.env);
+      const { config, origin } = await loadCommandConfig(options.config, io.env);
       const report = await stalledReport(config, origin, {
         now: options.now ?? new Date(),
         ...(options.limit === undefined ? {} : { limit: options.limit }),

@@ -17,6 +17,7 @@ import { parseExpected, renderExpected } from '../ops/stage-test/expected.js';
 import { type FixtureReader, readTestInput, type TestInput } from '../ops/stage-test/input.js';
 import { runStageTest, type StageTestRun } from '../ops/stage-test/run.js';
 import { configOption, loadCommandConfig } from './command-options.js';
+import { stageCatalogOf } from '../ops/components.js';
 import { createProgress } from './progress.js';
 
 /** Exit status of `cdc-sync test`: the events match, they differ, or the input, the expected file or the config is bad. */
@@ -83,9 +84,11 @@ export function createTestCommand(overrides: Partial<TestCommandIo> = {}): Comma
 }
 
 async function testStages(inputPath: string, options: TestOptions, io: TestCommandIo): Promise<number> {
-  const { config, origin } = loadCommandConfig(options.config, io.env);
+  const { config, origin } = await loadCommandConfig(options.config, io.env);
   const readFixture: FixtureReader = (document, path) =>
-    fixtureWireRecords(validateFixture(document, path, { tables: io.fixtureTables }));
+    fixtureWireRecords(
+      validateFixture(document, path, { tables: [...io.fixtureTables, ...stageCatalogOf(config).tables] }),
+    );
   const input = readTestInput(inputPath, readText(io, inputPath, 'input'), readFixture);
   // The expected file is read before the run, so a bad one fails fast.
   const expected =
