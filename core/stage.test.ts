@@ -2,7 +2,15 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { type ChangeEvent, type TableRef } from './envelope.js';
-import { defineStage, type Stage, skip, stageRegistry, stageRouter, tableMatches } from './stage.js';
+import {
+  defineStage,
+  type Stage,
+  skip,
+  stageRegistry,
+  stageRouter,
+  tableMatches,
+  tablePatternsOverlap,
+} from './stage.js';
 
 const ctx = { logger: pino({ enabled: false }) };
 
@@ -91,6 +99,17 @@ describe('source-qualified routing', () => {
     ['Sales.SalesOrderHeader', header({ schema: 'sales' }), false],
   ])('%s names %j: %s', (pattern, table, matches) => {
     expect(tableMatches(pattern, table)).toBe(matches);
+  });
+
+  it.each([
+    ['Sales.SalesOrderHeader', 'AdventureWorks.Sales.SalesOrderHeader', true],
+    ['erp.AdventureWorks.Sales.SalesOrderHeader', 'Sales.SalesOrderHeader', true],
+    ['Sales.SalesOrderHeader', 'Sales.SalesOrderHeader', true],
+    ['dbo.SalesOrderHeader', 'Sales.SalesOrderHeader', false],
+    ['ErpDemo.dbo.SalesOrderHeader', 'AdventureWorks.dbo.SalesOrderHeader', false],
+    ['Sales.SalesOrderHeader', 'Sales.SalesOrderDetail', false],
+  ])('%s and %s could name one table: %s', (a, b, overlap) => {
+    expect([tablePatternsOverlap(a, b), tablePatternsOverlap(b, a)]).toEqual([overlap, overlap]);
   });
 
   it('routes a change to the stages that read its table, in order, and one table of another schema to none', () => {

@@ -141,6 +141,15 @@ export function tableMatches(pattern: string, table: TableRef): boolean {
   return parts.every((part, i) => part === names[offset + i]);
 }
 
+/**
+ * True when some table could be named by both {@link TABLE_PATTERN}s: their parts agree from the right as far as both
+ * go (`Sales.SalesOrderHeader` and `AdventureWorks.Sales.SalesOrderHeader` do; `dbo.X` and `Sales.X` do not).
+ */
+export function tablePatternsOverlap(a: string, b: string): boolean {
+  const [left, right] = [a.split('.').reverse(), b.split('.').reverse()];
+  return left.every((part, i) => i >= right.length || part === right[i]);
+}
+
 /** One created stage with the table patterns its definition reads. */
 export type RoutedStage = { readonly stage: Stage; readonly tables: readonly string[] };
 

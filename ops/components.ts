@@ -7,7 +7,13 @@ import { BUILT_IN_STAGES, loadStageCatalog, type StageCatalog } from './stage-pa
 import { ConfigError } from '../core/errors.js';
 import { type Sink } from '../core/sink.js';
 import { type TableRef } from '../core/envelope.js';
-import { type RoutedStage, type Stage, stageRouter, type TransformDefinition } from '../core/stage.js';
+import {
+  type RoutedStage,
+  type Stage,
+  stageRouter,
+  tablePatternsOverlap,
+  type TransformDefinition,
+} from '../core/stage.js';
 import { PIPELINE_VERSION } from '../core/version.js';
 import { sinks as sinkRegistry } from '../sinks/index.js';
 import { type SinkDefinition } from '../sinks/mongo/definition.js';
@@ -46,7 +52,37 @@ export async function loadConfigWithStages(
   const modules = stageModules(raw, path, env);
   const stageCatalog =
     modules.length === 0 ? BUILT_IN_STAGES : await loadStageCatalog(modules, dirname(resolve(path)), path);
-  return { ...parsePipelineConfig(raw, path, env, componentSchemas(stageCatalog)), stageCatalog };
+  const config = { ...parsePipelineConfig(raw, path, env, componentSchemas(stageCatalog)), stageCatalog };
+  checkDistinctEvents(config, path);
+  return config;
+}
+
+/**
+ * Throws a `ConfigError` naming every pair of stages `config` runs that could emit one event type from one table:
+ * event ids hash the table, key, position and event type, so their events would share ids and the read models would
+ * keep only one of them.
+ */
+export function checkDistinctEvents(config: PipelineConfig, origin: string): void {
+  const { definitions } = stageCatalogOf(config);
+  const running = configuredStageNames(config).map((name) => definitions[name]!);
+  const clashes: string[] = [];
+  for (const [i, first] of running.entries()) {
+    for (const second of running.slice(i + 1)) {
+      const types = first.output.filter((type) => second.output.includes(type));
+      for (const a of first.input.tables) {
+        for (const b of second.input.tables) {
+          if (types.length > 0 && tablePatternsOverlap(a, b)) {
+            clashes.push(`${first.name} (${a}) and ${second.name} (${b}) both emit ${types.join(', ')}`);
+          }
+        }
+      }
+    }
+  }
+  if (clashes.length > 0) {
+    throw new ConfigError(
+      `Stages of ${origin} would give different events one id (an event id hashes table, key, position and event type): ${clashes.join('; ')}. Run one of each pair, or scope their tables (database.schema.table)`,
+    );
+  }
 }
 
 /** `stages.modules` of a config file not yet validated; none when invalid, which the full check then reports. */

@@ -156,6 +156,22 @@ describe('loadConfigWithStages', () => {
     expect(stagesFor(changeOf('SalesOrderHeader', OP.create, { after: { OrderNumber: 'SO-1' } }).table)).toEqual([]);
   });
 
+  it('refuses two running stages that would emit one event type from one table, naming both', async () => {
+    const module = stageModule(
+      'clashing-tables',
+      PACKAGE_SOURCE.replace("tables: ['Sales.SalesOrderHeader']", "tables: ['ErpDemo.dbo.SalesOrderHeader']"),
+    );
+    const path = join(dir, 'clashing.yaml');
+    writeFileSync(path, `stages:\n  modules: [${module}]\ntransforms:\n  header_seen: {}\n  order_header: {}\n`);
+    await expect(loadConfigWithStages(path, {})).rejects.toThrow(
+      new ConfigError(
+        `Stages of ${path} would give different events one id (an event id hashes table, key, position and event type): order_header (dbo.SalesOrderHeader) and header_seen (ErpDemo.dbo.SalesOrderHeader) both emit OrderAccepted. Run one of each pair, or scope their tables (database.schema.table)`,
+      ),
+    );
+    writeFileSync(path, `stages:\n  modules: [${module}]\ntransforms:\n  header_seen: {}\n  stock_level: {}\n`);
+    expect(Object.keys((await loadConfigWithStages(path, {})).transforms)).toEqual(['header_seen', 'stock_level']);
+  });
+
   it("checks a package stage's settings with every other problem of the file, before anything starts", async () => {
     const module = stageModule('checked', PACKAGE_SOURCE);
     const path = join(dir, 'checked.yaml');
