@@ -146,7 +146,7 @@ const DOCUMENTS: OrderViewDocument[] = [
 ];
 
 function expected(orderNumber: string, state: StalledOrder['state'], since: string, ref: string | null): StalledOrder {
-  return { orderNumber, state, since, ageMs: nowMs - Date.parse(since), thresholdMs: thresholds[state], ref };
+  return { orderNumber, state, since, ageMs: nowMs - Date.parse(since), thresholdMs: thresholds[state] as number, ref };
 }
 
 const EXPECTED: StalledOrder[] = [
