@@ -44,7 +44,9 @@ export function createStalledCommand(overrides: Partial<StalledCommandIo> = {}):
 
 /** The report as a person reads it: a table of stalled orders, or one line saying there are none. */
 export function formatStalledReport(report: StalledReport): string {
-  const thresholds = STALLED_STATES.map((state) => `${state} ${formatDuration(report.thresholdsMs[state])}`).join(', ');
+  const thresholds = STALLED_STATES.map(
+    (state) => `${state} ${report.thresholdsMs[state] === false ? 'off' : formatDuration(report.thresholdsMs[state])}`,
+  ).join(', ');
   if (report.stalled.length === 0) {
     return `No stalled orders in ${report.collection} as of ${report.now} (thresholds: ${thresholds})`;
   }

@@ -50,6 +50,28 @@ export const ORDER_STATUS = {
 
 export type OrderStatus = (typeof ORDER_STATUS)[keyof typeof ORDER_STATUS];
 
+/**
+ * The milestones of an order's timeline, in business order: the first time the order was accepted, paid, shipped,
+ * had goods returned and was refunded. Read models record each once (the earliest event wins). Events of their own
+ * set them (`OrderAccepted`, `PaymentCaptured`, `ShipmentDispatched`, `ReturnReceived`, `RefundCompleted`), and so
+ * may a header status a profile declares, through `milestone` of {@link OrderAccepted} and
+ * {@link OrderStatusChanged} (AdventureWorks ships from the header: status 5 sets `shipped`).
+ */
+export const ORDER_MILESTONES = ['accepted', 'paymentCaptured', 'shipped', 'returnReceived', 'refunded'] as const;
+
+export type OrderMilestone = (typeof ORDER_MILESTONES)[number];
+
+/**
+ * The milestone an order status sets, as `OrderAccepted` and `OrderStatusChanged` carry it: its name and its business
+ * time exactly as the ERP holds it. Absent (or null in decoded events) when the status sets none.
+ */
+export type StatusMilestoneFields = {
+  /** The milestone the new status reached, e.g. `shipped`; null or absent when it sets none. */
+  readonly milestone?: OrderMilestone | null;
+  /** When it was reached (e.g. the header's ShipDate): ISO-8601 with offset; set exactly when `milestone` is. */
+  readonly milestoneAt?: string | null;
+};
+
 /** Inventory at one SKU and location after a change. `available = onHand − reserved − safetyStock`. */
 export type StockLevelChanged = {
   readonly sku: string;
@@ -73,7 +95,7 @@ export type OrderAccepted = {
   readonly currency: string;
   readonly orderTotal: DecimalString;
   readonly placedAt: string;
-};
+} & StatusMilestoneFields;
 
 /**
  * Header fields of an order changed after placement, without its status: the
@@ -99,7 +121,7 @@ export type OrderStatusChanged = {
   readonly toStatus: OrderStatus;
   readonly fromErpStatus: string;
   readonly toErpStatus: string;
-};
+} & StatusMilestoneFields;
 
 /** The order moved to the ERP's cancelled status. */
 export type OrderCancelled = {

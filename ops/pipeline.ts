@@ -31,7 +31,7 @@ import { type ConsumerGroupTopics, createConsumerLagReader } from '../connectors
 import { createOpsAdmin } from '../connectors/kafka/ops-admin.js';
 import { createPlainOutput, createTransactionalOutput } from '../connectors/kafka/outputs.js';
 import { ensureTopics } from '../connectors/kafka/topics.js';
-import { createMilestoneLatencyReader, MILESTONE_LATENCY_PAIRS } from './read-side/milestone-latency.js';
+import { createMilestoneLatencyReader, milestonePairsOf } from './read-side/milestone-latency.js';
 import { orderView, type OrderViewDocument } from '../sinks/mongo/order-view.js';
 import { createReadModelsSource } from './read-side/ops-queries.js';
 import { pingMongo } from '../sinks/mongo/probe.js';
@@ -398,8 +398,10 @@ function watchMilestoneLatencies(
   const settings = config.sinks[orderView.name];
   if (settings === false) return;
   const { collection } = parseWithSchema(orderView.configSchema, settings ?? {}, ['sinks', orderView.name], origin);
+  const pairs = milestonePairsOf(config.stalled);
   const read = createMilestoneLatencyReader(db.collection<OrderViewDocument>(collection), {
     timeoutMs: SCRAPE_READ_TIMEOUT_MS,
+    pairs,
   });
   let warned = false;
   metrics.readMilestoneLatenciesFrom(async () => {
@@ -412,5 +414,5 @@ function watchMilestoneLatencies(
       );
     }
     return result.latencies;
-  }, MILESTONE_LATENCY_PAIRS);
+  }, pairs);
 }

@@ -41,6 +41,7 @@ const salesOrderHeader = orderHeaderStage({
     placedAt: fromColumn('OrderDate', COLUMN.localDateTime('America/Los_Angeles')),
   },
   statusMap: ADVENTURE_WORKS_STATUSES,
+  milestones: { shipped: { codes: ['5'], at: fromColumn('ShipDate', COLUMN.localDateTime('America/Los_Angeles')) } },
 });
 
 const stage = stageOf(salesOrderHeader);
@@ -84,7 +85,10 @@ describe('orderHeaderStage: given AdventureWorks SalesOrderHeader changes, expec
   it.each([
     {
       given: 'an order read by the snapshot: TotalDue recomputed, OrderDate in Pacific time',
-      change: changeOf(TABLE, OP.read, { after: { ...so43659, Status: 5, TotalDue: '23153.2339' }, key }),
+      change: changeOf(TABLE, OP.read, {
+        after: { ...so43659, Status: 5, ShipDate: '2011-06-07T00:00:00', TotalDue: '23153.2339' },
+        key,
+      }),
       expected: [
         orderAccepted(
           'SO43659',
@@ -98,6 +102,8 @@ describe('orderHeaderStage: given AdventureWorks SalesOrderHeader changes, expec
             currency: 'USD',
             orderTotal: '23153.2339',
             placedAt: '2011-05-31T00:00:00-07:00',
+            milestone: 'shipped',
+            milestoneAt: '2011-06-07T00:00:00-07:00',
           },
           { position: SNAPSHOT_POSITION, correlationId: `${TABLE}@${SNAPSHOT_POSITION}` },
         ),
@@ -127,6 +133,43 @@ describe('orderHeaderStage: given AdventureWorks SalesOrderHeader changes, expec
           fromErpStatus: '2',
           toErpStatus: '3',
         }),
+      ],
+    },
+    {
+      given: 'Status 2 → 5 (shipped): the status sets the shipped milestone at ShipDate, in Pacific time',
+      change: changeOf(TABLE, OP.update, {
+        before: { ...so43659, Status: 2 },
+        after: { ...so43659, Status: 5, ShipDate: '2011-06-07T00:00:00' },
+        key,
+      }),
+      expected: [
+        orderStatusChanged('SO43659', {
+          orderNumber: 'SO43659',
+          fromStatus: 'ACCEPTED',
+          toStatus: 'SHIPPED',
+          fromErpStatus: '2',
+          toErpStatus: '5',
+          milestone: 'shipped',
+          milestoneAt: '2011-06-07T00:00:00-07:00',
+        }),
+      ],
+    },
+    {
+      given: 'Status 5 → 6 (cancelled after shipping): no milestone, the order was shipped already',
+      change: changeOf(TABLE, OP.update, {
+        before: { ...so43659, Status: 5, ShipDate: '2011-06-07T00:00:00' },
+        after: { ...so43659, Status: 6, ShipDate: '2011-06-07T00:00:00' },
+        key,
+      }),
+      expected: [
+        orderStatusChanged('SO43659', {
+          orderNumber: 'SO43659',
+          fromStatus: 'SHIPPED',
+          toStatus: 'CANCELLED',
+          fromErpStatus: '5',
+          toErpStatus: '6',
+        }),
+        orderCancelled('SO43659', { orderNumber: 'SO43659', fromStatus: 'SHIPPED' }),
       ],
     },
     {
@@ -178,6 +221,11 @@ describe('orderHeaderStage: given AdventureWorks SalesOrderHeader changes, expec
       message: `No before image in AdventureWorks.Sales.SalesOrderHeader key ${KEY_JSON}, so the Status transition of order SO43659 cannot be detected; the source must log full before images (PostgreSQL: ALTER TABLE … REPLICA IDENTITY FULL)`,
     },
     {
+      given: 'Status 2 → 5 without a ShipDate: the milestone has no time',
+      change: changeOf(TABLE, OP.update, { before: { ...so43659, Status: 2 }, after: { ...so43659, Status: 5 }, key }),
+      message: `Invalid column ShipDate in AdventureWorks.Sales.SalesOrderHeader key ${KEY_JSON}: expected a date and time without offset (local time in America/Los_Angeles), got null`,
+    },
+    {
       given: 'a freight decoded as a float',
       change: changeOf(TABLE, OP.create, { after: { ...so43659, Freight: 616.1 }, key }),
       message: `Invalid column Freight in AdventureWorks.Sales.SalesOrderHeader key ${KEY_JSON}: expected a decimal string with at most 4 decimals, got 616.1`,
@@ -193,10 +241,45 @@ describe('orderHeaderStage: given AdventureWorks SalesOrderHeader changes, expec
     expect(salesOrderHeader.configSchema.parse({})).toEqual({
       statusMap: ADVENTURE_WORKS_STATUSES,
       cancelledCodes: ['4', '6'],
+      milestones: { shipped: ['5'] },
     });
-    expect(salesOrderHeader.configSchema.safeParse({ cancelledCodes: ['4'] }).error?.issues.map((i) => i.path)).toEqual(
-      [['statusMap', '6']],
-    );
+  });
+
+  it.each([
+    { given: 'a cancelled code missing', config: { cancelledCodes: ['4'] }, paths: ['statusMap.6'] },
+    {
+      given: 'a milestone code missing from statusMap',
+      config: { milestones: { shipped: ['5', '9'] } },
+      paths: ['milestones.shipped.1'],
+    },
+    {
+      given: 'a milestone the stage does not declare',
+      config: { milestones: { refunded: ['6'] } },
+      paths: ['milestones'],
+    },
+  ])('refuses settings with $given', ({ config, paths }) => {
+    const parsed = salesOrderHeader.configSchema.safeParse(config);
+    expect(parsed.error?.issues.map((issue) => issue.path.join('.'))).toEqual(paths);
+  });
+
+  it('sets the milestone from the codes of the settings, when a pipeline overrides them', () => {
+    const backorderShips = stageOf(salesOrderHeader, { milestones: { shipped: ['3', '5'] } });
+    const change = changeOf(TABLE, OP.update, {
+      before: { ...so43659, Status: 2 },
+      after: { ...so43659, Status: 3, ShipDate: '2011-06-03T00:00:00' },
+      key,
+    });
+    expect(eventsOf(backorderShips.apply(change)).map((event) => event.payload)).toEqual([
+      {
+        orderNumber: 'SO43659',
+        fromStatus: 'ACCEPTED',
+        toStatus: 'ACCEPTED',
+        fromErpStatus: '2',
+        toErpStatus: '3',
+        milestone: 'shipped',
+        milestoneAt: '2011-06-03T00:00:00-07:00',
+      },
+    ]);
   });
 });
 

@@ -4,7 +4,9 @@ import {
   ORDER_STATUS,
   type OrderAccepted,
   type OrderHeaderChanged,
+  type OrderMilestone,
   type OrderStatus,
+  type StatusMilestoneFields,
 } from '../core/canonical.js';
 import { type ChangeEvent, OP } from '../core/envelope.js';
 import { TransformError } from '../core/errors.js';
@@ -16,52 +18,90 @@ import { COLUMN, type Image, missingImage, nullable, rowRef, skipRowlessChange }
 
 /**
  * The settings of an order-header stage, with the defaults its {@link OrderHeaderStageSpec} gives: how the ERP's
- * status codes map onto canonical order statuses. Every code mapped to `CANCELLED` must be listed in
- * `cancelledCodes` and the other way round, so `OrderStatusChanged` and `OrderCancelled` never disagree.
+ * status codes map onto canonical order statuses, and, for a stage that declares milestones, which codes set them.
+ * Every code mapped to `CANCELLED` must be listed in `cancelledCodes` and the other way round, so
+ * `OrderStatusChanged` and `OrderCancelled` never disagree; every milestone code must be in `statusMap`, and sets one
+ * milestone at most.
  */
 export function orderHeaderStageConfigSchema(defaults: {
   readonly statusColumn: string;
   readonly statusMap: Readonly<Record<string, OrderStatus>>;
   readonly cancelledCodes: readonly string[];
-}) {
-  return z
-    .strictObject({
-      statusMap: z
-        .record(z.string().min(1), z.enum(ORDER_STATUS))
-        .default(() => ({ ...defaults.statusMap }))
-        .describe(`ERP ${defaults.statusColumn} → canonical order status; a code missing here fails the change`),
-      cancelledCodes: z
-        .array(z.string().min(1))
-        .default(() => [...defaults.cancelledCodes])
-        .describe(`ERP ${defaults.statusColumn}s that mean cancelled: moving to one of them emits OrderCancelled`),
-    })
-    .superRefine((config, ctx) => {
-      for (const [i, code] of config.cancelledCodes.entries()) {
-        if (config.statusMap[code] !== ORDER_STATUS.cancelled) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['cancelledCodes', i],
-            message: `Cancelled code ${code} must map to ${ORDER_STATUS.cancelled} in statusMap`,
-          });
-        }
+  readonly milestones?: Readonly<Partial<Record<OrderMilestone, readonly string[]>>>;
+}): OrderHeaderStageConfigSchema {
+  const base = z.strictObject({
+    statusMap: z
+      .record(z.string().min(1), z.enum(ORDER_STATUS))
+      .default(() => ({ ...defaults.statusMap }))
+      .describe(`ERP ${defaults.statusColumn} → canonical order status; a code missing here fails the change`),
+    cancelledCodes: z
+      .array(z.string().min(1))
+      .default(() => [...defaults.cancelledCodes])
+      .describe(`ERP ${defaults.statusColumn}s that mean cancelled: moving to one of them emits OrderCancelled`),
+  });
+  const declared = Object.entries(defaults.milestones ?? {}) as [OrderMilestone, readonly string[]][];
+  const schema =
+    declared.length === 0
+      ? base
+      : base.extend({
+          milestones: z
+            .strictObject(
+              Object.fromEntries(
+                declared.map(([milestone, codes]) => [milestone, z.array(z.string().min(1)).default(() => [...codes])]),
+              ),
+            )
+            .prefault({})
+            .describe(
+              `ERP ${defaults.statusColumn}s that set an order milestone, by milestone: reaching one of them puts the milestone and its time on OrderAccepted or OrderStatusChanged`,
+            ),
+        });
+  return schema.superRefine((config: OrderHeaderStageConfig, ctx) => {
+    for (const [i, code] of config.cancelledCodes.entries()) {
+      if (config.statusMap[code] !== ORDER_STATUS.cancelled) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['cancelledCodes', i],
+          message: `Cancelled code ${code} must map to ${ORDER_STATUS.cancelled} in statusMap`,
+        });
       }
-      for (const [code, status] of Object.entries(config.statusMap)) {
-        if (status === ORDER_STATUS.cancelled && !config.cancelledCodes.includes(code)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['statusMap', code],
-            message: `Code ${code} maps to ${ORDER_STATUS.cancelled} but is not listed in cancelledCodes`,
-          });
-        }
+    }
+    for (const [code, status] of Object.entries(config.statusMap)) {
+      if (status === ORDER_STATUS.cancelled && !config.cancelledCodes.includes(code)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['statusMap', code],
+          message: `Code ${code} maps to ${ORDER_STATUS.cancelled} but is not listed in cancelledCodes`,
+        });
       }
-    });
+    }
+    const setting = new Map<string, string>();
+    for (const [milestone, codes] of Object.entries(config.milestones ?? {})) {
+      for (const [i, code] of codes.entries()) {
+        const problem = !Object.hasOwn(config.statusMap, code)
+          ? `Code ${code} sets milestone ${milestone} but is not in statusMap`
+          : setting.has(code)
+            ? `Code ${code} sets milestone ${setting.get(code)} already`
+            : undefined;
+        if (problem !== undefined)
+          ctx.addIssue({ code: 'custom', path: ['milestones', milestone, i], message: problem });
+        setting.set(code, milestone);
+      }
+    }
+  }) as OrderHeaderStageConfigSchema;
 }
 
-/** The config schema of an order-header stage. */
-export type OrderHeaderStageConfigSchema = ReturnType<typeof orderHeaderStageConfigSchema>;
+/**
+ * The parsed settings of an order-header stage: a status map and the cancelled codes, consistent with each other,
+ * and the codes of each milestone the stage declares (`milestones` is there exactly when it declares some).
+ */
+export type OrderHeaderStageConfig = {
+  readonly statusMap: Readonly<Record<string, OrderStatus>>;
+  readonly cancelledCodes: readonly string[];
+  readonly milestones?: Readonly<Partial<Record<OrderMilestone, readonly string[]>>>;
+};
 
-/** The parsed settings of an order-header stage: a status map and the cancelled codes, consistent with each other. */
-export type OrderHeaderStageConfig = z.output<OrderHeaderStageConfigSchema>;
+/** The config schema of an order-header stage. */
+export type OrderHeaderStageConfigSchema = z.ZodType<OrderHeaderStageConfig>;
 
 /** What {@link orderHeaderStage} makes a stage from. */
 export type OrderHeaderStageSpec<N extends string> = FactoryStageSpec<N> & {
@@ -91,6 +131,14 @@ export type OrderHeaderStageSpec<N extends string> = FactoryStageSpec<N> & {
   readonly statusMap: Readonly<Record<string, OrderStatus>>;
   /** The default of the `cancelledCodes` setting; by default the codes `statusMap` maps to `CANCELLED`. */
   readonly cancelledCodes?: readonly string[];
+  /**
+   * The milestones a status sets, e.g. AdventureWorks' `{ shipped: { codes: ['5'], at: fromColumn('ShipDate',
+   * COLUMN.localDateTime(zone)) } }`: the codes (the default of the `milestones` setting) and the business time, read
+   * from the after image only when the milestone is reached (`at` as a column name is read as `COLUMN.timestamp`).
+   */
+  readonly milestones?: Readonly<
+    Partial<Record<OrderMilestone, { readonly codes: readonly string[]; readonly at: FieldSource<string> }>>
+  >;
 };
 
 /**
@@ -98,6 +146,9 @@ export type OrderHeaderStageSpec<N extends string> = FactoryStageSpec<N> & {
  *
  * - insert or snapshot read → `OrderAccepted` with the mapped status (an order inserted already cancelled is
  *   accepted with status `CANCELLED`, no `OrderCancelled`);
+ * - a status among the codes of a declared milestone (`milestones`) that the status before was not among (an insert
+ *   or snapshot read has none before) → `OrderAccepted` or `OrderStatusChanged` carries `milestone` and
+ *   `milestoneAt`, read from the after image; the read models record it like the milestone events;
  * - update whose status differs between `before` and `after` → `OrderStatusChanged`, plus `OrderCancelled` when it
  *   moves from a code not in `cancelledCodes` to one in it. The transition is read from before → after, never from
  *   `after` alone: a replayed or reordered `after` cannot fake one;
@@ -132,12 +183,22 @@ export function orderHeaderStage<const N extends string>(
   const readStatus = valuesReader({ status: values.status });
   const readOrderNumber = valuesReader({ orderNumber: values.orderNumber });
   const statusLabel = values.status.label;
+  const declared = Object.entries(spec.milestones ?? {}) as [
+    OrderMilestone,
+    { readonly codes: readonly string[]; readonly at: FieldSource<string> },
+  ][];
+  const milestoneTimes = new Map(
+    declared.map(([milestone, { at }]) => [milestone, valuesReader({ at: fieldValue(at, COLUMN.timestamp) })]),
+  );
   const config = orderHeaderStageConfigSchema({
     statusColumn: statusLabel,
     statusMap: spec.statusMap,
     cancelledCodes:
       spec.cancelledCodes ??
       Object.keys(spec.statusMap).filter((code) => spec.statusMap[code] === ORDER_STATUS.cancelled),
+    ...(declared.length === 0
+      ? {}
+      : { milestones: Object.fromEntries(declared.map(([milestone, { codes }]) => [milestone, codes])) }),
   });
 
   return defineStage({
@@ -149,6 +210,27 @@ export function orderHeaderStage<const N extends string>(
     shared: { orderNumber: spec.orderNumber },
     create(settings, { name }) {
       const cancelled = new Set(settings.cancelledCodes);
+      const milestoneOfCode = new Map(
+        Object.entries(settings.milestones ?? {}).flatMap(([milestone, codes]) =>
+          codes.map((code) => [code, milestone as OrderMilestone] as const),
+        ),
+      );
+
+      /**
+       * The milestone fields of an event whose status moves from `from` (null for an insert or snapshot read) to
+       * `to`: none unless `to` sets a milestone that `from` did not, else its name and its time from the after image.
+       */
+      function milestoneOf(
+        change: ChangeEvent,
+        from: string | null,
+        to: string,
+      ): StatusMilestoneFields | TransformError {
+        const milestone = milestoneOfCode.get(to);
+        if (milestone === undefined || (from !== null && milestoneOfCode.get(from) === milestone)) return {};
+        const read = milestoneTimes.get(milestone)!(change, 'after', name);
+        if (!read.ok) return read.error;
+        return { milestone, milestoneAt: read.row.at };
+      }
 
       /** The canonical status of an ERP code, or the error naming code, order and config key. */
       function statusOf(
@@ -172,6 +254,8 @@ export function orderHeaderStage<const N extends string>(
         const order = read.row;
         const status = statusOf(change, order.status, 'after', order.orderNumber);
         if (status instanceof TransformError) return fail(status);
+        const milestone = milestoneOf(change, null, order.status);
+        if (milestone instanceof TransformError) return fail(milestone);
         const payload: OrderAccepted = {
           orderNumber: order.orderNumber,
           customerId: order.customerId,
@@ -182,6 +266,7 @@ export function orderHeaderStage<const N extends string>(
           currency: order.currency,
           orderTotal: order.total,
           placedAt: order.placedAt,
+          ...milestone,
         };
         return emit(canonicalEvent(change, 'OrderAccepted', order.orderNumber, payload));
       }
@@ -217,6 +302,8 @@ export function orderHeaderStage<const N extends string>(
         if (fromStatus instanceof TransformError) return fail(fromStatus);
         const toStatus = statusOf(change, to, 'after', orderNumber);
         if (toStatus instanceof TransformError) return fail(toStatus);
+        const milestone = milestoneOf(change, from, to);
+        if (milestone instanceof TransformError) return fail(milestone);
 
         const changed = canonicalEvent(change, 'OrderStatusChanged', orderNumber, {
           orderNumber,
@@ -224,6 +311,7 @@ export function orderHeaderStage<const N extends string>(
           toStatus,
           fromErpStatus: from,
           toErpStatus: to,
+          ...milestone,
         });
         if (!cancelled.has(to) || cancelled.has(from)) return emit(changed, ...header);
         return emit(

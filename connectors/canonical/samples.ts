@@ -31,6 +31,8 @@ export const CANONICAL_SAMPLES: { readonly [K in CanonicalEventType]: CanonicalE
       currency: 'EUR',
       orderTotal: '1234.5600',
       placedAt: '2024-03-01T10:15:00',
+      milestone: 'accepted',
+      milestoneAt: '2024-03-01T10:16:00-08:00',
     },
   },
   OrderStatusChanged: {
@@ -41,6 +43,8 @@ export const CANONICAL_SAMPLES: { readonly [K in CanonicalEventType]: CanonicalE
       toStatus: 'PICKING',
       fromErpStatus: 'A',
       toErpStatus: 'P',
+      milestone: 'shipped',
+      milestoneAt: '2024-03-02T09:00:00-08:00',
     },
   },
   OrderCancelled: {

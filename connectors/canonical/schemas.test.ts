@@ -10,6 +10,8 @@ import {
   type EventMeta,
   type EventStream,
   ORDER_STATUS,
+  ORDER_MILESTONES,
+  type OrderMilestone,
   type OrderStatus,
 } from '../../core/canonical.js';
 import { type SCALE } from '../../core/decimal.js';
@@ -33,7 +35,7 @@ type MoneyKind = `decimal(19,${typeof SCALE.money})`;
 
 /** The kinds a field of TypeScript type `T` may have in the schema. */
 type KindOf<T> = null extends T
-  ? `${KindOf<Exclude<T, null>>} or null`
+  ? `${KindOf<Exclude<T, null | undefined>>} or null`
   : [T] extends [boolean]
     ? 'boolean'
     : [T] extends [number]
@@ -44,7 +46,9 @@ type KindOf<T> = null extends T
           ? 'eventType'
           : [T] extends [OrderStatus]
             ? 'orderStatus'
-            : never;
+            : [T] extends [OrderMilestone]
+              ? 'orderMilestone'
+              : never;
 
 const META_KINDS = {
   eventId: 'string',
@@ -76,6 +80,8 @@ const PAYLOAD_KINDS = {
     currency: 'string',
     orderTotal: 'decimal(19,4)',
     placedAt: 'string',
+    milestone: 'orderMilestone or null',
+    milestoneAt: 'string or null',
   },
   OrderStatusChanged: {
     orderNumber: 'string',
@@ -83,6 +89,8 @@ const PAYLOAD_KINDS = {
     toStatus: 'orderStatus',
     fromErpStatus: 'string',
     toErpStatus: 'string',
+    milestone: 'orderMilestone or null',
+    milestoneAt: 'string or null',
   },
   OrderCancelled: { orderNumber: 'string', fromStatus: 'orderStatus' },
   OrderDeleted: { orderNumber: 'string' },
@@ -136,7 +144,7 @@ const PAYLOAD_KINDS = {
 
 /** The schema-side label of a TypeScript kind: statuses and event types are Avro strings. */
 function schemaLabel(kind: string): string {
-  return kind === 'orderStatus' || kind === 'eventType' ? 'string' : kind;
+  return kind.replace(/^(orderStatus|eventType|orderMilestone)\b/, 'string');
 }
 
 function kindsOf(record: RecordNode): Record<string, string> {
@@ -235,6 +243,14 @@ describe('canonical schema files', () => {
     for (const f of fields) {
       const listed = /One of ([A-Z_]+(?:, [A-Z_]+)*)/.exec(f.doc ?? '')?.[1]?.split(', ');
       expect(listed, f.name).toEqual(Object.values(ORDER_STATUS));
+    }
+  });
+  it('lists exactly the ORDER_MILESTONES in the doc of every milestone field', () => {
+    const fields = envelope('order').events.flatMap((e) => e.fields.filter((f) => f.name === 'milestone'));
+    expect(fields).toHaveLength(2);
+    for (const f of fields) {
+      const listed = /One of ([A-Za-z]+(?:, [A-Za-z]+)*)/.exec(f.doc ?? '')?.[1]?.split(', ');
+      expect(listed, f.name).toEqual([...ORDER_MILESTONES]);
     }
   });
 });

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { milestoneLatencies, parseBusinessInstant } from './milestone-latency.js';
+import {
+  MILESTONE_LATENCY_PAIRS,
+  milestoneLatencies,
+  milestonePairsOf,
+  parseBusinessInstant,
+} from './milestone-latency.js';
 import { type MilestoneEntry, type MilestoneName, type OrderViewDocument } from '../../sinks/mongo/order-view.js';
 
 /** An order whose milestones happened at the given business times. */
@@ -47,6 +52,41 @@ describe('order milestone latencies', () => {
     ],
   ])('leave out pairs that did not both happen: %s', (_name, at, expected) => {
     expect(milestoneLatencies(order(at))).toEqual(expected);
+  });
+});
+
+describe('the milestone pairs a profile measures', () => {
+  const HOUR = 3_600_000;
+  const every = { awaitingPayment: 24 * HOUR, awaitingShipment: 48 * HOUR, awaitingRefund: 72 * HOUR };
+
+  it.each([
+    ['every wait on (the sample ERP)', every, MILESTONE_LATENCY_PAIRS],
+    [
+      'no payments: shipment measured from acceptance',
+      { ...every, awaitingPayment: false as const },
+      [
+        { from: 'accepted', to: 'shipped' },
+        { from: 'returnReceived', to: 'refunded' },
+      ],
+    ],
+    [
+      'no returns',
+      { ...every, awaitingRefund: false as const },
+      [
+        { from: 'accepted', to: 'paymentCaptured' },
+        { from: 'paymentCaptured', to: 'shipped' },
+      ],
+    ],
+    ['every wait off', { awaitingPayment: false, awaitingShipment: false, awaitingRefund: false } as const, []],
+  ])('%s', (_name, waits, pairs) => {
+    expect(milestonePairsOf(waits)).toEqual(pairs);
+  });
+
+  it('measures an order shipped by its header status from its acceptance', () => {
+    const shippedByStatus = order({ accepted: '2011-05-31T00:00:00-07:00', shipped: '2011-06-07T00:00:00-07:00' });
+    expect(milestoneLatencies(shippedByStatus, milestonePairsOf({ ...every, awaitingPayment: false }))).toEqual([
+      { from: 'accepted', to: 'shipped', seconds: 7 * 24 * 3600 },
+    ]);
   });
 });
 

@@ -1,5 +1,6 @@
 import { type Collection, type Filter } from 'mongodb';
 import { type MilestoneName, type OrderViewDocument } from '../../sinks/mongo/order-view.js';
+import { type StalledThresholds } from './stalled-orders.js';
 
 /**
  * Order milestone latencies, computed from the `order_view` read model:
@@ -9,15 +10,30 @@ import { type MilestoneName, type OrderViewDocument } from '../../sinks/mongo/or
  * `cdc_sync_order_milestone_latency_seconds{from,to}`.
  */
 
-/** The milestone pairs measured, each `from` → `to`. */
-export const MILESTONE_LATENCY_PAIRS = [
+/** One pair of milestones, measured `from` → `to`. */
+export type MilestonePair = { readonly from: MilestoneName; readonly to: MilestoneName };
+
+/**
+ * The milestone pairs a profile measures: the waits its `stalled` section has (a wait set to `false` is not
+ * measured). Payment waits from acceptance and shipment from the payment; without a payment wait, shipment waits
+ * from acceptance (an ERP whose header status ships the order, with no payments). Refund waits from the return.
+ */
+export function milestonePairsOf(waits: StalledThresholds): MilestonePair[] {
+  const pairs: MilestonePair[] = [];
+  if (waits.awaitingPayment !== false) pairs.push({ from: 'accepted', to: 'paymentCaptured' });
+  if (waits.awaitingShipment !== false) {
+    pairs.push({ from: waits.awaitingPayment !== false ? 'paymentCaptured' : 'accepted', to: 'shipped' });
+  }
+  if (waits.awaitingRefund !== false) pairs.push({ from: 'returnReceived', to: 'refunded' });
+  return pairs;
+}
+
+/** The pairs the sample ERP's profile measures (every wait on): see {@link milestonePairsOf}. */
+export const MILESTONE_LATENCY_PAIRS: readonly MilestonePair[] = [
   { from: 'accepted', to: 'paymentCaptured' },
   { from: 'paymentCaptured', to: 'shipped' },
   { from: 'returnReceived', to: 'refunded' },
-] as const satisfies readonly { readonly from: MilestoneName; readonly to: MilestoneName }[];
-
-/** One pair of milestones. */
-export type MilestonePair = (typeof MILESTONE_LATENCY_PAIRS)[number];
+];
 
 /** One order's wait between the two milestones of a pair. */
 export type MilestoneLatency = MilestonePair & { readonly seconds: number };
@@ -36,6 +52,8 @@ export type MilestoneLatencyReaderOptions = {
   /** A result younger than this is served again instead of re-reading the collection. Default 10 s. */
   readonly maxAgeMs?: number;
   readonly now?: () => number;
+  /** The pairs measured, the profile's ({@link milestonePairsOf}). Default {@link MILESTONE_LATENCY_PAIRS}. */
+  readonly pairs?: readonly MilestonePair[];
 };
 
 /** The latencies of every order read, and whether `maxDocuments` cut the read short. */
@@ -52,7 +70,7 @@ export type MilestoneLatencyResult = {
  * read model can never count an order twice.
  *
  * Cost: one `find` over the orders that reached a `to` milestone
- * (`$or` of three `$exists`), projected onto the five `at` strings
+ * (`$or` of one `$exists` per `to`), projected onto their `at` strings
  * (about 150 bytes per order), in cursor batches of `batchSize`, at most
  * `maxDocuments` orders and `timeoutMs` in all. There is no index on
  * milestones, so it is a collection scan: 100 000 orders are roughly 15 MB
@@ -69,29 +87,29 @@ export function createMilestoneLatencyReader(
   const timeoutMs = options.timeoutMs ?? 5_000;
   const maxAgeMs = options.maxAgeMs ?? 10_000;
   const now = options.now ?? Date.now;
+  const pairs = options.pairs ?? MILESTONE_LATENCY_PAIRS;
   let cached: { at: number; result: Promise<MilestoneLatencyResult> } | undefined;
 
   const filter = {
-    $or: [...new Set(MILESTONE_LATENCY_PAIRS.map((pair) => pair.to))].map((name) => ({
+    $or: [...new Set(pairs.map((pair) => pair.to))].map((name) => ({
       [`milestones.${name}`]: { $exists: true },
     })),
   } as Filter<OrderViewDocument>;
   const projection = Object.fromEntries([
     ['_id', 0],
-    ...[...new Set(MILESTONE_LATENCY_PAIRS.flatMap((pair) => [pair.from, pair.to]))].map((name) => [
-      `milestones.${name}.at`,
-      1,
-    ]),
+    ...[...new Set(pairs.flatMap((pair) => [pair.from, pair.to]))].map((name) => [`milestones.${name}.at`, 1]),
   ]);
 
   async function read(): Promise<MilestoneLatencyResult> {
+    // A profile with every wait off measures nothing; `$or` of nothing is no valid filter.
+    if (pairs.length === 0) return { latencies: [], orders: 0, truncated: false };
     const cursor = orders.find(filter, { projection, batchSize, timeoutMS: timeoutMs }).limit(maxDocuments + 1);
     const latencies: MilestoneLatency[] = [];
     let count = 0;
     try {
       for await (const document of cursor) {
         if (++count > maxDocuments) break;
-        latencies.push(...milestoneLatencies(document as Pick<OrderViewDocument, 'milestones'>));
+        latencies.push(...milestoneLatencies(document as Pick<OrderViewDocument, 'milestones'>, pairs));
       }
     } finally {
       await cursor.close();
@@ -119,9 +137,12 @@ export function createMilestoneLatencyReader(
  * shipment, say) counts as 0 s rather than a negative wait; a timestamp that
  * cannot be parsed leaves its pairs out.
  */
-export function milestoneLatencies(order: Pick<OrderViewDocument, 'milestones'>): MilestoneLatency[] {
+export function milestoneLatencies(
+  order: Pick<OrderViewDocument, 'milestones'>,
+  pairs: readonly MilestonePair[] = MILESTONE_LATENCY_PAIRS,
+): MilestoneLatency[] {
   const latencies: MilestoneLatency[] = [];
-  for (const pair of MILESTONE_LATENCY_PAIRS) {
+  for (const pair of pairs) {
     const from = parseBusinessInstant(order.milestones?.[pair.from]?.at);
     const to = parseBusinessInstant(order.milestones?.[pair.to]?.at);
     if (from === undefined || to === undefined) continue;

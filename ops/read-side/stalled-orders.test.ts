@@ -6,17 +6,19 @@ import { type MilestoneEntry, type OrderRefundEntry, type OrderReturnEntry } fro
 import {
   classifyStalledOrder,
   compareStalledOrders,
+  stalledConfigSchema,
+  stalledQuery,
   type StalledOrder,
   type StalledOrderSource,
   type StalledThresholds,
 } from './stalled-orders.js';
 
 const HOUR = 3_600_000;
-const thresholds: StalledThresholds = {
+const thresholds = {
   awaitingPayment: 24 * HOUR,
   awaitingShipment: 48 * HOUR,
   awaitingRefund: 72 * HOUR,
-};
+} satisfies StalledThresholds;
 const now = Date.parse('2025-12-10T12:00:00Z');
 const source = {} as SourceStamp;
 
@@ -190,6 +192,104 @@ describe('classifyStalledOrder', () => {
       new DecodeError('Invalid business timestamp "yesterday" at milestones.accepted.at of order SO-9 in order_view'),
     );
     expect(() => classifyStalledOrder(document, thresholds, now)).toThrow(DecodeError);
+  });
+});
+
+describe('classifyStalledOrder in a profile whose orders ship from a header status, without payments', () => {
+  const noPayments = { ...thresholds, awaitingPayment: false } satisfies StalledThresholds;
+  /** AdventureWorks: header status 5 set `shipped` at ShipDate, with no ref. */
+  const shippedByStatus = { accepted: milestone(ago(200 * HOUR)), shipped: milestone(ago(100 * HOUR)) };
+
+  it.each([
+    ['accepted 1 ms over the shipment threshold', { accepted: milestone(ago(48 * HOUR + 1)) }, ['awaitingShipment']],
+    ['accepted exactly at the shipment threshold', { accepted: milestone(ago(48 * HOUR)) }, []],
+    ['accepted long ago and shipped by its status', shippedByStatus, []],
+    [
+      'paid anyway, 1 ms over the shipment threshold since the capture',
+      { accepted: milestone(ago(100 * HOUR)), paymentCaptured: milestone(ago(48 * HOUR + 1), 'PAY-1') },
+      ['awaitingShipment'],
+    ],
+  ])('%s', (_case, milestones, states) => {
+    expect(classifyStalledOrder(order({ milestones }), noPayments, now).map((r) => r.state)).toEqual(states);
+  });
+
+  it('reports the shipment wait since acceptance exactly, with no ref', () => {
+    const at = ago(50 * HOUR);
+    expect(classifyStalledOrder(order({ milestones: { accepted: milestone(at) } }), noPayments, now)).toEqual([
+      {
+        orderNumber: 'SO-1',
+        state: 'awaitingShipment',
+        since: at,
+        ageMs: 50 * HOUR,
+        thresholdMs: 48 * HOUR,
+        ref: null,
+      },
+    ]);
+  });
+
+  it('never reports an order shipped by its status as awaiting payment, even with the payment wait on', () => {
+    expect(classifyStalledOrder(order({ status: 'SHIPPED', milestones: shippedByStatus }), thresholds, now)).toEqual(
+      [],
+    );
+  });
+
+  it('reports no wait that is off', () => {
+    const document = order({
+      milestones: { accepted: milestone(ago(300 * HOUR)) },
+      returns: { 'RMA-1': returned('RMA-1', ago(300 * HOUR)) },
+    });
+    const off = { awaitingPayment: false, awaitingShipment: false, awaitingRefund: false } satisfies StalledThresholds;
+    expect(classifyStalledOrder(document, off, now)).toEqual([]);
+    expect(classifyStalledOrder(document, { ...off, awaitingRefund: 72 * HOUR }, now)).toEqual([
+      { ...row('awaitingRefund', ago(300 * HOUR), 'RMA-1') },
+    ]);
+  });
+});
+
+describe('stalledQuery', () => {
+  const at = new Date(now);
+  const cutoff = (ms: number) => ({ $lt: new Date(now - ms) });
+  const live = { status: { $nin: ['CANCELLED', 'CLOSED'] }, deleted: { $ne: true } };
+
+  it('waits for shipment from the capture, or from acceptance in a profile without payments', () => {
+    expect(stalledQuery('awaitingShipment', thresholds, at).filter).toEqual({
+      'milestones.shipped.time': null,
+      'milestones.paymentCaptured.time': cutoff(48 * HOUR),
+      ...live,
+    });
+    expect(stalledQuery('awaitingShipment', { ...thresholds, awaitingPayment: false }, at)).toEqual({
+      filter: {
+        'milestones.shipped.time': null,
+        $or: [
+          { 'milestones.paymentCaptured.time': cutoff(48 * HOUR) },
+          { 'milestones.accepted.time': cutoff(48 * HOUR) },
+        ],
+        ...live,
+      },
+      index: 'stalled_awaiting_payment_or_shipment',
+    });
+  });
+
+  it('has no query for a wait that is off', () => {
+    expect(() => stalledQuery('awaitingPayment', { ...thresholds, awaitingPayment: false }, at)).toThrow(
+      new RangeError('The wait awaitingPayment is off (stalled.awaitingPayment: false); it has no query'),
+    );
+  });
+});
+
+describe('stalled config', () => {
+  it.each([
+    [{}, { awaitingPayment: 24 * HOUR, awaitingShipment: 48 * HOUR, awaitingRefund: 72 * HOUR }],
+    [
+      { awaitingPayment: false, awaitingRefund: '7d' },
+      { awaitingPayment: false, awaitingShipment: 48 * HOUR, awaitingRefund: 7 * 24 * HOUR },
+    ],
+  ])('parses %j', (input, expected) => {
+    expect(stalledConfigSchema.parse(input)).toEqual(expected);
+  });
+
+  it('refuses true, which is no threshold', () => {
+    expect(stalledConfigSchema.safeParse({ awaitingShipment: true }).success).toBe(false);
   });
 });
 

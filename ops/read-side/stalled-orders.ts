@@ -17,24 +17,41 @@ export const STALLED_STATES = ['awaitingPayment', 'awaitingShipment', 'awaitingR
 
 export type StalledState = (typeof STALLED_STATES)[number];
 
-/** The pipeline's `stalled` section: the thresholds of {@link StalledThresholds}, as durations. */
+/** One waiting state's threshold: a duration, or `false` for a profile without that wait. */
+function thresholdSchema(fallback: string, description: string) {
+  return z
+    .union([z.literal(false), durationSchema], {
+      // A value that is neither false nor a duration gets the duration's message, naming the forms it takes.
+      error: (issue) => (issue.code === 'invalid_union' ? issue.errors[1]?.[0]?.message : undefined),
+    })
+    .prefault(fallback)
+    .describe(`${description}; false when the profile has no such wait`);
+}
+
+/**
+ * The pipeline's `stalled` section: the thresholds of {@link StalledThresholds}, as durations, or `false` for a wait
+ * the profile does not have. The waits a profile has are also the milestone latencies measured
+ * (`milestonePairsOf` in `milestone-latency.ts`).
+ */
 export const stalledConfigSchema = z
   .object({
-    awaitingPayment: durationSchema
-      .prefault('24h')
-      .describe('An order accepted this long ago without a captured payment is stalled'),
-    awaitingShipment: durationSchema
-      .prefault('48h')
-      .describe('An order whose payment was captured this long ago without a shipment is stalled'),
-    awaitingRefund: durationSchema
-      .prefault('72h')
-      .describe('A return received this long ago without a refund is stalled'),
+    awaitingPayment: thresholdSchema('24h', 'An order accepted this long ago without a captured payment is stalled'),
+    awaitingShipment: thresholdSchema(
+      '48h',
+      'An order whose payment was captured this long ago without a shipment is stalled (with awaitingPayment false: accepted this long ago, for an ERP whose orders ship without a captured payment)',
+    ),
+    awaitingRefund: thresholdSchema('72h', 'A return received this long ago without a refund is stalled'),
   })
   .prefault({})
-  .describe('Thresholds per waiting state for `cdc-sync stalled` and the dashboard, as 90s, 30m, 48h or 7d');
+  .describe(
+    'Thresholds per waiting state for `cdc-sync stalled` and the dashboard, as 90s, 30m, 48h or 7d; false turns a wait off, and the waits a profile has are the milestone latencies it measures',
+  );
 
-/** Milliseconds an order may wait in each state before it counts as stalled; `config.stalled` has this shape. */
-export type StalledThresholds = Readonly<Record<StalledState, number>>;
+/**
+ * Milliseconds an order may wait in each state before it counts as stalled, `false` for a wait the profile does not
+ * have; `config.stalled` has this shape.
+ */
+export type StalledThresholds = Readonly<Record<StalledState, number | false>>;
 
 /** One order (or one return of an order) stuck in a waiting state. */
 export type StalledOrder = {
@@ -80,13 +97,18 @@ export type StalledQuery = { readonly filter: Filter<OrderViewDocument>; readonl
  * code then judges each wait exactly ({@link classifyStalledOrder}). `{field: null}` matches a missing milestone,
  * and the index serves it.
  *
+ * A state whose threshold is `false` has no query (a `RangeError`). Without a payment wait, awaiting shipment also takes orders
+ * accepted before the cutoff, one `$or` branch each served by the same index.
+ *
  * Awaiting refund ranges over the first return's time (the earliest by source order): an order with a return
  * received before the cutoff has it there, unless the ERP entered a return later than another that it received
  * earlier. Its candidates include orders whose returns were all refunded, until the ERP closes the order; the code
  * drops them. Documents written before milestones had `time` are found once `cdc-sync rebuild --swap` rewrote them.
  */
 export function stalledQuery(state: StalledState, thresholds: StalledThresholds, now: Date): StalledQuery {
-  const before = { $lt: new Date(now.getTime() - thresholds[state]) };
+  const threshold = thresholds[state];
+  if (threshold === false) throw new RangeError(`The wait ${state} is off (stalled.${state}: false); it has no query`);
+  const before = { $lt: new Date(now.getTime() - threshold) };
   const live = { status: { $nin: [...FINISHED_STATUSES] }, deleted: { $ne: true } };
   const filters: Record<StalledState, StalledQuery> = {
     awaitingPayment: {
@@ -99,7 +121,14 @@ export function stalledQuery(state: StalledState, thresholds: StalledThresholds,
       index: 'stalled_awaiting_payment_or_shipment',
     },
     awaitingShipment: {
-      filter: { 'milestones.shipped.time': null, 'milestones.paymentCaptured.time': before, ...live },
+      filter:
+        thresholds.awaitingPayment === false
+          ? {
+              'milestones.shipped.time': null,
+              $or: [{ 'milestones.paymentCaptured.time': before }, { 'milestones.accepted.time': before }],
+              ...live,
+            }
+          : { 'milestones.shipped.time': null, 'milestones.paymentCaptured.time': before, ...live },
       index: 'stalled_awaiting_payment_or_shipment',
     },
     awaitingRefund: {
@@ -129,6 +158,7 @@ export async function findStalledOrders(db: Db, options: FindStalledOrdersOption
   const kept: StalledOrder[] = [];
   const orders = db.collection<OrderViewDocument>(options.collection);
   for (const state of STALLED_STATES) {
+    if (options.thresholds[state] === false) continue;
     const { filter } = stalledQuery(state, options.thresholds, options.now);
     const cursor = orders.find(filter, { projection: PROJECTION, batchSize: options.batchSize ?? 500 });
     try {
@@ -157,7 +187,9 @@ export async function findStalledOrders(db: Db, options: FindStalledOrdersOption
  *   nothing was shipped yet, for longer than the threshold since `placedAt`
  *   (an order shipped before payment waits for nothing this tool tracks);
  * - `awaitingShipment` when a payment was captured and nothing was shipped,
- *   since the first capture (`capturedAt`), `ref` the payment id;
+ *   since the first capture (`capturedAt`), `ref` the payment id; in a
+ *   profile without a payment wait (`awaitingPayment: false`), an order
+ *   without a capture waits for shipment since it was accepted, `ref` null;
  * - `awaitingRefund` per return received and not refunded, since its
  *   `receivedAt`, `ref` the RMA number. A refund that names an RMA number
  *   refunds that return. Refunds without one (the ERP leaves `RmaNumber`
@@ -166,7 +198,9 @@ export async function findStalledOrders(db: Db, options: FindStalledOrdersOption
  *   document without return and refund entries falls back to its
  *   `returnReceived` and `refunded` milestones.
  *
- * Deleted, cancelled and closed orders are never stalled. A wait counts
+ * A state whose threshold is `false` is never reported. A milestone set by an
+ * order status (AdventureWorks' header status 5 sets `shipped`) counts as the
+ * event's would. Deleted, cancelled and closed orders are never stalled. A wait counts
  * only when strictly longer than its threshold. `collection` only names
  * where the document came from in errors.
  */
@@ -182,7 +216,8 @@ export function classifyStalledOrder(
   const waits: { state: StalledState; since: string; sinceMs: number; ref: string | null }[] = [];
 
   const { accepted, paymentCaptured, shipped } = milestones;
-  if (accepted !== undefined && paymentCaptured === undefined && shipped === undefined) {
+  const paymentWait = thresholds.awaitingPayment !== false;
+  if (paymentWait && accepted !== undefined && paymentCaptured === undefined && shipped === undefined) {
     waits.push({
       state: 'awaitingPayment',
       since: accepted.at,
@@ -190,28 +225,31 @@ export function classifyStalledOrder(
       ref: null,
     });
   }
-  if (paymentCaptured !== undefined && shipped === undefined) {
+  // Without a payment wait, an order without a capture waits for its shipment from its acceptance.
+  const [shipmentFrom, field] =
+    paymentCaptured !== undefined || paymentWait
+      ? [paymentCaptured, 'milestones.paymentCaptured.at']
+      : [accepted, 'milestones.accepted.at'];
+  if (shipmentFrom !== undefined && shipped === undefined) {
     waits.push({
       state: 'awaitingShipment',
-      since: paymentCaptured.at,
-      sinceMs: time(paymentCaptured.at, 'milestones.paymentCaptured.at'),
-      ref: paymentCaptured.ref,
+      since: shipmentFrom.at,
+      sinceMs: time(shipmentFrom.at, field),
+      ref: shipmentFrom.ref,
     });
   }
-  for (const open of unrefundedReturns(order, time)) {
+  for (const open of thresholds.awaitingRefund === false ? [] : unrefundedReturns(order, time)) {
     waits.push({ state: 'awaitingRefund', since: open.receivedAt, sinceMs: open.receivedMs, ref: open.rmaNumber });
   }
 
-  return waits
-    .map((wait) => ({
-      orderNumber: order.orderNumber,
-      state: wait.state,
-      since: wait.since,
-      ageMs: nowMs - wait.sinceMs,
-      thresholdMs: thresholds[wait.state],
-      ref: wait.ref,
-    }))
-    .filter((row) => row.ageMs > row.thresholdMs);
+  return waits.flatMap((wait) => {
+    const thresholdMs = thresholds[wait.state];
+    const ageMs = nowMs - wait.sinceMs;
+    if (thresholdMs === false || ageMs <= thresholdMs) return [];
+    return [
+      { orderNumber: order.orderNumber, state: wait.state, since: wait.since, ageMs, thresholdMs, ref: wait.ref },
+    ];
+  });
 }
 
 /** Oldest wait first; then order number, state (in {@link STALLED_STATES} order) and ref. */

@@ -52,6 +52,52 @@ describe('orderParts', () => {
     expect(shape(event)).toEqual(parts);
   });
 
+  it('records the milestone a status change sets, earliest wins, with a null ref', () => {
+    const shippedByStatus = canonicalAt(30, 'OrderStatusChanged', 'SO43659', {
+      orderNumber: 'SO43659',
+      fromStatus: ORDER_STATUS.accepted,
+      toStatus: ORDER_STATUS.shipped,
+      fromErpStatus: '2',
+      toErpStatus: '5',
+      milestone: 'shipped',
+      milestoneAt: '2011-06-07T00:00:00-07:00',
+    });
+    expect(shape(shippedByStatus)).toEqual(['statusInfo newest primary', 'milestones.shipped earliest']);
+    expect(orderParts(shippedByStatus)[1]!.set).toEqual({
+      'milestones.shipped': {
+        at: '2011-06-07T00:00:00-07:00',
+        time: new Date('2011-06-07T07:00:00.000Z'),
+        ref: null,
+        source: expectedSource(shippedByStatus, 2),
+      },
+    });
+  });
+
+  it('records the milestone of the status an order is accepted with beside accepted, and accepted only once', () => {
+    const accepted = orderAccepted(31, 'SO43659');
+    const shippedAlready = {
+      ...accepted,
+      payload: { ...accepted.payload, milestone: 'shipped', milestoneAt: '2011-06-07T00:00:00-07:00' },
+    };
+    expect(shape(shippedAlready as OrderEvent)).toEqual([
+      'header newest primary',
+      'statusInfo newest',
+      'deletion newest',
+      'milestones.accepted earliest',
+      'milestones.shipped earliest',
+    ]);
+    const acceptedTwice = {
+      ...accepted,
+      payload: { ...accepted.payload, milestone: 'accepted', milestoneAt: '2011-06-01T00:00:00-07:00' },
+    };
+    expect(shape(acceptedTwice as OrderEvent)).toEqual([
+      'header newest primary',
+      'statusInfo newest',
+      'deletion newest',
+      'milestones.accepted earliest',
+    ]);
+  });
+
   it('escapes ids that cannot be field names and keeps the original id in the entry', () => {
     const [part] = orderParts(shipmentDispatched(22, 'SO-1', 'SHP.2', 'T-1'));
     expect(part!.path).toBe('shipments.SHP%2E2');
@@ -197,6 +243,24 @@ describe('orderEventProblem', () => {
       'a malformed position',
       { ...life.returned, meta: { ...life.returned.meta, sourcePosition: 'mssql:xyz' } },
       'Invalid source position "mssql:xyz"',
+    ],
+    [
+      'a status milestone of no known name',
+      {
+        ...life.shipped,
+        payload: { ...life.shipped.payload, milestone: 'delivered', milestoneAt: '2026-11-21T14:00:00Z' },
+      },
+      'Unknown milestone "delivered"',
+    ],
+    [
+      'a status milestone without its time',
+      { ...life.shipped, payload: { ...life.shipped.payload, milestone: 'shipped', milestoneAt: null } },
+      'Invalid business timestamp null in milestoneAt',
+    ],
+    [
+      'a status milestone time without a milestone',
+      { ...life.accepted, payload: { ...life.accepted.payload, milestone: null, milestoneAt: 'soon' } },
+      'Unknown milestone null',
     ],
   ])('rejects %s', (_label, event, problem) => {
     expect(orderEventProblem(event as unknown as CanonicalEvent)).toBe(problem);

@@ -3,10 +3,13 @@ import { z } from 'zod';
 import {
   type CanonicalEvent,
   type DecimalString,
+  ORDER_MILESTONES,
   ORDER_STATUS,
   type OrderEvent,
+  type OrderMilestone,
   type OrderHeaderChanged,
   type OrderStatus,
+  type StatusMilestoneFields,
 } from '../../core/canonical.js';
 import { formatDecimal, isDecimalString, parseDecimal, SCALE } from '../../core/decimal.js';
 import { type Sink, type SinkWriteOutcome } from '../../core/sink.js';
@@ -76,7 +79,9 @@ export const ORDER_VIEW_INPUT = [
  *   whichever of the two is newest wins; it touches neither the status, the
  *   deletion marker nor the milestones.
  * - Milestones record the earliest event by version, once; duplicates and
- *   later events change nothing.
+ *   later events change nothing. Besides the events of their own, an
+ *   `OrderAccepted` or `OrderStatusChanged` whose status sets a milestone
+ *   (its `milestone` and `milestoneAt`) records it the same way, with a null `ref`.
  */
 export const orderView = {
   name: 'order_view',
@@ -159,18 +164,21 @@ export type OrderRefundEntry = {
   readonly source: SourceStamp;
 };
 
-/** The milestone timeline, in business order. */
-export const MILESTONES = ['accepted', 'paymentCaptured', 'shipped', 'returnReceived', 'refunded'] as const;
+/** The milestone timeline, in business order (`ORDER_MILESTONES` of the canonical events). */
+export const MILESTONES = ORDER_MILESTONES;
 
-export type MilestoneName = (typeof MILESTONES)[number];
+export type MilestoneName = OrderMilestone;
 
 /** The first time something happened to the order; earliest version wins. */
 export type MilestoneEntry = {
-  /** The business timestamp, as the ERP holds it (placedAt, capturedAt, shippedAt, receivedAt, completedAt). */
+  /**
+   * The business timestamp, as the ERP holds it (placedAt, capturedAt, shippedAt, receivedAt, completedAt, or the
+   * `milestoneAt` of the status that set it).
+   */
   readonly at: string;
   /** `at` as an instant, which MongoDB compares and indexes (the `stalled` queries range over it). */
   readonly time: Date;
-  /** The payment, shipment, RMA or refund id; null for `accepted`. */
+  /** The payment, shipment, RMA or refund id; null for `accepted` and for a milestone an order status set. */
   readonly ref: string | null;
   /** Its `committedAt` is the source commit time, its `eventId` the event's. */
   readonly source: SourceStamp;
@@ -399,6 +407,11 @@ export function orderParts(event: OrderEvent): OrderPart[] {
     add(`milestones.${name}`, 'earliest', {
       [`milestones.${name}`]: { at, time: new Date(Date.parse(at)), ref, source } satisfies MilestoneEntry,
     });
+  // The milestone a status sets, as any other: earliest version wins. One the event sets itself already comes first.
+  const statusMilestone = (p: StatusMilestoneFields) => {
+    if (p.milestone == null || p.milestoneAt == null) return;
+    if (!parts.some((part) => part.path === `milestones.${p.milestone}`)) milestone(p.milestone, p.milestoneAt, null);
+  };
 
   switch (event.meta.eventType) {
     case 'OrderAccepted': {
@@ -407,6 +420,7 @@ export function orderParts(event: OrderEvent): OrderPart[] {
       add('statusInfo', 'newest', { statusInfo: status(p.status, p.erpStatus, source), status: p.status });
       add('deletion', 'newest', { deletion: { deleted: false, source } satisfies OrderDeletionEntry, deleted: false });
       milestone('accepted', p.placedAt, null);
+      statusMilestone(p);
       break;
     }
     case 'OrderHeaderChanged': {
@@ -417,6 +431,7 @@ export function orderParts(event: OrderEvent): OrderPart[] {
     case 'OrderStatusChanged': {
       const p = (event as CanonicalEvent<'OrderStatusChanged'>).payload;
       add('statusInfo', 'newest', { statusInfo: status(p.toStatus, p.toErpStatus, source), status: p.toStatus });
+      statusMilestone(p);
       break;
     }
     case 'OrderCancelled': {
@@ -540,10 +555,24 @@ export function orderEventProblem(event: CanonicalEvent): string | undefined {
       return `Invalid business timestamp ${JSON.stringify(at)} in ${milestoneAt}`;
     }
   }
+  if (type === 'OrderAccepted' || type === 'OrderStatusChanged') {
+    const problem = statusMilestoneProblem(payload['milestone'], payload['milestoneAt']);
+    if (problem !== undefined) return problem;
+  }
   const id = ids[type];
   if (id !== undefined && !nonEmpty(payload[id])) return `Missing ${id}`;
   if (type === 'OrderLineChanged' && !(Number.isSafeInteger(payload['lineNo']) && Number(payload['lineNo']) >= 0)) {
     return `Invalid lineNo ${JSON.stringify(payload['lineNo'])}`;
+  }
+  return undefined;
+}
+
+/** What is wrong with the milestone a status sets, or `undefined`: a known name and a timestamp, or neither. */
+function statusMilestoneProblem(name: unknown, at: unknown): string | undefined {
+  if (name == null && at == null) return undefined;
+  if (!(ORDER_MILESTONES as readonly unknown[]).includes(name)) return `Unknown milestone ${JSON.stringify(name)}`;
+  if (typeof at !== 'string' || Number.isNaN(Date.parse(at))) {
+    return `Invalid business timestamp ${JSON.stringify(at)} in milestoneAt`;
   }
   return undefined;
 }

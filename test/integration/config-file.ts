@@ -17,6 +17,7 @@ process.once('exit', () => {
 export function writeConfigFile(config: PipelineConfig, name = 'pipeline.json'): string {
   const stalled = Object.fromEntries(
     Object.entries(config.stalled).map(([state, ms]) => {
+      if (ms === false) return [state, false];
       if (ms % 1000 !== 0) throw new RangeError(`Threshold stalled.${state} of ${ms} ms is not whole seconds`);
       return [state, `${ms / 1000}s`];
     }),

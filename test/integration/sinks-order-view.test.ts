@@ -1,6 +1,6 @@
 import { type MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ORDER_STATUS } from '../../core/canonical.js';
+import { ORDER_STATUS, type OrderEvent } from '../../core/canonical.js';
 import { SinkWriteError } from '../../core/errors.js';
 import { type Sink, type SinkWriteOutcome } from '../../core/sink.js';
 import { connectMongo } from '../../sinks/mongo/connect.js';
@@ -16,12 +16,20 @@ import {
   orderHeaderChanged,
   orderLifecycle,
   type OrderLifecycle,
+  positionAt,
   shipmentDispatched,
   shuffledWithDuplicates,
   testSinkContext,
   writeConcurrently,
 } from '../../sinks/testing.js';
 import { services, uniqueName } from './services.js';
+import { createCanonicalCodec } from '../../connectors/canonical/codec.js';
+import { OP, type Row } from '../../core/envelope.js';
+import { constant, fromColumn, fromColumns, sumOfColumns } from '../../transforms/column-values.js';
+import { orderHeaderStage } from '../../transforms/order-header-stage.js';
+import { defineOrderNumber } from '../../transforms/order-number.js';
+import { COLUMN } from '../../transforms/rows.js';
+import { changeOf, eventsOf, stageOf } from '../../transforms/testing.js';
 
 /** SO-1001 and SO-1002 go through the same life, interleaved in source order. */
 const first = orderLifecycle('SO-1001', 100);
@@ -344,6 +352,107 @@ describe('order_view on the MongoDB-wire server', () => {
       },
     });
     expect(order!.trackingNumbers).toEqual(['AA-1', 'ZZ-2']);
+  });
+
+  describe('given a header status that sets a milestone', () => {
+    // AdventureWorks' header stage: status 5 sets `shipped` at ShipDate (Pacific time). Its events go through the
+    // canonical codec, as the sink worker reads them: a status that sets no milestone decodes with nulls.
+    const header = orderHeaderStage({
+      name: 'sales_order_header',
+      summary: 'SalesOrderHeader rows become order lifecycle events',
+      table: 'Sales.SalesOrderHeader',
+      orderNumber: defineOrderNumber(fromColumns({ SalesOrderID: COLUMN.integerId }, (row) => `SO${row.SalesOrderID}`)),
+      columns: {
+        status: fromColumn('Status', COLUMN.integerId),
+        customerId: fromColumn('CustomerID', COLUMN.integerId),
+        customerEmail: constant(null),
+        channel: constant('STORE'),
+        currency: constant('USD'),
+        total: sumOfColumns('SubTotal', 'TaxAmt', 'Freight'),
+        placedAt: fromColumn('OrderDate', COLUMN.localDateTime('America/Los_Angeles')),
+      },
+      statusMap: {
+        '1': 'PENDING',
+        '2': 'ACCEPTED',
+        '3': 'ACCEPTED',
+        '4': 'CANCELLED',
+        '5': 'SHIPPED',
+        '6': 'CANCELLED',
+      },
+      milestones: {
+        shipped: { codes: ['5'], at: fromColumn('ShipDate', COLUMN.localDateTime('America/Los_Angeles')) },
+      },
+    });
+    const stage = stageOf(header);
+    const codec = createCanonicalCodec();
+    const table = 'erp.AdventureWorks.Sales.SalesOrderHeader';
+    const row = {
+      SalesOrderID: 43659,
+      OrderDate: '2011-05-31T00:00:00',
+      ShipDate: null,
+      Status: 1,
+      CustomerID: 29825,
+      SubTotal: '20565.6206',
+      TaxAmt: '1971.5149',
+      Freight: '616.0984',
+      TotalDue: '0.0000',
+    };
+    const key = { SalesOrderID: 43659 };
+    const at = (tick: number) => ({ key, position: positionAt(tick) });
+    /** The events of an update at `tick` from the row with `before` to the row with `after`. */
+    const update = (tick: number, before: Row, after: Row) =>
+      eventsOf(
+        stage.apply(
+          changeOf(table, OP.update, { before: { ...row, ...before }, after: { ...row, ...after }, ...at(tick) }),
+        ),
+      );
+    const shippedOn = (day: string) => ({ Status: 5, ShipDate: `2011-06-${day}T00:00:00` });
+    const events = [
+      ...eventsOf(stage.apply(changeOf(table, OP.create, { after: row, ...at(600) }))),
+      ...update(601, {}, { Status: 2 }),
+      ...update(602, { Status: 2 }, shippedOn('07')),
+      // The ERP cancels the shipped order and ships it again: the second ship date is not the milestone.
+      ...update(603, shippedOn('07'), { ...shippedOn('07'), Status: 6 }),
+      ...update(604, { ...shippedOn('07'), Status: 6 }, shippedOn('09')),
+    ].map((event) => codec.decode('order', codec.encode(event).body) as OrderEvent);
+    const accepted = events[0]!;
+    const shipped = events[2]!;
+    const reshipped = events.at(-1)!;
+
+    it.each([
+      ['in source order, one at a time', [0, 1, 2, 3, 4, 5]],
+      ['shuffled and duplicated, the re-shipment first', [5, 2, 5, 0, 3, 4, 1, 2]],
+    ])('records shipped once, from the status change that reached 5 first, %s', async (_label, order) => {
+      expect(events.map((event) => event.meta.eventType)).toEqual([
+        'OrderAccepted',
+        'OrderStatusChanged',
+        'OrderStatusChanged',
+        'OrderStatusChanged',
+        'OrderCancelled',
+        'OrderStatusChanged',
+      ]);
+      expect(shipped.payload).toMatchObject({ milestone: 'shipped', milestoneAt: '2011-06-07T00:00:00-07:00' });
+      expect(reshipped.payload).toMatchObject({ milestone: 'shipped', milestoneAt: '2011-06-09T00:00:00-07:00' });
+      const collection = freshCollection();
+      const sink = await orderViewSink(collection);
+      for (const index of order) await sink.write([structuredClone(events[index]!)]);
+      const [document] = (await documents(collection)) as { status: unknown; milestones: unknown }[];
+      expect(document!.status).toBe('SHIPPED');
+      expect(document!.milestones).toEqual({
+        accepted: {
+          at: '2011-05-31T00:00:00-07:00',
+          time: new Date('2011-05-31T07:00:00Z'),
+          ref: null,
+          source: expectedSource(accepted),
+        },
+        shipped: {
+          at: '2011-06-07T00:00:00-07:00',
+          time: new Date('2011-06-07T07:00:00Z'),
+          ref: null,
+          source: expectedSource(shipped, 2),
+        },
+      });
+    });
   });
 
   it('lets OrderStatusChanged win over the OrderCancelled of the same change, in either order', async () => {

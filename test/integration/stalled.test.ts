@@ -146,7 +146,7 @@ const DOCUMENTS: OrderViewDocument[] = [
 ];
 
 function expected(orderNumber: string, state: StalledOrder['state'], since: string, ref: string | null): StalledOrder {
-  return { orderNumber, state, since, ageMs: nowMs - Date.parse(since), thresholdMs: thresholds[state], ref };
+  return { orderNumber, state, since, ageMs: nowMs - Date.parse(since), thresholdMs: thresholds[state] as number, ref };
 }
 
 const EXPECTED: StalledOrder[] = [
@@ -229,6 +229,72 @@ describe('stalled orders in the order view', () => {
       'SO-PAY-OVER awaitingPayment null',
       'SO-PAY-UNDER awaitingPayment null',
     ]);
+  });
+
+  describe('in a profile whose orders ship from a header status, without payments', () => {
+    // AdventureWorks: no payments; header status 5 sets `shipped` at ShipDate, with no ref.
+    const noPayments = isolatedPipelineConfig({
+      stalled: { awaitingPayment: false, awaitingShipment: '48h', awaitingRefund: '72h' },
+    }).stalled;
+    const HEADER_SHIPS = [
+      view('SO43659', {
+        status: 'SHIPPED',
+        milestones: { ...accepted(200 * HOUR), shipped: milestone(ago(190 * HOUR)) },
+      }),
+      view('SO43660', { milestones: accepted(48 * HOUR + SECOND) }),
+      view('SO43661', { milestones: accepted(48 * HOUR - SECOND) }),
+      view('SO43662', { status: 'CANCELLED', milestones: accepted(300 * HOUR) }),
+    ];
+
+    beforeAll(async () => {
+      await db.collection<OrderViewDocument>('order_view_header_ships').insertMany(HEADER_SHIPS);
+    });
+
+    it('lists the orders accepted longer ago than the shipment threshold and never a shipped one', async () => {
+      const rows = await findStalledOrders(db, {
+        collection: 'order_view_header_ships',
+        thresholds: noPayments,
+        now: new Date(NOW),
+      });
+      expect(rows).toEqual([
+        {
+          orderNumber: 'SO43660',
+          state: 'awaitingShipment',
+          since: ago(48 * HOUR + SECOND),
+          ageMs: 48 * HOUR + SECOND,
+          thresholdMs: 48 * HOUR,
+          ref: null,
+        },
+      ]);
+    });
+
+    it('does not report the order shipped by its status as awaiting payment under the default waits either', async () => {
+      const rows = await findStalledOrders(db, {
+        collection: 'order_view_header_ships',
+        thresholds,
+        now: new Date(NOW),
+      });
+      expect(rows.map((row) => `${row.orderNumber} ${row.state}`)).toEqual([
+        'SO43660 awaitingPayment',
+        'SO43661 awaitingPayment',
+      ]);
+    });
+
+    it('says the payment wait is off in the report', async () => {
+      const path = writeConfigFile({
+        ...config,
+        stalled: noPayments,
+        sinks: { order_view: { collection: 'order_view_header_ships' } },
+      });
+      let output = '';
+      await createStalledCommand({ stdout: (text) => (output += text), env: {} }).parseAsync(
+        ['--config', path, '--now', NOW],
+        { from: 'user' },
+      );
+      expect(output.split('\n').at(-2)).toBe(
+        `1 stalled wait in order_view_header_ships as of ${NOW} (thresholds: awaitingPayment off, awaitingShipment 2d, awaitingRefund 3d)`,
+      );
+    });
   });
 
   describe('cdc-sync stalled', () => {
