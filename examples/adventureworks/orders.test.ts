@@ -57,10 +57,24 @@ describe('aw_sales_order_header', () => {
     expect(event?.payload).toMatchObject({ placedAt });
   });
 
+  it('ships an order moving to Status 5, setting the shipped milestone at its local ShipDate', () => {
+    const shipped = { ...so43659, Status: 5, ShipDate: '2011-06-07T00:00:00.000' };
+    expect(eventsOf(stage.apply(header(OP.update, { before: so43659, after: shipped })))).toEqual([
+      orderStatusChanged('SO43659', {
+        orderNumber: 'SO43659',
+        fromStatus: 'PENDING',
+        toStatus: 'SHIPPED',
+        fromErpStatus: '1',
+        toErpStatus: '5',
+        milestone: 'shipped',
+        milestoneAt: '2011-06-07T00:00:00.000-07:00',
+      }),
+    ]);
+  });
+
   it.each<[number, number, OrderStatus, OrderStatus]>([
     [1, 2, 'PENDING', 'ACCEPTED'],
     [2, 3, 'ACCEPTED', 'ACCEPTED'],
-    [2, 5, 'ACCEPTED', 'SHIPPED'],
   ])('maps Status %i → %i to %s → %s', (from, to, fromStatus, toStatus) => {
     const result = stage.apply(
       header(OP.update, { before: { ...so43659, Status: from }, after: { ...so43659, Status: to } }),

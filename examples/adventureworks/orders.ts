@@ -27,7 +27,8 @@ export const ORDER_NUMBER = defineOrderNumber(
 
 /**
  * `Sales.SalesOrderHeader` → the order lifecycle events. `Status` as AdventureWorks defines it: 1 in process,
- * 2 approved, 3 backordered, 4 rejected, 5 shipped, 6 cancelled. `TotalDue` is a computed column, so the total is
+ * 2 approved, 3 backordered, 4 rejected, 5 shipped (which also sets the `shipped` milestone at `ShipDate`),
+ * 6 cancelled. `TotalDue` is a computed column, so the total is
  * recomputed as `SubTotal + TaxAmt + Freight`; the customer is the integer `CustomerID`; the channel comes from
  * `OnlineOrderFlag`; AdventureWorks has no e-mail on the header and sells in US dollars (orders with a
  * `CurrencyRateID` are priced in USD too).
@@ -54,6 +55,8 @@ export const salesOrderHeader = orderHeaderStage({
     '5': ORDER_STATUS.shipped,
     '6': ORDER_STATUS.cancelled,
   },
+  // AdventureWorks marks shipping on the header: Status 5 and its ShipDate set the shipped milestone.
+  milestones: { shipped: { codes: ['5'], at: fromColumn('ShipDate', COLUMN.localDateTime(ADVENTUREWORKS_ZONE)) } },
 });
 
 /**

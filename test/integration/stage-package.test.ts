@@ -166,6 +166,14 @@ describe('a stage package outside the repository', () => {
           placedAt: '2011-05-31T00:00:00.000-07:00',
         },
       ]);
+      // Status 5 set the shipped milestone at the local ShipDate; no order waits for a payment in this profile.
+      expect(orders.map((order) => Object.keys(order['milestones'] as object).sort())).toEqual([
+        ['accepted', 'shipped'],
+        ['accepted'],
+      ]);
+      expect((orders[0]!['milestones'] as Record<string, Document>)['shipped']!['at']).toBe(
+        '2011-06-07T00:00:00.000-07:00',
+      );
       expect(
         Object.values(orders[0]!['lines'] as Record<string, Document>).map(({ lineNo, sku, quantity, unitPrice }) => [
           lineNo,
@@ -196,6 +204,14 @@ describe('a stage package outside the repository', () => {
     } finally {
       await mongo.close();
     }
+
+    // The profile's waits: a month later, the shipped order does not wait for a payment it never has.
+    const stalled = await exec(cdcSync(), ['stalled', '--config', 'pipeline.yaml', '--now', '2011-07-01T00:00:00Z'], {
+      cwd: folder,
+    });
+    expect(stalled.stdout.trim()).toBe(
+      'No stalled orders in order_view as of 2011-07-01T00:00:00.000Z (thresholds: awaitingPayment off, awaitingShipment 7d, awaitingRefund off)',
+    );
 
     worker.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => worker!.once('exit', resolve));
