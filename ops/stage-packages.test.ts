@@ -9,6 +9,7 @@ import { changeOf } from '../transforms/testing.js';
 import { OP } from '../core/envelope.js';
 import { createStages, loadConfigWithStages } from './components.js';
 import { loadStageCatalog } from './stage-packages.js';
+import { transforms } from '../transforms/index.js';
 
 /** The public stage API, as a package outside the repository imports it (`cdc-sync/stages`). */
 const STAGE_API = fileURLToPath(new URL('../stages/index.ts', import.meta.url));
@@ -53,16 +54,7 @@ describe('loadStageCatalog', () => {
   it("adds a package's stages to cdc-sync's own, each with its origin", async () => {
     const module = stageModule('good', PACKAGE_SOURCE);
     const catalog = await loadStageCatalog([module], dir, 'p.yaml');
-    expect(Object.keys(catalog.definitions)).toEqual([
-      'stock_level',
-      'order_header',
-      'order_line',
-      'payment_captured',
-      'shipment_dispatched',
-      'return_received',
-      'refund_completed',
-      'header_seen',
-    ]);
+    expect(Object.keys(catalog.definitions)).toEqual([...Object.keys(transforms), 'header_seen']);
     expect(catalog.origins['header_seen']).toBe(`adventure-test (${module})`);
     expect(catalog.origins['stock_level']).toBe('cdc-sync');
     expect(catalog.tables).toEqual([

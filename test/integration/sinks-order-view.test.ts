@@ -25,10 +25,7 @@ import {
 import { services, uniqueName } from './services.js';
 import { createCanonicalCodec } from '../../connectors/canonical/codec.js';
 import { OP, type Row } from '../../core/envelope.js';
-import { constant, fromColumn, fromColumns, sumOfColumns } from '../../transforms/column-values.js';
-import { orderHeaderStage } from '../../transforms/order-header-stage.js';
-import { defineOrderNumber } from '../../transforms/order-number.js';
-import { COLUMN } from '../../transforms/rows.js';
+import { salesOrderHeader } from '../../examples/adventureworks/orders.js';
 import { changeOf, eventsOf, stageOf } from '../../transforms/testing.js';
 
 /** SO-1001 and SO-1002 go through the same life, interleaved in source order. */
@@ -355,35 +352,9 @@ describe('order_view on the MongoDB-wire server', () => {
   });
 
   describe('given a header status that sets a milestone', () => {
-    // AdventureWorks' header stage: status 5 sets `shipped` at ShipDate (Pacific time). Its events go through the
+    // AdventureWorks' header stage (examples/adventureworks): status 5 sets `shipped` at ShipDate (Pacific time). Its events go through the
     // canonical codec, as the sink worker reads them: a status that sets no milestone decodes with nulls.
-    const header = orderHeaderStage({
-      name: 'sales_order_header',
-      summary: 'SalesOrderHeader rows become order lifecycle events',
-      table: 'Sales.SalesOrderHeader',
-      orderNumber: defineOrderNumber(fromColumns({ SalesOrderID: COLUMN.integerId }, (row) => `SO${row.SalesOrderID}`)),
-      columns: {
-        status: fromColumn('Status', COLUMN.integerId),
-        customerId: fromColumn('CustomerID', COLUMN.integerId),
-        customerEmail: constant(null),
-        channel: constant('STORE'),
-        currency: constant('USD'),
-        total: sumOfColumns('SubTotal', 'TaxAmt', 'Freight'),
-        placedAt: fromColumn('OrderDate', COLUMN.localDateTime('America/Los_Angeles')),
-      },
-      statusMap: {
-        '1': 'PENDING',
-        '2': 'ACCEPTED',
-        '3': 'ACCEPTED',
-        '4': 'CANCELLED',
-        '5': 'SHIPPED',
-        '6': 'CANCELLED',
-      },
-      milestones: {
-        shipped: { codes: ['5'], at: fromColumn('ShipDate', COLUMN.localDateTime('America/Los_Angeles')) },
-      },
-    });
-    const stage = stageOf(header);
+    const stage = stageOf(salesOrderHeader);
     const codec = createCanonicalCodec();
     const table = 'erp.AdventureWorks.Sales.SalesOrderHeader';
     const row = {
@@ -391,6 +362,7 @@ describe('order_view on the MongoDB-wire server', () => {
       OrderDate: '2011-05-31T00:00:00',
       ShipDate: null,
       Status: 1,
+      OnlineOrderFlag: false,
       CustomerID: 29825,
       SubTotal: '20565.6206',
       TaxAmt: '1971.5149',

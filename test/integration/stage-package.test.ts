@@ -76,14 +76,18 @@ async function isolatedConfig(run: string): Promise<string> {
 /** The installed `cdc-sync` binary of the package folder. */
 const cdcSync = () => join(folder, 'node_modules', '.bin', 'cdc-sync');
 
-/** Polls `read` until it returns a value, failing after `timeoutMs` with the worker's log. */
-async function eventually<T>(read: () => Promise<T | undefined>, timeoutMs = 90_000): Promise<T> {
+/** Polls `read` until `done` holds for what it read, failing after `timeoutMs` with the last read and the worker's log. */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 90_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await read();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline)
-      throw new Error(`The read models were not projected in time; the worker wrote:\n${workerLog}`);
+    if (done(value)) return value;
+    if (Date.now() > deadline) {
+      const last = JSON.stringify(value, null, 2);
+      throw new Error(
+        `The read models did not reach the expected state in time; last read:\n${last}\nThe worker wrote:\n${workerLog}`,
+      );
+    }
     await sleep(250);
   }
 }
@@ -128,14 +132,24 @@ describe('a stage package outside the repository', () => {
     const mongo = await MongoClient.connect(mongodbUri);
     try {
       const db = mongo.db(run);
-      const orders = await eventually(async () => {
-        const found = await db
-          .collection('order_view')
-          .find({}, { sort: { _id: 1 } })
-          .toArray();
-        const settled = found.length === 2 && found.every((order) => order['status'] !== 'PENDING');
-        return settled && Object.keys(found[0]!['lines'] as object).length === 2 ? found : undefined;
-      });
+      // A document is written part by part (header, status, lines, milestones): wait for the last change of each.
+      const orders = await eventually(
+        () =>
+          db
+            .collection('order_view')
+            .find({}, { sort: { _id: 1 } })
+            .toArray(),
+        ([shipped, cancelled, ...more]) =>
+          more.length === 0 &&
+          shipped !== undefined &&
+          cancelled !== undefined &&
+          shipped['header'] !== null &&
+          cancelled['header'] !== null &&
+          shipped['status'] === 'SHIPPED' &&
+          cancelled['status'] === 'CANCELLED' &&
+          Object.keys(shipped['lines'] as object).length === 2 &&
+          (shipped['milestones'] as Record<string, unknown>)['shipped'] !== undefined,
+      );
       expect(
         orders.map(({ _id, status, customerId, header }) => ({
           _id,
@@ -186,13 +200,14 @@ describe('a stage package outside the repository', () => {
         [2, '777', '3.000', '2024.9940'],
       ]);
 
-      const stock = await eventually(async () => {
-        const found = await db
-          .collection('inventory_availability')
-          .find({}, { sort: { _id: 1 } })
-          .toArray();
-        return found.length === 2 && found.some((doc) => doc['removed'] === true) ? found : undefined;
-      });
+      const stock = await eventually(
+        () =>
+          db
+            .collection('inventory_availability')
+            .find({}, { sort: { _id: 1 } })
+            .toArray(),
+        (found) => found.length === 2 && String(found[0]!['onHand']) === '404.000' && found[1]!['removed'] === true,
+      );
       expect(stock.map(({ _id, sku, location, removed }) => ({ _id, sku, location, removed }))).toEqual([
         { _id: '1@1', sku: '1', location: '1', removed: false },
         { _id: '1@6', sku: '1', location: '6', removed: true },
