@@ -117,6 +117,7 @@ describe('pipeline config', () => {
   it.each([
     ['sqlserver', 'dbo.SalesOrderHeader', 'erp.ErpDemo.dbo.SalesOrderHeader'],
     ['postgresql', 'public.sales_order_header', 'erp.public.sales_order_header'],
+    ['mysql', 'erp_demo.sales_order_header', 'erp.erp_demo.sales_order_header'],
   ] as const)('names the %s topic of %s', (connector, table, topic) => {
     const { source } = parsePipelineConfig({ source: { connector } }, 'p.yaml', {});
     expect(sourceTopic(source, table)).toBe(topic);

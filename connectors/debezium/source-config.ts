@@ -51,9 +51,13 @@ export const sourceConfigSchema = z.object({
 /** The validated `source` section. */
 export type SourceConfig = z.output<typeof sourceConfigSchema>;
 
-/** The Debezium topic of a captured table, e.g. `erp.ErpDemo.dbo.SalesOrderHeader`. */
+/**
+ * The Debezium topic of a captured table (`schema.table` of `source.tables`): `<prefix>.<database>.<schema>.<table>`
+ * for SQL Server (`erp.ErpDemo.dbo.SalesOrderHeader`), `<prefix>.<schema>.<table>` for PostgreSQL, and
+ * `<prefix>.<database>.<table>` for MySQL, whose captured tables are named `database.table`.
+ */
 export function sourceTopic(source: SourceConfig, table: string): string {
-  return source.connector === 'postgresql'
-    ? `${source.topicPrefix}.${table}`
-    : `${source.topicPrefix}.${source.database}.${table}`;
+  return source.connector === 'sqlserver'
+    ? `${source.topicPrefix}.${source.database}.${table}`
+    : `${source.topicPrefix}.${table}`;
 }
