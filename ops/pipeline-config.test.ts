@@ -41,6 +41,7 @@ describe('pipeline config', () => {
       tables: [...SAMPLE_ERP_TABLES],
       schemas: {},
     });
+    expect(config.sink).toEqual({ groupId: 'cdc-sync-sink', fetchMinBytes: 65_536, fetchMaxWaitMs: 100 });
     expect(config.topics).toEqual({
       inventory: 'canonical.inventory.v1',
       order: 'canonical.order.v1',

@@ -309,6 +309,7 @@ export async function startPipeline(
         topics: canonicalTopics,
         fromBeginning: true,
         maxBytesPerPartition: config.kafka.maxBytesPerPartition,
+        fetch: { minBytes: config.sink.fetchMinBytes, maxWaitMs: config.sink.fetchMaxWaitMs },
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         observer: metrics,
         logger: logger.child({ component: 'sink-consumer' }),

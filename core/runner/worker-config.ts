@@ -23,6 +23,20 @@ export type TransformWorkerConfig = z.output<typeof transformWorkerConfigSchema>
 /** The `sink` section. */
 export const sinkWorkerConfigSchema = z.object({
   groupId: z.string().min(1).default('cdc-sync-sink').describe('Consumer group of the sink workers'),
+  fetchMinBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(65_536)
+    .describe(
+      'Bytes of canonical events a sink fetch waits for, up to fetchMaxWaitMs: under load a batch then carries more events, coalesced into fewer MongoDB writes (the benchmark measured 1.8× end to end); 1 answers at once',
+    ),
+  fetchMaxWaitMs: z
+    .number()
+    .int()
+    .positive()
+    .default(100)
+    .describe('Longest a sink fetch waits for fetchMinBytes; the most it adds to freshness when changes trickle in'),
 });
 
 /** The `topics.deadLetter` setting. */
