@@ -407,7 +407,10 @@ export function orderParts(event: OrderEvent): OrderPart[] {
     add(`milestones.${name}`, 'earliest', {
       [`milestones.${name}`]: { at, time: new Date(Date.parse(at)), ref, source } satisfies MilestoneEntry,
     });
-  // The milestone a status sets, as any other: earliest version wins. One the event sets itself already comes first.
+  // The milestone a status sets is recorded like any other: earliest version wins. orderEventProblem has refused a
+  // half-set or unknown one, so the early return only skips an event whose status sets none. When the event sets the
+  // same milestone itself (OrderAccepted's `accepted`, from placedAt), that write stands and the status's is skipped:
+  // one update may not set one path twice, and both carry the event's own version, so neither could win over the other.
   const statusMilestone = (p: StatusMilestoneFields) => {
     if (p.milestone == null || p.milestoneAt == null) return;
     if (!parts.some((part) => part.path === `milestones.${p.milestone}`)) milestone(p.milestone, p.milestoneAt, null);
