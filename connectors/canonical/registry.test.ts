@@ -239,6 +239,33 @@ describe('createCanonicalRegistryCodec', () => {
       expect(registry.calls).toContain(`POST /compatibility/subjects/${ORDER}/versions/latest`);
     });
 
+    it('sets compatibility again when another worker created the rule at the same moment (Apicurio’s 409)', async () => {
+      let conflicts = 1;
+      const registry = fakeRegistry((method, path) =>
+        method === 'PUT' && path === `/config/${ORDER}` && conflicts-- > 0
+          ? { status: 409, body: { error_code: 409, message: "A rule named 'COMPATIBILITY' already exists." } }
+          : undefined,
+      );
+      const registered = await codecWith(registry).ensureRegistered();
+      expect(registered.map((entry) => entry.subject)).toEqual([INVENTORY, ORDER]);
+      expect(registry.calls.filter((call) => call === `PUT /config/${ORDER}`)).toHaveLength(2);
+      expect(registry.config.get(ORDER)).toBe('BACKWARD');
+    });
+
+    it('answers a second 409 on setting compatibility with a retriable error, not a refusal of the schema', async () => {
+      const registry = fakeRegistry((method, path) =>
+        method === 'PUT' && path === `/config/${ORDER}`
+          ? { status: 409, body: { error_code: 409, message: "A rule named 'COMPATIBILITY' already exists." } }
+          : undefined,
+      );
+      const error = await failure(codecWith(registry).ensureRegistered());
+      expect(error).toBeInstanceOf(SourceUnavailableError);
+      expect(error.message).toBe(
+        `Schema registry answered 409 twice while setting compatibility BACKWARD on subject ${ORDER}: A rule named 'COMPATIBILITY' already exists.`,
+      );
+      expect((error as SourceUnavailableError).location).toEqual({ topic: 'canonical.order.v1' });
+    });
+
     it('names the compatibility step when setting it fails', async () => {
       const registry = fakeRegistry((method) =>
         method === 'PUT' ? { status: 500, body: { error_code: 50001, message: 'Store failed' } } : undefined,

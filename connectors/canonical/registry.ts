@@ -134,16 +134,36 @@ export function createCanonicalRegistryCodec(
     observeCache,
   );
 
+  /**
+   * Sets the subject's compatibility to BACKWARD. Apicurio answers 409 ("A rule named 'COMPATIBILITY' already
+   * exists") when another worker created the subject's rule at the same moment; the rule exists then, and setting
+   * it again updates it. A second 409 is retriable, never a refusal of the schema.
+   */
+  async function setBackwardCompatibility(subject: string, topic: string): Promise<void> {
+    const put = () => request('PUT', `/config/${encodeURIComponent(subject)}`, { compatibility: 'BACKWARD' });
+    const action = 'setting compatibility BACKWARD on';
+    try {
+      await put().catch((error: unknown) => {
+        if (error instanceof RegistryResponseError && error.status === 409) return put();
+        throw error;
+      });
+    } catch (error: unknown) {
+      if (error instanceof RegistryResponseError && error.status === 409) {
+        throw new SourceUnavailableError(
+          `Schema registry answered 409 twice while ${action} subject ${subject}: ${error.message}`,
+          { topic, cause: error },
+        );
+      }
+      throw registrationError(error, action, subject, topic);
+    }
+  }
+
   async function registerOne(stream: EventStream): Promise<RegisteredSubject> {
     const { topic, text } = codec.streams[stream];
     const subject = subjects[stream];
     const path = encodeURIComponent(subject);
     const body = { schemaType: 'AVRO', schema: text };
-    try {
-      await request('PUT', `/config/${path}`, { compatibility: 'BACKWARD' });
-    } catch (error: unknown) {
-      throw registrationError(error, 'setting compatibility BACKWARD on', subject, topic);
-    }
+    await setBackwardCompatibility(subject, topic);
     let id: unknown;
     let version: unknown;
     try {

@@ -63,6 +63,32 @@ describe('canonical schemas in the registry', () => {
     for (const { subject } of registered) expect(await get(`/subjects/${subject}/versions`)).toEqual([1]);
   });
 
+  it('registers from several workers starting at once: every one gets the same ids, none is refused', async () => {
+    const topics = uniqueTopics();
+    const workers = Array.from({ length: 4 }, () =>
+      createCanonicalRegistryCodec({ registryUrl: schemaRegistryUrl, topics }),
+    );
+    /** As a worker starts: a retriable failure (the registry's own race) is tried again, anything else is final. */
+    async function start(codec: (typeof workers)[number]) {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await codec.ensureRegistered();
+        } catch (error: unknown) {
+          if (!isRetriable(error) || attempt === 5) throw error;
+        }
+      }
+    }
+    const outcomes = await Promise.allSettled(workers.map(start));
+    const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []));
+    expect(refused).toEqual([]);
+    const registered = outcomes.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value);
+    for (const other of registered.slice(1)) expect(other).toEqual(registered[0]);
+    for (const subject of [`${topics.inventory}-value`, `${topics.order}-value`]) {
+      expect(await get(`/config/${subject}`)).toEqual({ compatibilityLevel: 'BACKWARD' });
+      expect(await get(`/subjects/${subject}/versions`)).toEqual([1]);
+    }
+  });
+
   it('round-trips every event type: encode, frame with the registry’s id, decode through the registry', async () => {
     const topics = uniqueTopics();
     const producer = createCanonicalRegistryCodec({ registryUrl: schemaRegistryUrl, topics });
