@@ -16,6 +16,7 @@ describe('pipeline config', () => {
       clientId: 'cdc-sync',
       topicPartitions: 1,
       maxBytesPerPartition: 1_048_576,
+      partitionsConsumedConcurrently: 32,
       maxRequestBytes: 1_048_576,
       sessionTimeoutMs: 30_000,
       ssl: false,

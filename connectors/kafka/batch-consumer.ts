@@ -17,6 +17,8 @@ export type BatchConsumerConfig = {
    * (answer with the first byte, wait up to 5 s for it) when absent.
    */
   readonly fetch?: { readonly minBytes: number; readonly maxWaitMs: number };
+  /** Partitions whose batches the handler gets at once; one at a time when absent. Never two of one partition. */
+  readonly partitionsConsumedConcurrently?: number;
   /** The group's session timeout; kafkajs' default (30 s) when absent. */
   readonly sessionTimeoutMs?: number;
   /** Told when the runner pauses or resumes a partition; for the paused-partitions gauge. */
@@ -87,13 +89,13 @@ export type KafkaBatchConsumer = BatchConsumer & {
  * transactions (the canonical topics): a transaction's commit marker is a
  * control record after its last record, which no handler ever sees, so the
  * group would stay one offset short of the end for ever (a consumer lag of 1
- * that means nothing). So once the handler of a batch returned (having
- * committed its records), this consumer commits past the markers (or aborted
- * records) that end the batch, and past a batch kafkajs reports as holding
- * nothing else, as the Java consumer does by committing its position.
- * Everything before those offsets is committed already, and the handler of
- * the partition's next batch waits for such a commit, so offsets never move
- * backwards.
+ * that means nothing). So each batch carries its `endOffset`, past the
+ * markers (or aborted records) that end it, which the handler commits with
+ * its records in one commit; and this consumer itself commits past a batch
+ * kafkajs reports as holding nothing else, as the Java consumer does by
+ * committing its position. Everything before that offset is committed
+ * already, and the handler of the partition's next batch waits for such a
+ * commit, so offsets never move backwards.
  *
  * @see https://kafka.js.org/docs/consuming#a-name-each-batch-a-eachbatch
  * @see https://kafka.apache.org/documentation/#controlbatch
@@ -171,6 +173,7 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
+        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently ?? 1,
         eachBatch: async (payload) => {
           const { batch, resolveOffset } = payload;
           const records = toSourceRecords(batch);
@@ -193,18 +196,13 @@ export function createBatchConsumer(kafka: Kafka, config: BatchConsumerConfig): 
                 };
           if (handling !== undefined) inFlight.add(handling);
           try {
-            await handler({ topic: batch.topic, partition: batch.partition, records }, control);
+            // The handler commits through endOffset, past the markers that end the batch, with its own commit.
+            const endOffset = offsetAfterBatch(batch);
+            await handler({ topic: batch.topic, partition: batch.partition, records, endOffset }, control);
           } finally {
             if (handling !== undefined) inFlight.delete(handling);
           }
-          if (last === undefined) return;
-          resolveOffset(last.offset);
-          // The handler committed up to its last record; markers after it (the batch's last offset counts them)
-          // are committed past here, once the handler is done, so the group's offset reaches the end.
-          const next = offsetAfterBatch(batch);
-          if (BigInt(next) > BigInt(last.offset) + 1n && control.isRunning()) {
-            await commitPastFiltered(batch.topic, batch.partition, next);
-          }
+          if (last !== undefined) resolveOffset(last.offset);
         },
       });
     },

@@ -21,7 +21,15 @@ export const kafkaConfigSchema = z.object({
     .positive()
     .default(1_048_576)
     .describe(
-      'Most bytes fetched per partition at once; bounds the size of one batch (one transaction, one bulk write)',
+      'Most bytes fetched per partition at once; bounds the size of one batch (one bulk write; a transaction carries one or more batches)',
+    ),
+  partitionsConsumedConcurrently: z
+    .number()
+    .int()
+    .positive()
+    .default(32)
+    .describe(
+      "Partitions whose batches a worker handles at once, per role. One fetch brings a batch for each partition with new records (every source table's topic has its own); handled together, one partition's decoding overlaps another's MongoDB write, and the transform commits the batches that are ready in one transaction instead of one each. Batches of one partition always go one after the other. More than a worker's partitions costs nothing",
     ),
   maxRequestBytes: z
     .number()

@@ -1,7 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CompressionTypes, type Kafka, type Message, Partitioners, type Producer } from 'kafkajs';
 import { type RecordLocation } from '../../core/errors.js';
-import { type OutputRecord, type PlainOutput, type TransactionalOutput } from '../../core/runner/ports.js';
+import {
+  type OutputRecord,
+  type PartitionOffset,
+  type PlainOutput,
+  type TransactionalOutput,
+} from '../../core/runner/ports.js';
 import { type KafkaBatchConsumer } from './batch-consumer.js';
 import { classifyKafkaError, isProducerFenced } from './classify-error.js';
 import { createProduceLimits, type ProduceLimits } from './produce-limits.js';
@@ -19,6 +24,13 @@ export type Connectable = { connect(): Promise<void>; disconnect(): Promise<void
  * predecessor's unfinished transaction. A batch retried after a failed
  * transaction goes out in full (see {@link createTransactionalProducer}).
  *
+ * Batches of other partitions whose commit comes while a transaction is
+ * under way wait for it, then go together in the next one (a group commit):
+ * with partitions handled concurrently, one transaction carries several
+ * batches and its round trips are paid once. A failed transaction fails
+ * every batch in it, and each is retried on its own. A batch holding a record
+ * that fits no request is refused alone, before it joins a transaction.
+ *
  * @see https://kafka.js.org/docs/transactions#a-name-offsets-a-sending-offsets
  */
 export function createTransactionalOutput(
@@ -27,32 +39,91 @@ export function createTransactionalOutput(
 ): TransactionalOutput & Connectable {
   const producer = createTransactionalProducer(kafka, settings.transactionalId);
   const limits = createProduceLimits(kafka, { maxRequestBytes: settings.maxRequestBytes });
+  const queue = createGroupCommitQueue(async (batches) => {
+    const ready: PendingCommit[] = [];
+    for (const batch of batches) {
+      // A record that fits no request is this batch's failure alone.
+      await limits.split(batch.records).then(() => ready.push(batch), batch.reject);
+    }
+    if (ready.length === 0) return;
+    const offsets = { consumerGroupId: settings.consumerGroupId, topics: offsetsByTopic(ready.map((b) => b.offset)) };
+    await producer
+      .commit(
+        limits,
+        ready.flatMap((batch) => batch.records),
+        offsets,
+        ready[0]!.offset,
+      )
+      .then(
+        () => ready.forEach((batch) => batch.resolve()),
+        (error: unknown) => ready.forEach((batch) => batch.reject(error)),
+      );
+  });
   return {
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),
     ensureFits: (record) => limits.ensureFits(record),
-    commit: (records, offset) =>
-      producer.commit(
-        limits,
-        records,
-        {
-          consumerGroupId: settings.consumerGroupId,
-          topic: offset.topic,
-          partitions: [{ partition: offset.partition, offset: offset.offset }],
-        },
-        offset,
-      ),
+    commit: (records, offset) => queue.add(records, offset),
   };
 }
 
-/** Consumer offsets a transaction commits: partitions of one topic, each with an optional metadata string. */
+/** A batch waiting for its transaction. */
+export type PendingCommit = {
+  readonly records: readonly OutputRecord[];
+  readonly offset: PartitionOffset;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+};
+
+/**
+ * Runs `commitGroup` on the batches added while the previous group was under
+ * way, one group at a time; a batch added while nothing is under way starts
+ * a group of its own at once. `commitGroup` settles every batch it is given;
+ * should it throw, the batches it left unsettled fail with that error.
+ */
+export function createGroupCommitQueue(commitGroup: (batches: readonly PendingCommit[]) => Promise<void>): {
+  add(records: readonly OutputRecord[], offset: PartitionOffset): Promise<void>;
+} {
+  let waiting: PendingCommit[] = [];
+  let running = false;
+  const drain = async () => {
+    while (waiting.length > 0) {
+      const group = waiting;
+      waiting = [];
+      await commitGroup(group).catch((error: unknown) => group.forEach((batch) => batch.reject(error)));
+    }
+    running = false;
+  };
+  return {
+    add: (records, offset) =>
+      new Promise<void>((resolve, reject) => {
+        waiting.push({ records, offset, resolve, reject });
+        if (!running) {
+          running = true;
+          void drain();
+        }
+      }),
+  };
+}
+
+/** Offsets grouped by topic, as a transaction commits them. */
+function offsetsByTopic(offsets: readonly PartitionOffset[]): TransactionOffsets['topics'] {
+  return [...groupByTopic(offsets, ({ partition, offset }) => ({ partition, offset }))].map(([topic, partitions]) => ({
+    topic,
+    partitions,
+  }));
+}
+
+/** Consumer offsets a transaction commits: partitions of topics, each with an optional metadata string. */
 export type TransactionOffsets = {
   readonly consumerGroupId: string;
-  readonly topic: string;
-  readonly partitions: readonly {
-    readonly partition: number;
-    readonly offset: string;
-    readonly metadata?: string | null;
+  readonly topics: readonly {
+    readonly topic: string;
+    readonly partitions: readonly {
+      readonly partition: number;
+      readonly offset: string;
+      readonly metadata?: string | null;
+    }[];
   }[];
 };
 
@@ -174,11 +245,14 @@ export async function commitInTransaction(
       // Uncompressed, so that the bytes the limits counted are the bytes the broker checks.
       await transaction.sendBatch({ topicMessages: byTopic(request), compression: CompressionTypes.None });
     }
-    if (offsets.partitions.length > 0) {
+    if (offsets.topics.some((topic) => topic.partitions.length > 0)) {
       await whileCoordinatorBusy(() =>
         transaction.sendOffsets({
           consumerGroupId: offsets.consumerGroupId,
-          topics: [{ topic: offsets.topic, partitions: offsets.partitions.map((partition) => ({ ...partition })) }],
+          topics: offsets.topics.map(({ topic, partitions }) => ({
+            topic,
+            partitions: partitions.map((partition) => ({ ...partition })),
+          })),
         }),
       );
     }
@@ -244,11 +318,25 @@ export function createPlainOutput(
 }
 
 function byTopic(records: readonly OutputRecord[]): { topic: string; messages: Message[] }[] {
-  const topics = new Map<string, Message[]>();
-  for (const record of records) {
-    const messages = topics.get(record.topic) ?? [];
-    messages.push({ key: record.key, value: record.value, headers: { ...record.headers } });
-    topics.set(record.topic, messages);
+  return [
+    ...groupByTopic(records, (record): Message => ({
+      key: record.key,
+      value: record.value,
+      headers: { ...record.headers },
+    })),
+  ].map(([topic, messages]) => ({ topic, messages }));
+}
+
+/** `items` as `toValue` makes them, grouped by topic in the order topics first appear. */
+function groupByTopic<T extends { readonly topic: string }, V>(
+  items: readonly T[],
+  toValue: (item: T) => V,
+): Map<string, V[]> {
+  const topics = new Map<string, V[]>();
+  for (const item of items) {
+    const values = topics.get(item.topic) ?? [];
+    values.push(toValue(item));
+    topics.set(item.topic, values);
   }
-  return [...topics.entries()].map(([topic, messages]) => ({ topic, messages }));
+  return topics;
 }

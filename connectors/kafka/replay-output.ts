@@ -46,7 +46,12 @@ export function createBookmarkedOutput(
     disconnect: () => producer.disconnect(),
     ensureFits: (record) => limits.ensureFits(record),
     commit: (records, offsets) =>
-      producer.commit(limits, records, { consumerGroupId: settings.groupId, ...offsets }, { topic: offsets.topic }),
+      producer.commit(
+        limits,
+        records,
+        { consumerGroupId: settings.groupId, topics: [{ topic: offsets.topic, partitions: offsets.partitions }] },
+        { topic: offsets.topic },
+      ),
   };
 }
 

@@ -1,5 +1,5 @@
 import { DecodeError } from '../errors.js';
-import { type OutputRecord, type PartitionOffset, type SourceRecord } from './ports.js';
+import { type OutputRecord, type PartitionOffset, type RecordBatch, type SourceRecord } from './ports.js';
 
 /**
  * Header names on dead-lettered records, so tools can group and replay them.
@@ -58,6 +58,11 @@ export function nextOffset(records: readonly SourceRecord[]): string {
   const last = records.at(-1);
   if (last === undefined) throw new RangeError('Cannot compute the next offset of an empty batch');
   return (BigInt(last.offset) + 1n).toString();
+}
+
+/** The offset to commit once a batch is handled: its `endOffset`, or one past its last record. */
+export function batchEndOffset(batch: RecordBatch): string {
+  return batch.endOffset ?? nextOffset(batch.records);
 }
 
 /** A dead letter read back: where it sits, the original record, and what went wrong. */

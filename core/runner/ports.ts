@@ -34,6 +34,13 @@ export type RecordBatch = {
   readonly topic: string;
   readonly partition: number;
   readonly records: readonly SourceRecord[];
+  /**
+   * The offset to commit once every record is handled: after everything the
+   * batch covered, past the transaction markers or aborted records that end
+   * it (they take offsets, yet no handler sees them). Absent: one past the
+   * last record.
+   */
+  readonly endOffset?: string;
 };
 
 /** Controls the consumer exposes to a batch handler while it runs. */

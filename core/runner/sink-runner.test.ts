@@ -148,6 +148,9 @@ describe('the sink batch handler', () => {
     expect(commits).toEqual([{ topic: 'canonical.order.v1', partition: 0, offset: '8' }]);
     expect(counters.get('batches.retried')).toBe(2);
     expect(counters.get('sink.order_view.applied')).toBe(1);
+    // A batch ended by a transaction's commit marker (offset 10) is committed past it, in the same commit.
+    await handler({ topic: 'canonical.order.v1', partition: 0, records: [record(9, 'x')], endOffset: '11' }, control);
+    expect(commits.at(-1)).toEqual({ topic: 'canonical.order.v1', partition: 0, offset: '11' });
   });
 
   it('refuses a sink that is not idempotent', () => {

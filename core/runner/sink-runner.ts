@@ -5,7 +5,7 @@ import { type Sink } from '../sink.js';
 import { throwIfAbandoned, unlessAbandoned } from './abandon.js';
 import { type BackoffConfig } from './backoff.js';
 import { createCounters, type Counters } from './counters.js';
-import { deadLetterFor, nextOffset } from './dead-letter.js';
+import { batchEndOffset, deadLetterFor } from './dead-letter.js';
 import {
   type BatchControl,
   type OutputRecord,
@@ -132,7 +132,7 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
     await deps.output.commitOffset({
       topic: batch.topic,
       partition: batch.partition,
-      offset: nextOffset(batch.records),
+      offset: batchEndOffset(batch),
     });
   }
 

@@ -368,11 +368,13 @@ describe('events too large to produce', () => {
           record(2, 'change:InventoryBalance:SKU-HUGE'),
           record(3, 'change:InventoryBalance:SKU-2'),
         ],
+        // Transaction markers at offsets 4 and 5 end the batch: the commit goes past them.
+        endOffset: '6',
       },
       steady,
     );
     expect(commits).toHaveLength(1);
-    expect(commits[0]!.offset).toEqual({ topic: 't', partition: 0, offset: '4' });
+    expect(commits[0]!.offset).toEqual({ topic: 't', partition: 0, offset: '6' });
     expect(commits[0]!.records.map((r) => [r.topic, String(r.key)])).toEqual([
       ['canonical.inventory.v1', 'id-SKU-1'],
       ['cdc-sync.dlq', 'k2'],

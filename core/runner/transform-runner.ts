@@ -6,7 +6,7 @@ import { type Stage, type StageResult } from '../stage.js';
 import { throwIfAbandoned, unlessAbandoned } from './abandon.js';
 import { type BackoffConfig } from './backoff.js';
 import { createCounters, type Counters } from './counters.js';
-import { deadLetterFor, nextOffset } from './dead-letter.js';
+import { batchEndOffset, deadLetterFor } from './dead-letter.js';
 import { batchLocation, recordLocation } from './log-fields.js';
 import {
   type BatchControl,
@@ -171,7 +171,7 @@ export function createTransformBatchHandler(deps: TransformRunnerDeps) {
 
   return async function handleBatch(batch: RecordBatch, control: BatchControl): Promise<void> {
     if (batch.records.length === 0) return;
-    const offset = { topic: batch.topic, partition: batch.partition, offset: nextOffset(batch.records) };
+    const offset = { topic: batch.topic, partition: batch.partition, offset: batchEndOffset(batch) };
     const retrying = retryTransient(
       async () => {
         // Counted only once the attempt commits, so retried batches are not counted twice.

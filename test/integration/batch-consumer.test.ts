@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SourceUnavailableError } from '../../core/errors.js';
+import { RecordTooLargeError, SourceUnavailableError } from '../../core/errors.js';
 import { type OutputRecord } from '../../core/runner/ports.js';
 import {
   type BatchConsumerObserver,
@@ -78,17 +78,19 @@ describe('the batch consumer against real Kafka', () => {
     const subject = consumerOf(topic);
     const { groupId } = subject.membership();
     const seen: string[] = [];
+    const endOffsets: string[] = [];
     await subject.run(async (batch) => {
       seen.push(...batch.records.map((record) => `${record.offset}:${record.value?.toString()}`));
-      // As the sink runner does: commit the offset after the batch's last record.
-      const last = batch.records.at(-1)!;
-      await subject.commitOffset({ topic, partition: 0, offset: String(BigInt(last.offset) + 1n) });
+      endOffsets.push(batch.endOffset!);
+      // As the runners do: commit the batch's end offset, past the markers after its last record.
+      await subject.commitOffset({ topic, partition: 0, offset: batch.endOffset! });
     });
 
     const committed = await waitForCommitted(kafka, groupId, topic, '8');
 
     expect(committed).toEqual({ committed: { [`${topic}[0]`]: '8' }, ends: { [`${topic}[0]`]: '8' } });
     expect(seen).toEqual(['0:a1', '1:a2', '6:b1']);
+    expect(endOffsets.at(-1)).toBe('8');
     expect(subject.membership()).toEqual({ groupId, state: 'joined', assignment: { [topic]: [0] } });
   });
 
@@ -211,6 +213,66 @@ describe('the transactional output against real Kafka', () => {
         ['2', 'committed'],
       ]);
       expect((await groupProgress(kafka, groupId, [source])).committed).toEqual({ [`${source}[0]`]: '7' });
+    } finally {
+      await output.disconnect();
+    }
+  });
+});
+
+describe('the transactional output committing batches of several partitions at once', () => {
+  const { kafkaBrokers } = services();
+  const kafka = createKafkaClient({ brokers: kafkaBrokers, clientId: 'cdc-sync-test' }, silent);
+
+  it('puts the batches that come while a transaction is under way into the next one, and refuses a batch too large alone', async () => {
+    const out = await createTopic(kafka, uniqueName('group-commit-out'));
+    const small = await createTopic(kafka, uniqueName('group-commit-small'), { 'max.message.bytes': '200' });
+    const sources = await Promise.all(
+      ['a', 'b', 'c', 'd', 'e'].map((name) => createTopic(kafka, uniqueName(`gc-${name}`))),
+    );
+    const groupId = uniqueName('group-commit-group');
+    const output = createTransactionalOutput(kafka, {
+      transactionalId: uniqueName('group-commit-tx'),
+      consumerGroupId: groupId,
+      maxRequestBytes: 1_048_576,
+    });
+    await output.connect();
+    try {
+      const event = (topic: string, value: string): OutputRecord => ({ topic, key: 'k', value: Buffer.from(value) });
+      const commits = [
+        output.commit([event(out, 'a')], { topic: sources[0]!, partition: 0, offset: '11' }),
+        output.commit([event(out, 'b')], { topic: sources[1]!, partition: 0, offset: '12' }),
+        output.commit([event(small, 'x'.repeat(1000))], { topic: sources[2]!, partition: 0, offset: '13' }),
+        output.commit([event(out, 'c'), event(out, 'd')], { topic: sources[3]!, partition: 0, offset: '14' }),
+        output.commit([], { topic: sources[4]!, partition: 0, offset: '15' }),
+      ];
+      const outcomes = await Promise.allSettled(commits);
+
+      expect(outcomes.map((outcome) => outcome.status)).toEqual([
+        'fulfilled',
+        'fulfilled',
+        'rejected',
+        'fulfilled',
+        'fulfilled',
+      ]);
+      expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(RecordTooLargeError);
+      // Two transactions: a alone (nothing was under way), then b, c, d and the empty batch together. Each ends in
+      // a commit marker: a 0, marker 1; b 2, c 3, d 4, marker 5.
+      await eventually(async () =>
+        expect((await groupProgress(kafka, groupId, [out])).ends).toEqual({ [`${out}[0]`]: '6' }),
+      );
+      expect((await readTopic(kafka, out)).map((record) => [record.offset, record.value?.toString()])).toEqual([
+        ['0', 'a'],
+        ['2', 'b'],
+        ['3', 'c'],
+        ['4', 'd'],
+      ]);
+      expect((await groupProgress(kafka, groupId, sources)).committed).toEqual({
+        [`${sources[0]}[0]`]: '11',
+        [`${sources[1]}[0]`]: '12',
+        [`${sources[2]}[0]`]: '-1',
+        [`${sources[3]}[0]`]: '14',
+        [`${sources[4]}[0]`]: '15',
+      });
     } finally {
       await output.disconnect();
     }
