@@ -200,13 +200,18 @@ export async function createInventoryAvailabilitySink(
         );
       }
       const stored = new Map((await findByIds(bySku, [...pending.keys()])).map((document) => [document._id, document]));
-      const writes: { batch: SkuBatch; operation: AnyBulkWriteOperation<SkuAvailabilityDocument> }[] = [];
+      const writes: {
+        batch: SkuBatch;
+        upsert: boolean;
+        operation: AnyBulkWriteOperation<SkuAvailabilityDocument>;
+      }[] = [];
       for (const batch of pending.values()) {
         const current = stored.get(batch.sku);
         if (current === undefined) {
           const { _id, ...fields } = skuDocument(batch.sku, Object.fromEntries(batch.entries), ctx);
           writes.push({
             batch,
+            upsert: true,
             operation: { updateOne: { filter: { _id }, update: { $setOnInsert: fields }, upsert: true } },
           });
           continue;
@@ -225,6 +230,7 @@ export async function createInventoryAvailabilitySink(
         );
         writes.push({
           batch,
+          upsert: false,
           operation: {
             updateOne: {
               filter: { _id, locationCount: current.locationCount, ...unchanged },
@@ -233,8 +239,6 @@ export async function createInventoryAvailabilitySink(
           },
         });
       }
-      // The next round re-reads every pending SKU: written ones then show the batch's entries and drop out,
-      // ones another writer changed in between are merged again, and count as contention.
       if (round > 1) redone += writes.length;
       const outcome = await bulkWriteIdempotent(
         bySku,
@@ -244,6 +248,14 @@ export async function createInventoryAvailabilitySink(
         const { batch } = writes[index]!;
         for (const event of batch.events) rejected.add(event, error);
         pending.delete(batch.sku);
+      }
+      // Every write took effect when each upsert inserted and each compare-and-set matched (an upsert that met an
+      // existing document counts as matched instead): the batch's entries are all in, with no re-read. Otherwise
+      // the next round re-reads every pending SKU: written ones then show the batch's entries and drop out, ones
+      // another writer changed in between are merged again, and count as contention.
+      const upserts = writes.filter((write) => write.upsert).length;
+      if (outcome.refused.size === 0 && outcome.upserted === upserts && outcome.matched === writes.length - upserts) {
+        pending.clear();
       }
     }
     return redone;

@@ -1,4 +1,4 @@
-import { type MongoClient } from 'mongodb';
+import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SinkWriteError } from '../../core/errors.js';
 import { type Sink, type SinkWriteOutcome } from '../../core/sink.js';
@@ -233,6 +233,35 @@ describe('inventory_availability on the MongoDB-wire server', () => {
       expect(await documents(model)).toEqual(EXPECTED);
     },
   );
+
+  it('writes a batch in four round trips: two for the locations, one read and one write of the SKUs, no re-read', async () => {
+    const model = freshModel();
+    const client = await MongoClient.connect(services().mongodbUri, { monitorCommands: true });
+    try {
+      const sink = await inventoryAvailability.create(inventoryAvailabilityConfigSchema.parse(model), {
+        ...testSinkContext(),
+        db: client.db(database),
+      });
+      const commands: string[] = [];
+      client.on('commandStarted', (event) =>
+        commands.push(`${event.commandName} ${String(event.command[event.commandName])}`),
+      );
+      // New SKU documents (upserts), then a later batch that changes them (compare-and-set updates).
+      await sink.write(BURST.slice(0, 6));
+      await sink.write(BURST.slice(36));
+
+      const round = [
+        `update ${model.collection}`,
+        `update ${model.collection}`,
+        `find ${model.bySkuCollection}`,
+        `update ${model.bySkuCollection}`,
+      ];
+      expect(commands).toEqual([...round, ...round]);
+      expect(await documents(model)).toEqual(EXPECTED);
+    } finally {
+      await client.close();
+    }
+  });
 
   it('counts a move older than the stored state as stale and changes no document', async () => {
     const model = freshModel();
