@@ -29,7 +29,7 @@ export const kafkaConfigSchema = z.object({
     .positive()
     .default(32)
     .describe(
-      "Partitions whose batches a worker handles at once, per role. One fetch brings a batch for each partition with new records (every source table's topic has its own); handled together, one partition's decoding overlaps another's MongoDB write, and the transform commits the batches that are ready in one transaction instead of one each. Batches of one partition always go one after the other. More than a worker's partitions costs nothing",
+      "Partitions whose batches a worker handles at once, per role. One fetch brings a batch for each partition with new records (every source table's topic has its own); handled together, the transform commits them in one Kafka transaction and the sink writes them in one write per read model, instead of one each. Batches of one partition always go one after the other. More than a worker's partitions costs nothing; fewer holds fewer decoded events in memory at once",
     ),
   maxRequestBytes: z
     .number()

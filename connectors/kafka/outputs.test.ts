@@ -4,9 +4,7 @@ import { RecordTooLargeError, SourceUnavailableError } from '../../core/errors.j
 import { type OutputRecord } from '../../core/runner/ports.js';
 import {
   commitInTransaction,
-  createGroupCommitQueue,
   createTransactionalProducer,
-  type PendingCommit,
   type TransactionOffsets,
   whileCoordinatorBusy,
 } from './outputs.js';
@@ -376,54 +374,5 @@ describe('commitInTransaction with produce limits', () => {
       commitInTransaction(producer, limits, [event('a'), event('huge', 400)], splitOffsets, { topic: 'source' }),
     ).rejects.toBeInstanceOf(RecordTooLargeError);
     expect(calls).toEqual([]);
-  });
-});
-
-describe('createGroupCommitQueue', () => {
-  const at = (offset: string) => ({ topic: 'source', partition: Number(offset), offset });
-  const keysOf = (batches: readonly PendingCommit[]) => batches.map((batch) => batch.offset.offset).join(',');
-
-  it('starts a batch added while nothing is under way at once, and groups those added meanwhile into the next', async () => {
-    const groups: string[] = [];
-    let finishFirst: () => void = () => undefined;
-    const firstUnderWay = new Promise<void>((resolve) => {
-      finishFirst = resolve;
-    });
-    const queue = createGroupCommitQueue(async (batches) => {
-      groups.push(keysOf(batches));
-      if (groups.length === 1) await firstUnderWay;
-      for (const batch of batches) batch.resolve();
-    });
-    const settled: string[] = [];
-    const first = queue.add([], at('1')).then(() => settled.push('1'));
-    const later = ['2', '3', '4'].map((offset) => queue.add([], at(offset)).then(() => settled.push(offset)));
-    await Promise.resolve();
-    expect(groups).toEqual(['1']);
-    expect(settled).toEqual([]);
-
-    finishFirst();
-    await Promise.all([first, ...later]);
-    expect(groups).toEqual(['1', '2,3,4']);
-    expect(settled).toEqual(['1', '2', '3', '4']);
-
-    await queue.add([], at('5'));
-    expect(groups).toEqual(['1', '2,3,4', '5']);
-  });
-
-  it('fails the batches a failed group left unsettled, and goes on with the next group', async () => {
-    const queue = createGroupCommitQueue(async (batches) => {
-      if (keysOf(batches) === '2,3') {
-        batches[0]!.reject(new Error('refused alone'));
-        throw new Error('transaction failed');
-      }
-      for (const batch of batches) batch.resolve();
-    });
-    const outcomes = await Promise.allSettled(['1', '2', '3'].map((offset) => queue.add([], at(offset))));
-    expect(outcomes.map((outcome) => (outcome.status === 'rejected' ? String(outcome.reason) : 'committed'))).toEqual([
-      'committed',
-      'Error: refused alone',
-      'Error: transaction failed',
-    ]);
-    await expect(queue.add([], at('4'))).resolves.toBeUndefined();
   });
 });

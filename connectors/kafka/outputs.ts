@@ -7,6 +7,7 @@ import {
   type PlainOutput,
   type TransactionalOutput,
 } from '../../core/runner/ports.js';
+import { createGroupQueue } from '../../core/runner/group-queue.js';
 import { type KafkaBatchConsumer } from './batch-consumer.js';
 import { classifyKafkaError, isProducerFenced } from './classify-error.js';
 import { createProduceLimits, type ProduceLimits } from './produce-limits.js';
@@ -39,70 +40,30 @@ export function createTransactionalOutput(
 ): TransactionalOutput & Connectable {
   const producer = createTransactionalProducer(kafka, settings.transactionalId);
   const limits = createProduceLimits(kafka, { maxRequestBytes: settings.maxRequestBytes });
-  const queue = createGroupCommitQueue(async (batches) => {
-    const ready: PendingCommit[] = [];
-    for (const batch of batches) {
-      // A record that fits no request is this batch's failure alone.
-      await limits.split(batch.records).then(() => ready.push(batch), batch.reject);
-    }
-    if (ready.length === 0) return;
-    const offsets = { consumerGroupId: settings.consumerGroupId, topics: offsetsByTopic(ready.map((b) => b.offset)) };
-    await producer
-      .commit(
-        limits,
-        ready.flatMap((batch) => batch.records),
-        offsets,
-        ready[0]!.offset,
-      )
-      .then(
+  const queue = createGroupQueue<{ records: readonly OutputRecord[]; offset: PartitionOffset }, void>(
+    async (batches) => {
+      const ready: (typeof batches)[number][] = [];
+      for (const batch of batches) {
+        // A record that fits no request is this batch's failure alone.
+        await limits.split(batch.item.records).then(() => ready.push(batch), batch.reject);
+      }
+      if (ready.length === 0) return;
+      const offsets = {
+        consumerGroupId: settings.consumerGroupId,
+        topics: offsetsByTopic(ready.map((batch) => batch.item.offset)),
+      };
+      const records = ready.flatMap((batch) => batch.item.records);
+      await producer.commit(limits, records, offsets, ready[0]!.item.offset).then(
         () => ready.forEach((batch) => batch.resolve()),
         (error: unknown) => ready.forEach((batch) => batch.reject(error)),
       );
-  });
+    },
+  );
   return {
     connect: () => producer.connect(),
     disconnect: () => producer.disconnect(),
     ensureFits: (record) => limits.ensureFits(record),
-    commit: (records, offset) => queue.add(records, offset),
-  };
-}
-
-/** A batch waiting for its transaction. */
-export type PendingCommit = {
-  readonly records: readonly OutputRecord[];
-  readonly offset: PartitionOffset;
-  readonly resolve: () => void;
-  readonly reject: (error: unknown) => void;
-};
-
-/**
- * Runs `commitGroup` on the batches added while the previous group was under
- * way, one group at a time; a batch added while nothing is under way starts
- * a group of its own at once. `commitGroup` settles every batch it is given;
- * should it throw, the batches it left unsettled fail with that error.
- */
-export function createGroupCommitQueue(commitGroup: (batches: readonly PendingCommit[]) => Promise<void>): {
-  add(records: readonly OutputRecord[], offset: PartitionOffset): Promise<void>;
-} {
-  let waiting: PendingCommit[] = [];
-  let running = false;
-  const drain = async () => {
-    while (waiting.length > 0) {
-      const group = waiting;
-      waiting = [];
-      await commitGroup(group).catch((error: unknown) => group.forEach((batch) => batch.reject(error)));
-    }
-    running = false;
-  };
-  return {
-    add: (records, offset) =>
-      new Promise<void>((resolve, reject) => {
-        waiting.push({ records, offset, resolve, reject });
-        if (!running) {
-          running = true;
-          void drain();
-        }
-      }),
+    commit: (records, offset) => queue.add({ records, offset }),
   };
 }
 

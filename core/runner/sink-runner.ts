@@ -6,6 +6,7 @@ import { throwIfAbandoned, unlessAbandoned } from './abandon.js';
 import { type BackoffConfig } from './backoff.js';
 import { createCounters, type Counters } from './counters.js';
 import { batchEndOffset, deadLetterFor } from './dead-letter.js';
+import { groupedSinkWrite } from './grouped-sink-write.js';
 import {
   type BatchControl,
   type OutputRecord,
@@ -36,8 +37,9 @@ type AttemptTally = { readonly counters: Counters; readonly telemetry: Telemetry
 
 /**
  * Handles one batch of canonical events: decode, hand each sink the events it
- * takes, dead-letter what can never be applied, and only then commit the
- * batch's offset. Sink writes resolve after MongoDB acknowledged them, so an
+ * takes (together with those of batches of other partitions handled at the
+ * same time, see {@link groupedSinkWrite}), dead-letter what can never be
+ * applied, and only then commit the batch's offset. Sink writes resolve after MongoDB acknowledged them, so an
  * offset is never committed ahead of a durable write. Transient failures pause
  * the partition and retry the whole batch; sinks are idempotent and
  * position-guarded, so re-applying is harmless. A batch abandoned at stop
@@ -54,6 +56,8 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
       throw new ConfigError(`Sink ${sink.name} is not idempotent; the runner retries whole batches and needs it to be`);
     }
   }
+
+  const writers = new Map(deps.sinks.map((sink) => [sink, groupedSinkWrite(sink)]));
 
   async function attempt(batch: RecordBatch, tally: AttemptTally, abandoned: AbortSignal): Promise<void> {
     const deadLetters: OutputRecord[] = [];
@@ -79,7 +83,7 @@ export function createSinkBatchHandler(deps: SinkRunnerDeps) {
       const mine = decoded.filter(({ event }) => sink.input.includes(event.meta.eventType));
       if (mine.length === 0) continue;
       const started = performance.now();
-      const outcome = await sink.write(mine.map(({ event }) => event));
+      const outcome = await writers.get(sink)!(mine.map(({ event }) => event));
       const seconds = (performance.now() - started) / 1000;
       const acknowledgedAt = now();
       tally.counters.add(`sink.${sink.name}.applied`, outcome.applied);

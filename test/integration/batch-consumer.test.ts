@@ -223,7 +223,7 @@ describe('the transactional output committing batches of several partitions at o
   const { kafkaBrokers } = services();
   const kafka = createKafkaClient({ brokers: kafkaBrokers, clientId: 'cdc-sync-test' }, silent);
 
-  it('puts the batches that come while a transaction is under way into the next one, and refuses a batch too large alone', async () => {
+  it('commits the batches that come together in one transaction, and refuses a batch too large alone', async () => {
     const out = await createTopic(kafka, uniqueName('group-commit-out'));
     const small = await createTopic(kafka, uniqueName('group-commit-small'), { 'max.message.bytes': '200' });
     const sources = await Promise.all(
@@ -255,23 +255,28 @@ describe('the transactional output committing batches of several partitions at o
         'fulfilled',
       ]);
       expect((outcomes[2] as PromiseRejectedResult).reason).toBeInstanceOf(RecordTooLargeError);
-      // Two transactions: a alone (nothing was under way), then b, c, d and the empty batch together. Each ends in
-      // a commit marker: a 0, marker 1; b 2, c 3, d 4, marker 5.
+      // One transaction for the four batches that fit (added in one turn of the event loop), ended by one commit
+      // marker: a 0, b 1, c 2, d 3, marker 4.
       await eventually(async () =>
-        expect((await groupProgress(kafka, groupId, [out])).ends).toEqual({ [`${out}[0]`]: '6' }),
+        expect((await groupProgress(kafka, groupId, [out])).ends).toEqual({ [`${out}[0]`]: '5' }),
       );
       expect((await readTopic(kafka, out)).map((record) => [record.offset, record.value?.toString()])).toEqual([
         ['0', 'a'],
-        ['2', 'b'],
-        ['3', 'c'],
-        ['4', 'd'],
+        ['1', 'b'],
+        ['2', 'c'],
+        ['3', 'd'],
       ]);
+      // A later batch is a transaction of its own: e 5, marker 6.
+      await output.commit([event(out, 'e')], { topic: sources[4]!, partition: 0, offset: '16' });
+      await eventually(async () =>
+        expect((await groupProgress(kafka, groupId, [out])).ends).toEqual({ [`${out}[0]`]: '7' }),
+      );
       expect((await groupProgress(kafka, groupId, sources)).committed).toEqual({
         [`${sources[0]}[0]`]: '11',
         [`${sources[1]}[0]`]: '12',
         [`${sources[2]}[0]`]: '-1',
         [`${sources[3]}[0]`]: '14',
-        [`${sources[4]}[0]`]: '15',
+        [`${sources[4]}[0]`]: '16',
       });
     } finally {
       await output.disconnect();

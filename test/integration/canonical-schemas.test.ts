@@ -81,11 +81,21 @@ describe('canonical schemas in the registry', () => {
     const outcomes = await Promise.allSettled(workers.map(start));
     const refused = outcomes.flatMap((outcome) => (outcome.status === 'rejected' ? [String(outcome.reason)] : []));
     expect(refused).toEqual([]);
-    const registered = outcomes.map((outcome) => (outcome as PromiseFulfilledResult<unknown>).value);
-    for (const other of registered.slice(1)) expect(other).toEqual(registered[0]);
+    const registered = outcomes.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+    // Apicurio may store the same schema twice, as two versions with two ids, when workers register it at the same
+    // moment. Every worker still gets its subjects, and every id any of them got holds this build's schema.
+    for (const entries of registered) {
+      expect(entries.map(({ stream, topic, subject }) => ({ stream, topic, subject }))).toEqual([
+        { stream: 'inventory', topic: topics.inventory, subject: `${topics.inventory}-value` },
+        { stream: 'order', topic: topics.order, subject: `${topics.order}-value` },
+      ]);
+      for (const { stream, id } of entries) {
+        const { schema } = (await get(`/schemas/ids/${id}`)) as { schema: string };
+        expect(JSON.parse(schema)).toEqual(readCanonicalSchema(stream));
+      }
+    }
     for (const subject of [`${topics.inventory}-value`, `${topics.order}-value`]) {
       expect(await get(`/config/${subject}`)).toEqual({ compatibilityLevel: 'BACKWARD' });
-      expect(await get(`/subjects/${subject}/versions`)).toEqual([1]);
     }
   });
 
