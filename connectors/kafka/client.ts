@@ -21,7 +21,7 @@ export const kafkaConfigSchema = z.object({
     .positive()
     .default(1_048_576)
     .describe(
-      'Most bytes fetched per partition at once; bounds the size of one batch (one bulk write; a transaction carries one or more batches)',
+      'Most bytes fetched per partition at once; bounds the size of one batch (the batches of one fetch share a transaction or a write)',
     ),
   partitionsConsumedConcurrently: z
     .number()

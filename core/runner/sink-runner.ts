@@ -39,12 +39,13 @@ type AttemptTally = { readonly counters: Counters; readonly telemetry: Telemetry
  * Handles one batch of canonical events: decode, hand each sink the events it
  * takes (together with those of batches of other partitions handled at the
  * same time, see {@link groupedSinkWrite}), dead-letter what can never be
- * applied, and only then commit the batch's offset. Sink writes resolve after MongoDB acknowledged them, so an
- * offset is never committed ahead of a durable write. Transient failures pause
- * the partition and retry the whole batch; sinks are idempotent and
- * position-guarded, so re-applying is harmless. A batch abandoned at stop
- * (see `BatchControl.abandoned`) rejects with a `BatchAbandonedError` at once
- * and commits nothing, even when its write completes later.
+ * applied, and only then commit the batch's offset. Sink writes resolve after
+ * MongoDB acknowledged them, so an offset is never committed ahead of a
+ * durable write. Transient failures pause the partition and retry the whole
+ * batch; sinks are idempotent and position-guarded, so re-applying is
+ * harmless. A batch abandoned at stop (see `BatchControl.abandoned`) rejects
+ * with a `BatchAbandonedError` at once and commits nothing, even when its
+ * write completes later.
  *
  * Throws a `ConfigError` at creation when a sink is not idempotent.
  */
